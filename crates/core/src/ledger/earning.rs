@@ -1,0 +1,51 @@
+//! Points for orders: earning when an order is paid, clawback when it is refunded or canceled.
+
+use super::wallet::{Shortfall, credit, debit};
+use super::{Cause, EntryKind, Lot, Membership, Posting};
+use crate::ids::NewIds;
+use crate::order::{Order, OrderEarning};
+use crate::program::Program;
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+/// Points a paid order earns in `program`, as a posting; `None` when the program gives nothing for it.
+/// `today` is the local date in the program's time zone (it anchors the expiry).
+pub fn decide_order_earning(
+    program: &Program,
+    membership: &Membership,
+    order: &Order,
+    clock: (Timestamp, Date),
+    ids: &mut impl NewIds,
+) -> Option<Posting> {
+    let (now, today) = clock;
+    if program.paused {
+        return None;
+    }
+    let rate = program.earning?;
+    let points = rate.points_for(order.lines.total())?.min(crate::limits::POINTS_PER_OPERATION_MAX);
+    if points <= 0 {
+        return None;
+    }
+    let expires_on = program.expiry.expires_on(today);
+    let cause = Cause::Order { order_id: order.id.clone() };
+    Some(credit(membership, points, expires_on, EntryKind::Earn, cause, now, ids))
+}
+
+/// Takes back what `earning` should have lost by now (refunds in proportion, all on cancellation).
+pub fn decide_clawback(
+    program: &Program,
+    membership: &Membership,
+    lots: &[Lot],
+    order: &Order,
+    earning: &OrderEarning,
+    clock: (Timestamp, Date),
+    ids: &mut impl NewIds,
+) -> Option<Posting> {
+    let due = order.clawback_target(earning.points) - earning.clawed_back;
+    if due <= 0 {
+        return None;
+    }
+    let shortfall = if program.allow_negative_balance { Shortfall::Debt } else { Shortfall::Unrecovered };
+    let cause = Cause::Order { order_id: order.id.clone() };
+    debit(membership, lots, due, EntryKind::Clawback, shortfall, cause, clock, ids).ok()
+}

@@ -1,0 +1,22 @@
+//! Fidelis core: the pure domain. Every decision is a function of (snapshot, command, `now`, ids);
+//! nothing here does IO, reads a clock or draws randomness.
+
+pub mod calendar;
+pub mod customer;
+pub mod event;
+pub mod expiry;
+pub mod ids;
+pub mod ledger;
+pub mod limits;
+pub mod metadata;
+pub mod money;
+pub mod order;
+pub mod program;
+pub mod rejection;
+pub mod rules;
+pub mod stats;
+pub mod text;
+
+pub use ids::NewIds;
+pub use money::{Currency, Money, Points};
+pub use rejection::Rejection;

@@ -1,0 +1,173 @@
+//! Loyalty programs (L1): points currency, join policy, earning rate, expiry policy, kill switch.
+
+use crate::expiry::ExpiryPolicy;
+use crate::ids::{ProgramId, ProjectId};
+use crate::money::{Money, Points};
+use crate::rejection::{FieldError, FieldErrorKey};
+use jiff::Timestamp;
+
+/// "Every `every` minor units paid → `points` points", once per order when it is paid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EarningRate {
+    pub every: Money,
+    pub points: Points,
+}
+
+impl EarningRate {
+    pub fn new(every: i64, points: i64) -> Result<EarningRate, Vec<FieldError>> {
+        let every_money = Money::new(every).filter(|m| m.minor_units() > 0);
+        let points_value = Points::positive(points);
+        let mut errors = Vec::new();
+        if every_money.is_none() {
+            errors.push(FieldError::new("/earning/every", FieldErrorKey::OutOfRange, "must be a positive amount in minor units"));
+        }
+        if points_value.is_none() {
+            errors.push(FieldError::new("/earning/points", FieldErrorKey::OutOfRange, "must be a positive number of points"));
+        }
+        match (every_money, points_value) {
+            (Some(every), Some(points)) => Ok(EarningRate { every, points }),
+            _ => Err(errors),
+        }
+    }
+
+    /// `floor(total / every) × points`; `None` only if the product overflows.
+    pub fn points_for(&self, total: Money) -> Option<i64> {
+        let steps = total.minor_units() / self.every.minor_units();
+        steps.checked_mul(self.points.value())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinPolicy {
+    /// Customers join through the enrol call.
+    Explicit,
+    /// A customer's first paid order enrols them (and earns).
+    AutoOnFirstOrder,
+}
+
+impl JoinPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JoinPolicy::Explicit => "explicit",
+            JoinPolicy::AutoOnFirstOrder => "auto_on_first_order",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<JoinPolicy> {
+        match raw {
+            "explicit" => Some(JoinPolicy::Explicit),
+            "auto_on_first_order" => Some(JoinPolicy::AutoOnFirstOrder),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    pub id: ProgramId,
+    pub project_id: ProjectId,
+    pub name: String,
+    /// What members call the points ("points", "miles", "stars").
+    pub points_label: String,
+    /// Dates (expiry, earning days) are computed here; `None` means the project's time zone.
+    pub time_zone: Option<String>,
+    pub expiry: ExpiryPolicy,
+    pub earning: Option<EarningRate>,
+    pub join_policy: JoinPolicy,
+    /// Clawbacks may take the balance below zero (the shortfall becomes debt repaid by later credits).
+    pub allow_negative_balance: bool,
+    /// A paused program earns nothing; balances, manual changes and expiry go on.
+    pub paused: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A validated create or update of a program; `None` leaves a field as it is (on create: the default).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProgramDraft {
+    pub name: Option<String>,
+    pub points_label: Option<String>,
+    pub time_zone: Option<Option<String>>,
+    pub expiry: Option<ExpiryPolicy>,
+    pub earning: Option<Option<EarningRate>>,
+    pub join_policy: Option<JoinPolicy>,
+    pub allow_negative_balance: Option<bool>,
+    pub paused: Option<bool>,
+}
+
+impl Program {
+    pub fn create(id: ProgramId, project_id: ProjectId, draft: &ProgramDraft, now: Timestamp) -> Result<Program, FieldError> {
+        let Some(name) = draft.name.clone() else {
+            return Err(FieldError::new("/name", FieldErrorKey::Required, "a program needs a name"));
+        };
+        let mut program = Program {
+            id,
+            project_id,
+            name,
+            points_label: "points".to_owned(),
+            time_zone: None,
+            expiry: ExpiryPolicy::Never,
+            earning: None,
+            join_policy: JoinPolicy::Explicit,
+            allow_negative_balance: false,
+            paused: false,
+            created_at: now,
+            updated_at: now,
+        };
+        program.apply(draft, now);
+        Ok(program)
+    }
+
+    /// Applies an update; changes to expiry apply to points earned afterwards (existing lots keep theirs).
+    pub fn apply(&mut self, draft: &ProgramDraft, now: Timestamp) {
+        if let Some(name) = &draft.name {
+            self.name = name.clone();
+        }
+        if let Some(label) = &draft.points_label {
+            self.points_label = label.clone();
+        }
+        if let Some(tz) = &draft.time_zone {
+            self.time_zone = tz.clone();
+        }
+        if let Some(expiry) = draft.expiry {
+            self.expiry = expiry;
+        }
+        if let Some(earning) = draft.earning {
+            self.earning = earning;
+        }
+        if let Some(join) = draft.join_policy {
+            self.join_policy = join;
+        }
+        if let Some(allow) = draft.allow_negative_balance {
+            self.allow_negative_balance = allow;
+        }
+        if let Some(paused) = draft.paused {
+            self.paused = paused;
+        }
+        self.updated_at = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_gives_whole_steps_of_the_paid_amount() {
+        let rate = EarningRate::new(100, 3).unwrap();
+        assert_eq!(rate.points_for(Money::new(12_399).unwrap()), Some(369));
+        assert_eq!(rate.points_for(Money::new(99).unwrap()), Some(0));
+    }
+
+    #[test]
+    fn a_rate_needs_a_positive_step_and_positive_points() {
+        assert_eq!(EarningRate::new(0, 0).unwrap_err().len(), 2);
+        assert!(EarningRate::new(-100, 1).is_err());
+    }
+
+    #[test]
+    fn overflowing_points_are_reported_as_none() {
+        let rate = EarningRate::new(1, crate::limits::POINTS_PER_OPERATION_MAX).unwrap();
+        assert_eq!(rate.points_for(Money::new(crate::limits::MONEY_MINOR_UNITS_MAX).unwrap()), None);
+    }
+}

@@ -1,0 +1,159 @@
+//! Why a command or an input was refused, as data. The API maps each variant to a status and a stable key
+//! in one exhaustive table; nothing here knows about HTTP.
+
+use crate::order::OrderStatus;
+use std::fmt;
+
+/// One problem with one input field. `path` is a JSON pointer into the request (`/items/2/amount`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub path: String,
+    pub key: FieldErrorKey,
+    pub message: String,
+}
+
+/// The stable kinds of field problems.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldErrorKey {
+    Required,
+    OutOfRange,
+    TooLong,
+    TooMany,
+    InvalidFormat,
+    AmountMismatch,
+    Conflict,
+}
+
+impl FieldErrorKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldErrorKey::Required => "required",
+            FieldErrorKey::OutOfRange => "out_of_range",
+            FieldErrorKey::TooLong => "too_long",
+            FieldErrorKey::TooMany => "too_many",
+            FieldErrorKey::InvalidFormat => "invalid_format",
+            FieldErrorKey::AmountMismatch => "amount_mismatch",
+            FieldErrorKey::Conflict => "conflict",
+        }
+    }
+}
+
+impl FieldError {
+    pub fn new(path: impl Into<String>, key: FieldErrorKey, message: impl Into<String>) -> FieldError {
+        FieldError { path: path.into(), key, message: message.into() }
+    }
+}
+
+/// Collects field errors so that a client sees all of them at once.
+#[derive(Default, Debug)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn push(&mut self, path: impl Into<String>, key: FieldErrorKey, message: impl Into<String>) {
+        self.0.push(FieldError::new(path, key, message));
+    }
+
+    /// Records the error of a fallible step and returns its value, if any.
+    pub fn take<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.0.push(error);
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<FieldError>> {
+        if self.0.is_empty() { Ok(value()) } else { Err(self.0) }
+    }
+}
+
+/// The kinds of things a command can refer to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    Project,
+    Customer,
+    Order,
+    Event,
+    Program,
+    Member,
+    Segment,
+}
+
+impl Resource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resource::Project => "project",
+            Resource::Customer => "customer",
+            Resource::Order => "order",
+            Resource::Event => "event",
+            Resource::Program => "program",
+            Resource::Member => "member",
+            Resource::Segment => "segment",
+        }
+    }
+}
+
+/// A decision that refuses a command. Every variant leaves all state unchanged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// Input fields failed validation (all of them listed).
+    Invalid(Vec<FieldError>),
+    NotFound { resource: Resource, reference: String },
+    /// A debit larger than the spendable balance.
+    InsufficientPoints { balance: i64, requested: i64 },
+    /// An order status change that the order lifecycle does not allow.
+    IllegalTransition { from: OrderStatus, to: OrderStatus },
+    /// A paid order's amounts, items or customer cannot change any more.
+    OrderLocked { field: &'static str },
+    /// A refund larger than what is left to refund.
+    RefundExceedsPaid { refundable: i64, requested: i64 },
+    /// The customer was erased; nothing new may be attached to them.
+    CustomerErased,
+    /// The same idempotency key was used earlier with a different request.
+    IdempotencyKeyReused,
+    /// A configured bound was reached (programs per project, …).
+    LimitReached { limit: &'static str, max: i64 },
+    /// A member card code that another member already holds.
+    CardCodeTaken,
+    /// A unique `source_id` already used by another resource.
+    Conflict { message: String },
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::Invalid(errors) => {
+                let first = errors.first().map_or("", |e| e.message.as_str());
+                write!(f, "the request is invalid: {first}")
+            }
+            Rejection::NotFound { resource, reference } => {
+                write!(f, "no {} '{reference}' in this project", resource.as_str())
+            }
+            Rejection::InsufficientPoints { balance, requested } => {
+                write!(f, "the balance is {balance} points, {requested} were requested")
+            }
+            Rejection::IllegalTransition { from, to } => {
+                write!(f, "an order cannot go from {} to {}", from.as_str(), to.as_str())
+            }
+            Rejection::OrderLocked { field } => {
+                write!(f, "the order was paid; its {field} can no longer change")
+            }
+            Rejection::RefundExceedsPaid { refundable, requested } => {
+                write!(f, "{requested} cannot be refunded, only {refundable} is left to refund")
+            }
+            Rejection::CustomerErased => f.write_str("the customer was erased"),
+            Rejection::IdempotencyKeyReused => {
+                f.write_str("this Idempotency-Key was used with a different request")
+            }
+            Rejection::LimitReached { limit, max } => write!(f, "limit {limit} of {max} reached"),
+            Rejection::CardCodeTaken => f.write_str("another member already holds this card code"),
+            Rejection::Conflict { message } => f.write_str(message),
+        }
+    }
+}
