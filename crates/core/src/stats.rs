@@ -86,8 +86,7 @@ impl CustomerStats {
 
     /// A custom event of `name` happened on `day`.
     pub fn record_event(&mut self, name: &str, day: Date, today: Date) {
-        let key = |e: &EventDay| (e.name.as_str(), e.day);
-        match self.event_days.binary_search_by(|e| key(e).cmp(&(name, day))) {
+        match self.event_days.binary_search_by(|e| (e.name.as_str(), e.day).cmp(&(name, day))) {
             Ok(index) => self.event_days[index].count += 1,
             Err(index) => self.event_days.insert(index, EventDay { name: name.to_owned(), day, count: 1 }),
         }
