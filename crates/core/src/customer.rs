@@ -7,7 +7,8 @@ use crate::stats::CustomerStats;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Address {
     pub line_1: Option<String>,
     pub line_2: Option<String>,

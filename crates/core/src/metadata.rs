@@ -30,7 +30,8 @@ pub enum RawMeta {
 }
 
 /// A validated metadata map, keys sorted.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Metadata(pub BTreeMap<String, MetaValue>);
 
 impl Metadata {
@@ -147,6 +148,64 @@ fn parse_value(path: &str, raw: RawMeta, lists_allowed: bool) -> Result<MetaValu
             FieldErrorKey::InvalidFormat,
             "metadata values are strings, numbers, booleans, dates (YYYY-MM-DD) or lists of those",
         )),
+    }
+}
+
+/// Stored form: plain JSON scalars and lists. Dates are written as their `YYYY-MM-DD` text and come back as
+/// dates, because a string of that exact shape is always a date (see `as_date`), so the round trip is lossless.
+impl serde::Serialize for MetaValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            MetaValue::Str(s) => serializer.serialize_str(s),
+            MetaValue::Num(n) => serializer.serialize_f64(*n),
+            MetaValue::Bool(b) => serializer.serialize_bool(*b),
+            MetaValue::Date(d) => serializer.collect_str(d),
+            MetaValue::List(items) => serializer.collect_seq(items),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MetaValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(MetaValueVisitor)
+    }
+}
+
+struct MetaValueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for MetaValueVisitor {
+    type Value = MetaValue;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a metadata value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<MetaValue, E> {
+        Ok(MetaValue::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<MetaValue, E> {
+        Ok(MetaValue::Num(v as f64))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<MetaValue, E> {
+        Ok(MetaValue::Num(v as f64))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<MetaValue, E> {
+        Ok(MetaValue::Num(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<MetaValue, E> {
+        Ok(as_date(v).map_or_else(|| MetaValue::Str(v.to_owned()), MetaValue::Date))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<MetaValue, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(MetaValue::List(items))
     }
 }
 

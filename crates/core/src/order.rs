@@ -61,7 +61,7 @@ impl OrderStatus {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OrderItem {
     pub product_id: Option<String>,
     pub sku_id: Option<String>,
@@ -212,7 +212,7 @@ fn parse_item(index: usize, item: ItemInput, errors: &mut FieldErrors) -> Option
 }
 
 /// Points one program gave for this order, and how many were clawed back since.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OrderEarning {
     pub program_id: ProgramId,
     pub membership_id: MembershipId,

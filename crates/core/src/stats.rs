@@ -8,7 +8,7 @@ use jiff::civil::Date;
 /// Days of daily buckets kept: enough for "previous calendar year" and "last 730 days".
 pub const STATS_DAYS_KEPT: i32 = 800;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DayActivity {
     pub day: Date,
     /// Net amount spent on orders paid that day, in minor units (refunds subtract from the day of payment).
@@ -17,7 +17,8 @@ pub struct DayActivity {
     pub orders: i64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerStats {
     pub orders_count: i64,
     pub total_spent: i64,
@@ -31,14 +32,14 @@ pub struct CustomerStats {
     pub redemption_days: Vec<DayCount>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EventDay {
     pub name: String,
     pub day: Date,
     pub count: i64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DayCount {
     pub day: Date,
     pub count: i64,

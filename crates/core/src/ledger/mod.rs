@@ -53,6 +53,7 @@ pub enum Cause {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lot {
     pub id: LotId,
+    pub program_id: ProgramId,
     pub membership_id: MembershipId,
     pub points: i64,
     pub remaining: i64,
@@ -69,7 +70,7 @@ impl Lot {
 }
 
 /// Points taken from one lot by a debit (or, in `Posting::lot_updates`, the lot's new remainder).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LotTake {
     pub lot_id: LotId,
     pub points: i64,

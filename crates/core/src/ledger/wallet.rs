@@ -58,6 +58,7 @@ pub fn credit(
     wallet.updated_at = now;
     let lot = Lot {
         id: LotId::fresh(ids),
+        program_id: wallet.program_id.clone(),
         membership_id: wallet.id.clone(),
         points,
         remaining: points - repaid,

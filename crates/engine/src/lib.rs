@@ -1,0 +1,176 @@
+//! Fidelis engine: the use cases behind the API. Writes go through the writer pipeline (group commit);
+//! reads go straight to the storage port's read side and never wait for the writer.
+
+pub mod auth;
+mod batch;
+pub mod clock;
+pub mod command;
+mod handlers;
+pub mod idgen;
+pub mod port;
+pub mod project;
+mod working_set;
+pub mod writer;
+
+pub use batch::Renderer;
+pub use handlers::Stop;
+
+use crate::clock::Clock;
+use crate::command::{Action, Command, JobReport, Outcome, Scope};
+use crate::port::ReadPort;
+use crate::writer::{Job, WriteError, WriterHandle, WriterShared, WriterSpec};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+
+/// Lots expired per job command, so that one command never makes a huge transaction.
+pub const EXPIRY_LOTS_PER_COMMAND_MAX: usize = 2_000;
+
+pub struct EngineConfig {
+    pub batch_commands_max: usize,
+    pub queue_commands_max: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig { batch_commands_max: writer::BATCH_COMMANDS_MAX, queue_commands_max: writer::QUEUE_COMMANDS_MAX }
+    }
+}
+
+pub struct Engine {
+    writers: Vec<mpsc::Sender<Job>>,
+    handles: parking_lot::Mutex<Vec<WriterHandle>>,
+    reads: Arc<dyn ReadPort>,
+    clock: Arc<dyn Clock>,
+    keys: auth::KeyCache,
+}
+
+impl Engine {
+    /// Starts one writer per spec. Must be called inside a tokio runtime (task writers are spawned on it).
+    pub fn start(
+        reads: Arc<dyn ReadPort>,
+        writers: Vec<WriterSpec>,
+        clock: Arc<dyn Clock>,
+        renderer: Arc<dyn Renderer>,
+        config: EngineConfig,
+    ) -> std::io::Result<Engine> {
+        let shared = Arc::new(WriterShared { clock: clock.clone(), renderer, batch_commands_max: config.batch_commands_max });
+        let mut senders = Vec::new();
+        let mut handles = Vec::new();
+        for (index, spec) in writers.into_iter().enumerate() {
+            let (tx, rx) = mpsc::channel(config.queue_commands_max);
+            handles.push(writer::spawn(index, spec, shared.clone(), rx)?);
+            senders.push(tx);
+        }
+        Ok(Engine {
+            writers: senders,
+            handles: parking_lot::Mutex::new(handles),
+            reads,
+            clock,
+            keys: auth::KeyCache::default(),
+        })
+    }
+
+    pub fn reads(&self) -> &dyn ReadPort {
+        self.reads.as_ref()
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// Queues a command on its writer and waits for the decision to be durable.
+    pub async fn execute(&self, command: Command) -> Result<Outcome, WriteError> {
+        let writer = &self.writers[route(&command, self.writers.len())];
+        let (reply, answer) = oneshot::channel();
+        let job = Job { command, reply, queued_at: Instant::now() };
+        writer.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => WriteError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => WriteError::Stopped,
+        })?;
+        answer.await.map_err(|_| WriteError::Stopped)?
+    }
+
+    /// Runs every due job of every project until nothing due is left.
+    pub async fn run_due_jobs(&self) -> Result<JobReport, WriteError> {
+        let mut total = JobReport::default();
+        for project in self.reads.project_list().await? {
+            let scope = Scope { project: Arc::new(project), actor: "scheduler".to_owned() };
+            loop {
+                let command = Command {
+                    scope: scope.clone(),
+                    idempotency: None,
+                    action: Action::RunDueJobs { lots_max: EXPIRY_LOTS_PER_COMMAND_MAX },
+                };
+                let Outcome::Jobs(report) = self.execute(command).await? else { break };
+                total.expired_lots += report.expired_lots;
+                total.expired_points += report.expired_points;
+                total.idempotency_records_pruned += report.idempotency_records_pruned;
+                if !report.more_due {
+                    break;
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    pub fn keys(&self) -> &auth::KeyCache {
+        &self.keys
+    }
+
+    /// Stops accepting commands, lets the writers finish what is queued, and waits for them.
+    pub async fn shutdown(self) {
+        let Engine { writers, handles, .. } = self;
+        drop(writers);
+        for handle in handles.into_inner() {
+            match handle {
+                WriterHandle::Thread(h) => {
+                    let _ = tokio::task::spawn_blocking(move || h.join()).await;
+                }
+                WriterHandle::Task(h) => {
+                    let _ = h.await;
+                }
+            }
+        }
+    }
+}
+
+/// Commands about the same customer (or order) go to the same writer, so that writers rarely contend
+/// for the same rows.
+fn route(command: &Command, writers: usize) -> usize {
+    if writers <= 1 {
+        return 0;
+    }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    command.scope.project.id.hash(&mut hasher);
+    routing_key(&command.action).hash(&mut hasher);
+    usize::try_from(hasher.finish() % u64::try_from(writers).unwrap_or(1)).unwrap_or(0)
+}
+
+fn routing_key(action: &Action) -> Option<String> {
+    use crate::port::{CustomerRef, MemberRef, OrderRef};
+    let customer = |r: &Option<CustomerRef>| match r {
+        Some(CustomerRef::Id(id)) => Some(id.to_string()),
+        Some(CustomerRef::Source(s)) => Some(s.clone()),
+        None => None,
+    };
+    match action {
+        Action::UpsertCustomer(input) | Action::Enrol { customer: input, .. } => customer(&input.reference),
+        Action::EraseCustomer(r) => customer(&Some(r.clone())),
+        Action::UpsertOrder(input) => input
+            .customer
+            .as_ref()
+            .and_then(|c| customer(&c.reference))
+            .or_else(|| input.draft.source_id.clone()),
+        Action::RefundOrder { order: OrderRef::Id(id), .. } => Some(id.to_string()),
+        Action::RefundOrder { order: OrderRef::Source(s), .. } => Some(s.clone()),
+        Action::RecordEvents(events) => events.first().and_then(|e| customer(&e.customer.reference)),
+        Action::AdjustPoints(a) => match &a.member {
+            MemberRef::Id(id) => Some(id.to_string()),
+            MemberRef::Card(c) => Some(c.clone()),
+            MemberRef::Customer(r) => customer(&Some(r.clone())),
+        },
+        Action::CreateProgram(_) | Action::UpdateProgram { .. } | Action::RunDueJobs { .. } => None,
+    }
+}

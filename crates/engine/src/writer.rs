@@ -1,0 +1,154 @@
+//! The writer pipeline (group commit): commands queue per writer; a writer takes what has queued up (at
+//! most `batch_commands_max`), runs it as one transaction and answers every caller after the commit.
+//! Batching is natural: while one batch commits, the next one queues, so a lone request waits for no one.
+
+use crate::batch::{Renderer, run_batch};
+use crate::clock::Clock;
+use crate::command::{Command, Outcome};
+use crate::idgen::UlidIds;
+use crate::port::{StoreError, WriteSession};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+
+/// Default bound of commands per batch (one transaction).
+pub const BATCH_COMMANDS_MAX: usize = 512;
+/// Default bound of commands waiting per writer; beyond it requests are refused as overloaded.
+pub const QUEUE_COMMANDS_MAX: usize = 20_000;
+/// Times a failed batch is retried whole before its commands run one by one.
+pub const BATCH_RETRIES_MAX: usize = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the writer queue is full")]
+    Overloaded,
+    #[error("the writer stopped")]
+    Stopped,
+}
+
+pub struct Job {
+    pub command: Command,
+    pub reply: oneshot::Sender<Result<Outcome, WriteError>>,
+    pub queued_at: Instant,
+}
+
+/// How a writer runs: SQLite's blocking connection gets its own thread; PostgreSQL's is an async task.
+pub enum WriterMode {
+    Thread,
+    Task,
+}
+
+pub struct WriterSpec {
+    pub session: Box<dyn WriteSession>,
+    pub mode: WriterMode,
+}
+
+pub(crate) struct WriterShared {
+    pub clock: Arc<dyn Clock>,
+    pub renderer: Arc<dyn Renderer>,
+    pub batch_commands_max: usize,
+}
+
+pub(crate) enum WriterHandle {
+    Thread(std::thread::JoinHandle<()>),
+    Task(tokio::task::JoinHandle<()>),
+}
+
+pub(crate) fn spawn(
+    index: usize,
+    spec: WriterSpec,
+    shared: Arc<WriterShared>,
+    queue: mpsc::Receiver<Job>,
+) -> std::io::Result<WriterHandle> {
+    let WriterSpec { session, mode } = spec;
+    match mode {
+        WriterMode::Thread => {
+            let handle = std::thread::Builder::new()
+                .name(format!("fidelis-writer-{index}"))
+                .spawn(move || futures::executor::block_on(writer_loop(session, shared, queue, Receive::Blocking)))?;
+            Ok(WriterHandle::Thread(handle))
+        }
+        WriterMode::Task => Ok(WriterHandle::Task(tokio::spawn(writer_loop(session, shared, queue, Receive::Async)))),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Receive {
+    Blocking,
+    Async,
+}
+
+async fn writer_loop(
+    mut session: Box<dyn WriteSession>,
+    shared: Arc<WriterShared>,
+    mut queue: mpsc::Receiver<Job>,
+    receive: Receive,
+) {
+    let mut ids = UlidIds::new();
+    loop {
+        let first = match receive {
+            Receive::Blocking => queue.blocking_recv(),
+            Receive::Async => queue.recv().await,
+        };
+        let Some(first) = first else { break };
+        let mut jobs = vec![first];
+        while jobs.len() < shared.batch_commands_max {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        metrics::gauge!("fidelis_writer_queue_depth").set(queue.len() as f64);
+        metrics::histogram!("fidelis_writer_batch_commands").record(jobs.len() as f64);
+        let started = Instant::now();
+        for job in &jobs {
+            metrics::histogram!("fidelis_writer_queue_wait_seconds").record(started.duration_since(job.queued_at));
+        }
+        let results = run_with_retries(session.as_mut(), &jobs, &shared, &mut ids).await;
+        metrics::histogram!("fidelis_writer_batch_seconds").record(started.elapsed());
+        for (job, result) in jobs.into_iter().zip(results) {
+            // A caller that gave up (timeout, disconnect) no longer listens; the write stands regardless.
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+/// Runs the batch; on a storage error retries it whole, then command by command so that one bad command
+/// cannot fail its neighbours.
+async fn run_with_retries(
+    session: &mut dyn WriteSession,
+    jobs: &[Job],
+    shared: &WriterShared,
+    ids: &mut UlidIds,
+) -> Vec<Result<Outcome, WriteError>> {
+    let commands: Vec<&Command> = jobs.iter().map(|j| &j.command).collect();
+    let mut last_error = None;
+    for _ in 0..=BATCH_RETRIES_MAX {
+        let now = shared.clock.now();
+        match run_batch(session, &commands, now, ids, shared.renderer.as_ref()).await {
+            Ok(outcomes) => return outcomes.into_iter().map(Ok).collect(),
+            Err(error) => {
+                metrics::counter!("fidelis_writer_batch_failures_total").increment(1);
+                tracing::warn!(%error, commands = commands.len(), "writer batch failed");
+                let retryable = matches!(error, StoreError::Conflict(_));
+                last_error = Some(error);
+                if !retryable {
+                    break;
+                }
+            }
+        }
+    }
+    if commands.len() == 1 {
+        let error = last_error.unwrap_or_else(|| StoreError::Unavailable("batch failed".into()));
+        return vec![Err(WriteError::Store(error))];
+    }
+    let mut results = Vec::with_capacity(commands.len());
+    for command in &commands {
+        let now = shared.clock.now();
+        let single = run_batch(session, std::slice::from_ref(command), now, ids, shared.renderer.as_ref()).await;
+        results.push(single.map_err(WriteError::Store).and_then(|mut o| o.pop().ok_or(WriteError::Stopped)));
+    }
+    results
+}

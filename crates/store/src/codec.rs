@@ -1,0 +1,197 @@
+//! Conversions between domain values and the plain column values both databases store: timestamps as
+//! microseconds, dates as ISO text, nested values (metadata, items, stats…) as JSON text.
+
+use fidelis_core::calendar::Period;
+use fidelis_core::customer::Address;
+use fidelis_core::expiry::ExpiryPolicy;
+use fidelis_core::ledger::{Cause, EntryKind, LotTake};
+use fidelis_core::metadata::Metadata;
+use fidelis_core::order::{OrderEarning, OrderItem, OrderStatus};
+use fidelis_core::program::JoinPolicy;
+use fidelis_core::stats::CustomerStats;
+use fidelis_engine::port::StoreError;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+pub type CodecResult<T> = Result<T, StoreError>;
+
+fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {detail}"))
+}
+
+pub fn micros(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+pub fn timestamp(micros: i64) -> CodecResult<Timestamp> {
+    Timestamp::from_microsecond(micros).map_err(|e| corrupt("timestamp", e))
+}
+
+pub fn opt_timestamp(micros: Option<i64>) -> CodecResult<Option<Timestamp>> {
+    micros.map(timestamp).transpose()
+}
+
+pub fn date_text(d: Date) -> String {
+    d.to_string()
+}
+
+pub fn date(text: &str) -> CodecResult<Date> {
+    text.parse().map_err(|e| corrupt("date", e))
+}
+
+pub fn opt_date(text: Option<String>) -> CodecResult<Option<Date>> {
+    text.as_deref().map(date).transpose()
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    // Serializing plain data structs into a String cannot fail.
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+fn from_json<'a, T: Deserialize<'a>>(what: &str, text: &'a str) -> CodecResult<T> {
+    serde_json::from_str(text).map_err(|e| corrupt(what, e))
+}
+
+pub fn metadata_json(m: &Metadata) -> String {
+    to_json(m)
+}
+
+pub fn metadata(text: &str) -> CodecResult<Metadata> {
+    from_json("metadata", text)
+}
+
+pub fn address_json(a: &Address) -> String {
+    to_json(a)
+}
+
+pub fn address(text: &str) -> CodecResult<Address> {
+    from_json("address", text)
+}
+
+pub fn stats_json(s: &CustomerStats) -> String {
+    to_json(s)
+}
+
+pub fn stats(text: &str) -> CodecResult<CustomerStats> {
+    from_json("stats", text)
+}
+
+pub fn items_json(items: &[OrderItem]) -> String {
+    to_json(&items)
+}
+
+pub fn items(text: &str) -> CodecResult<Vec<OrderItem>> {
+    from_json("items", text)
+}
+
+pub fn earnings_json(e: &[OrderEarning]) -> String {
+    to_json(&e)
+}
+
+pub fn earnings(text: &str) -> CodecResult<Vec<OrderEarning>> {
+    from_json("earnings", text)
+}
+
+pub fn consumed_json(c: &[LotTake]) -> String {
+    to_json(&c)
+}
+
+pub fn consumed(text: &str) -> CodecResult<Vec<LotTake>> {
+    from_json("consumed", text)
+}
+
+pub fn status(text: &str) -> CodecResult<OrderStatus> {
+    OrderStatus::parse(text).ok_or_else(|| corrupt("order status", text))
+}
+
+pub fn entry_kind(text: &str) -> CodecResult<EntryKind> {
+    EntryKind::parse(text).ok_or_else(|| corrupt("entry kind", text))
+}
+
+pub fn join_policy(text: &str) -> CodecResult<JoinPolicy> {
+    JoinPolicy::parse(text).ok_or_else(|| corrupt("join policy", text))
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ExpiryJson {
+    Never,
+    AfterDays { days: i32, round_to: Option<String> },
+    AfterMonths { months: i32, round_to: Option<String> },
+    FixedDayOfYear { month: i8, day: i8 },
+}
+
+pub fn expiry_json(p: &ExpiryPolicy) -> String {
+    let round = |r: Option<Period>| r.map(|p| p.as_str().to_owned());
+    to_json(&match *p {
+        ExpiryPolicy::Never => ExpiryJson::Never,
+        ExpiryPolicy::AfterDays { days, round_to } => ExpiryJson::AfterDays { days, round_to: round(round_to) },
+        ExpiryPolicy::AfterMonths { months, round_to } => ExpiryJson::AfterMonths { months, round_to: round(round_to) },
+        ExpiryPolicy::FixedDayOfYear { month, day } => ExpiryJson::FixedDayOfYear { month, day },
+    })
+}
+
+pub fn expiry(text: &str) -> CodecResult<ExpiryPolicy> {
+    let period = |r: Option<String>| -> CodecResult<Option<Period>> {
+        r.map(|s| Period::parse(&s).ok_or_else(|| corrupt("period", s))).transpose()
+    };
+    Ok(match from_json::<ExpiryJson>("expiry", text)? {
+        ExpiryJson::Never => ExpiryPolicy::Never,
+        ExpiryJson::AfterDays { days, round_to } => ExpiryPolicy::AfterDays { days, round_to: period(round_to)? },
+        ExpiryJson::AfterMonths { months, round_to } => ExpiryPolicy::AfterMonths { months, round_to: period(round_to)? },
+        ExpiryJson::FixedDayOfYear { month, day } => ExpiryPolicy::FixedDayOfYear { month, day },
+    })
+}
+
+/// An entry's cause as columns: (type, order id, lot id, reason, actor).
+pub type CauseColumns = (&'static str, Option<String>, Option<String>, Option<String>, Option<String>);
+
+pub fn cause_columns(cause: &Cause) -> CauseColumns {
+    match cause {
+        Cause::Order { order_id } => ("order", Some(order_id.to_string()), None, None, None),
+        Cause::Admin { reason, actor } => ("admin", None, None, Some(reason.clone()), Some(actor.clone())),
+        Cause::Expiry { lot_id } => ("expiry", None, Some(lot_id.to_string()), None, None),
+    }
+}
+
+pub fn cause(
+    kind: &str,
+    order_id: Option<String>,
+    lot_id: Option<String>,
+    reason: Option<String>,
+    actor: Option<String>,
+) -> CodecResult<Cause> {
+    use fidelis_core::ids::{LotId, OrderId};
+    match (kind, order_id, lot_id) {
+        ("order", Some(order), _) => Ok(Cause::Order { order_id: OrderId::from_trusted(order) }),
+        ("expiry", _, Some(lot)) => Ok(Cause::Expiry { lot_id: LotId::from_trusted(lot) }),
+        ("admin", _, _) => Ok(Cause::Admin { reason: reason.unwrap_or_default(), actor: actor.unwrap_or_default() }),
+        (other, _, _) => Err(corrupt("entry cause", other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_expiry_policy_survives_the_round_trip() {
+        let policies = [
+            ExpiryPolicy::Never,
+            ExpiryPolicy::AfterDays { days: 30, round_to: None },
+            ExpiryPolicy::AfterMonths { months: 12, round_to: Some(Period::Quarter) },
+            ExpiryPolicy::FixedDayOfYear { month: 12, day: 31 },
+        ];
+        for p in policies {
+            assert_eq!(expiry(&expiry_json(&p)).unwrap(), p);
+        }
+    }
+
+    #[test]
+    fn dates_in_metadata_come_back_as_dates() {
+        let raw = vec![("d".to_owned(), fidelis_core::metadata::RawMeta::Str("2024-01-02".into()))];
+        let m = Metadata::parse("/m", raw).unwrap();
+        assert_eq!(metadata(&metadata_json(&m)).unwrap(), m);
+    }
+}

@@ -1,0 +1,14 @@
+//! The ordered schema migrations of each database, embedded in the binary.
+
+/// (version, name, SQL). Applied in order; each version once, recorded in `fidelis_migrations`.
+pub type Migration = (i64, &'static str, &'static str);
+
+pub const SQLITE: &[Migration] = &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
+
+pub const POSTGRES: &[Migration] = &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+
+pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS fidelis_migrations (
+    version BIGINT PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+)";

@@ -1,0 +1,241 @@
+//! The PostgreSQL read side: queries for the API and administration on pooled connections.
+
+use super::{PgStore, map_error};
+use crate::rows::{self, *};
+use crate::sql;
+use async_trait::async_trait;
+use fidelis_core::customer::Customer;
+use fidelis_core::event::CustomEvent;
+use fidelis_core::ids::{ApiKeyId, CustomerId, MembershipId, ProgramId, ProjectId};
+use fidelis_core::ledger::{Entry, Lot, Membership};
+use fidelis_core::order::Order;
+use fidelis_core::program::Program;
+use fidelis_engine::port::{
+    CustomerRef, MemberRef, OrderRef, OutboxEvent, PageRequest, ReadPort, StoreResult,
+};
+use fidelis_engine::project::{ApiKey, Project};
+use jiff::Timestamp;
+use tokio_postgres::types::ToSql;
+
+type Param<'a> = &'a (dyn ToSql + Sync);
+
+impl PgStore {
+    async fn rows<T>(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        decode: impl Fn(&dyn RowLike) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await.map_err(map_error)?;
+        let rows = client.query(&statement, params).await.map_err(map_error)?;
+        rows.iter().map(|r| decode(r as &dyn RowLike)).collect()
+    }
+
+    async fn one<T>(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        decode: impl Fn(&dyn RowLike) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        Ok(self.rows(sql, params, decode).await?.pop())
+    }
+
+    async fn execute(&self, sql: &str, values: &[Value]) -> StoreResult<u64> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await.map_err(map_error)?;
+        let params: Vec<Param<'_>> = values.iter().map(|v| v as Param<'_>).collect();
+        client.execute(&statement, &params).await.map_err(map_error)
+    }
+
+    async fn page<T>(
+        &self,
+        (table, columns): (&str, &str),
+        (column, value): (&str, &str),
+        page: &PageRequest,
+        decode: impl Fn(&dyn RowLike) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+        match &page.before {
+            Some(before) => {
+                let sql = format!("SELECT {columns} FROM {table} WHERE {column} = $1 AND id < $2 ORDER BY id DESC LIMIT $3");
+                self.rows(&sql, &[&value, before, &limit], decode).await
+            }
+            None => {
+                let sql = format!("SELECT {columns} FROM {table} WHERE {column} = $1 ORDER BY id DESC LIMIT $2");
+                self.rows(&sql, &[&value, &limit], decode).await
+            }
+        }
+    }
+
+    async fn customer_by_ref(&self, project: &ProjectId, reference: &CustomerRef) -> StoreResult<Option<Customer>> {
+        let (column, key) = match reference {
+            CustomerRef::Id(id) => ("id", id.as_str()),
+            CustomerRef::Source(s) => ("source_id", s.as_str()),
+        };
+        let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE project_id = $1 AND {column} = $2");
+        self.one(&sql, &[&project.as_str(), &key], rows::customer).await
+    }
+}
+
+#[async_trait]
+impl ReadPort for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.client().await?.simple_query("SELECT 1").await.map(|_| ()).map_err(map_error)
+    }
+
+    async fn create_project(&self, project: &Project) -> StoreResult<()> {
+        self.execute(&sql::INSERT_PROJECT, &project_values(project)).await.map(|_| ())
+    }
+
+    async fn project_by_name(&self, name: &str) -> StoreResult<Option<Project>> {
+        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE name = $1");
+        self.one(&sql, &[&name], |r| rows::project(r, 0)).await
+    }
+
+    async fn project_list(&self) -> StoreResult<Vec<Project>> {
+        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects ORDER BY id");
+        self.rows(&sql, &[], |r| rows::project(r, 0)).await
+    }
+
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        self.execute(&sql::INSERT_API_KEY, &api_key_values(key)).await.map(|_| ())
+    }
+
+    async fn revoke_api_key(&self, project: &ProjectId, key: &ApiKeyId, at: Timestamp) -> StoreResult<bool> {
+        let values = [Value::Int(at.as_microsecond()), Value::Text(project.to_string()), Value::Text(key.to_string())];
+        Ok(self.execute(sql::REVOKE_API_KEY, &values).await? > 0)
+    }
+
+    async fn api_key_list(&self, project: &ProjectId) -> StoreResult<Vec<ApiKey>> {
+        let sql = format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE project_id = $1 ORDER BY id");
+        self.rows(&sql, &[&project.as_str()], rows::api_key).await
+    }
+
+    async fn api_key_by_hash(&self, secret_hash: &str) -> StoreResult<Option<(ApiKey, Project)>> {
+        let key_columns = API_KEY_COLUMNS.split(", ").map(|c| format!("k.{c}")).collect::<Vec<_>>().join(", ");
+        let project_columns = PROJECT_COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {key_columns}, {project_columns} FROM api_keys k JOIN projects p ON p.id = k.project_id \
+             WHERE k.secret_hash = $1"
+        );
+        self.one(&sql, &[&secret_hash], |r| Ok((rows::api_key(r)?, rows::project(r, 6)?))).await
+    }
+
+    async fn customer(&self, project: &ProjectId, customer: &CustomerRef) -> StoreResult<Option<Customer>> {
+        self.customer_by_ref(project, customer).await
+    }
+
+    async fn customer_page(&self, project: &ProjectId, p: &PageRequest) -> StoreResult<Vec<Customer>> {
+        self.page(("customers", CUSTOMER_COLUMNS), ("project_id", project.as_str()), p, rows::customer).await
+    }
+
+    async fn order(&self, project: &ProjectId, order: &OrderRef) -> StoreResult<Option<Order>> {
+        let (column, key) = match order {
+            OrderRef::Id(id) => ("id", id.as_str()),
+            OrderRef::Source(s) => ("source_id", s.as_str()),
+        };
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE project_id = $1 AND {column} = $2");
+        self.one(&sql, &[&project.as_str(), &key], rows::order).await
+    }
+
+    async fn order_page(
+        &self,
+        project: &ProjectId,
+        customer: Option<&CustomerId>,
+        p: &PageRequest,
+    ) -> StoreResult<Vec<Order>> {
+        let scope = customer.map_or(("project_id", project.as_str()), |c| ("customer_id", c.as_str()));
+        let rows = self.page(("orders", ORDER_COLUMNS), scope, p, rows::order).await?;
+        Ok(rows.into_iter().filter(|o| &o.project_id == project).collect())
+    }
+
+    async fn event_page(
+        &self,
+        project: &ProjectId,
+        customer: Option<&CustomerId>,
+        p: &PageRequest,
+    ) -> StoreResult<Vec<CustomEvent>> {
+        let scope = customer.map_or(("project_id", project.as_str()), |c| ("customer_id", c.as_str()));
+        let rows = self.page(("events", EVENT_COLUMNS), scope, p, rows::event).await?;
+        Ok(rows.into_iter().filter(|e| &e.project_id == project).collect())
+    }
+
+    async fn program(&self, project: &ProjectId, program: &ProgramId) -> StoreResult<Option<Program>> {
+        let sql = format!("SELECT {PROGRAM_COLUMNS} FROM programs WHERE project_id = $1 AND id = $2");
+        self.one(&sql, &[&project.as_str(), &program.as_str()], rows::program).await
+    }
+
+    async fn program_list(&self, project: &ProjectId) -> StoreResult<Vec<Program>> {
+        let sql = format!("SELECT {PROGRAM_COLUMNS} FROM programs WHERE project_id = $1 ORDER BY id");
+        self.rows(&sql, &[&project.as_str()], rows::program).await
+    }
+
+    async fn membership(
+        &self,
+        project: &ProjectId,
+        program: &ProgramId,
+        member: &MemberRef,
+    ) -> StoreResult<Option<Membership>> {
+        let base = format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE project_id = $1 AND program_id = $2");
+        let (sql, key) = match member {
+            MemberRef::Id(id) => (format!("{base} AND id = $3"), id.to_string()),
+            MemberRef::Card(code) => (format!("{base} AND card_code = $3"), code.clone()),
+            MemberRef::Customer(reference) => match self.customer_by_ref(project, reference).await? {
+                Some(c) => (format!("{base} AND customer_id = $3"), c.id.to_string()),
+                None => return Ok(None),
+            },
+        };
+        self.one(&sql, &[&project.as_str(), &program.as_str(), &key], rows::membership).await
+    }
+
+    async fn membership_page(
+        &self,
+        project: &ProjectId,
+        program: &ProgramId,
+        p: &PageRequest,
+    ) -> StoreResult<Vec<Membership>> {
+        let rows = self.page(("memberships", MEMBERSHIP_COLUMNS), ("program_id", program.as_str()), p, rows::membership).await?;
+        Ok(rows.into_iter().filter(|m| &m.project_id == project).collect())
+    }
+
+    async fn customer_memberships(&self, project: &ProjectId, customer: &CustomerId) -> StoreResult<Vec<Membership>> {
+        let sql = format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE project_id = $1 AND customer_id = $2 ORDER BY id");
+        self.rows(&sql, &[&project.as_str(), &customer.as_str()], rows::membership).await
+    }
+
+    async fn entry_page(
+        &self,
+        project: &ProjectId,
+        membership: &MembershipId,
+        p: &PageRequest,
+    ) -> StoreResult<Vec<Entry>> {
+        let rows = self.page(("entries", ENTRY_COLUMNS), ("membership_id", membership.as_str()), p, rows::entry).await?;
+        Ok(rows.into_iter().filter(|e| &e.project_id == project).collect())
+    }
+
+    async fn open_lot_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Lot>> {
+        let sql = format!(
+            "SELECT {LOT_COLUMNS} FROM lots WHERE membership_id = $1 AND remaining > 0 \
+             AND EXISTS (SELECT 1 FROM memberships m WHERE m.id = lots.membership_id AND m.project_id = $2) ORDER BY id"
+        );
+        self.rows(&sql, &[&membership.as_str(), &project.as_str()], rows::lot).await
+    }
+
+    async fn lot_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Lot>> {
+        let sql = format!(
+            "SELECT {LOT_COLUMNS} FROM lots WHERE membership_id = $1 \
+             AND EXISTS (SELECT 1 FROM memberships m WHERE m.id = lots.membership_id AND m.project_id = $2) ORDER BY id"
+        );
+        self.rows(&sql, &[&membership.as_str(), &project.as_str()], rows::lot).await
+    }
+
+    async fn entry_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Entry>> {
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE membership_id = $1 AND project_id = $2 ORDER BY id");
+        self.rows(&sql, &[&membership.as_str(), &project.as_str()], rows::entry).await
+    }
+
+    async fn outbox_page(&self, project: &ProjectId, p: &PageRequest) -> StoreResult<Vec<OutboxEvent>> {
+        self.page(("outbox", OUTBOX_COLUMNS), ("project_id", project.as_str()), p, rows::outbox).await
+    }
+}
