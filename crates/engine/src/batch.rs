@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 /// Turns an outcome into the (status, body) a client receives, so that a replay returns the same bytes.
 pub trait Renderer: Send + Sync {
-    fn render(&self, outcome: &Outcome) -> (u16, Vec<u8>);
+    fn render(&self, scope: &crate::command::Scope, outcome: &Outcome) -> (u16, Vec<u8>);
 }
 
 /// Runs `commands` in one transaction; outcomes are in command order.
@@ -91,7 +91,7 @@ async fn decide_one(
         Err(Stop::Store(error)) => return Err(error),
     };
     if let Some(request) = &command.idempotency {
-        let (status, body) = renderer.render(&outcome);
+        let (status, body) = renderer.render(&command.scope, &outcome);
         ws.put_idempotency(IdempotencyRecord {
             project_id: project.id.clone(),
             key: request.key.clone(),
@@ -147,7 +147,7 @@ impl Keys {
                 self.order(project, order.as_ref());
             }
             Action::RefundOrder { order, .. } => self.order(project, Some(order)),
-            Action::RecordEvents(events) => {
+            Action::RecordEvents { events, .. } => {
                 for e in events {
                     self.customer(project, e.customer.reference.as_ref());
                     if let Some(client) = &e.client_event_id {

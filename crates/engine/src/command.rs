@@ -20,6 +20,8 @@ use std::sync::Arc;
 pub struct Scope {
     pub project: Arc<Project>,
     pub actor: String,
+    /// The id of the request that carries the command (stored responses keep the original one).
+    pub request_id: String,
 }
 
 /// An `Idempotency-Key` with the hash of the request it came with.
@@ -67,6 +69,13 @@ pub struct EventInput {
     pub occurred_at: Option<Timestamp>,
 }
 
+/// Whether events came one at a time or as a batch (the answer has the same shape).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Submission {
+    Single,
+    Batch,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     Add,
@@ -91,7 +100,7 @@ pub enum Action {
     EraseCustomer(CustomerRef),
     UpsertOrder(Box<OrderInput>),
     RefundOrder { order: OrderRef, amount: Money },
-    RecordEvents(Vec<EventInput>),
+    RecordEvents { events: Vec<EventInput>, submission: Submission },
     CreateProgram(ProgramDraft),
     UpdateProgram { program: ProgramId, draft: ProgramDraft },
     Enrol { program: ProgramId, customer: CustomerInput, card_code: Option<String> },
@@ -119,7 +128,7 @@ pub struct JobReport {
 pub enum Outcome {
     Customer { customer: Customer, created: bool },
     Order { order: Order, created: bool, entries: Vec<Entry> },
-    Events(Vec<EventOutcome>),
+    Events { events: Vec<EventOutcome>, submission: Submission },
     Program { program: Program, created: bool },
     Member { membership: Membership, created: bool },
     Points { entry: Entry, membership: Membership },

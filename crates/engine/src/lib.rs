@@ -96,7 +96,7 @@ impl Engine {
     pub async fn run_due_jobs(&self) -> Result<JobReport, WriteError> {
         let mut total = JobReport::default();
         for project in self.reads.project_list().await? {
-            let scope = Scope { project: Arc::new(project), actor: "scheduler".to_owned() };
+            let scope = Scope { project: Arc::new(project), actor: "scheduler".to_owned(), request_id: String::new() };
             loop {
                 let command = Command {
                     scope: scope.clone(),
@@ -165,7 +165,7 @@ fn routing_key(action: &Action) -> Option<String> {
             .or_else(|| input.draft.source_id.clone()),
         Action::RefundOrder { order: OrderRef::Id(id), .. } => Some(id.to_string()),
         Action::RefundOrder { order: OrderRef::Source(s), .. } => Some(s.clone()),
-        Action::RecordEvents(events) => events.first().and_then(|e| customer(&e.customer.reference)),
+        Action::RecordEvents { events, .. } => events.first().and_then(|e| customer(&e.customer.reference)),
         Action::AdjustPoints(a) => match &a.member {
             MemberRef::Id(id) => Some(id.to_string()),
             MemberRef::Card(c) => Some(c.clone()),

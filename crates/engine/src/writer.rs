@@ -115,6 +115,12 @@ async fn writer_loop(
     }
 }
 
+/// Timestamps are stored in microseconds; deciding with the same precision keeps a response identical to
+/// what a later read returns.
+fn storable(now: jiff::Timestamp) -> jiff::Timestamp {
+    jiff::Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now)
+}
+
 /// Runs the batch; on a storage error retries it whole, then command by command so that one bad command
 /// cannot fail its neighbours.
 async fn run_with_retries(
@@ -126,7 +132,7 @@ async fn run_with_retries(
     let commands: Vec<&Command> = jobs.iter().map(|j| &j.command).collect();
     let mut last_error = None;
     for _ in 0..=BATCH_RETRIES_MAX {
-        let now = shared.clock.now();
+        let now = storable(shared.clock.now());
         match run_batch(session, &commands, now, ids, shared.renderer.as_ref()).await {
             Ok(outcomes) => return outcomes.into_iter().map(Ok).collect(),
             Err(error) => {
@@ -146,7 +152,7 @@ async fn run_with_retries(
     }
     let mut results = Vec::with_capacity(commands.len());
     for command in &commands {
-        let now = shared.clock.now();
+        let now = storable(shared.clock.now());
         let single = run_batch(session, std::slice::from_ref(command), now, ids, shared.renderer.as_ref()).await;
         results.push(single.map_err(WriteError::Store).and_then(|mut o| o.pop().ok_or(WriteError::Stopped)));
     }

@@ -96,6 +96,15 @@ impl Quantifier {
     pub fn parse(raw: &str) -> Option<Quantifier> {
         Quantifier::ALL.into_iter().find(|q| q.as_str() == raw)
     }
+
+    /// Result of the quantifier when `matching` of `total` items satisfy the predicate.
+    pub fn holds(self, matching: i64, total: i64) -> bool {
+        match self {
+            Quantifier::Any => matching > 0,
+            Quantifier::Every => matching == total,
+            Quantifier::None => matching == 0,
+        }
+    }
 }
 
 /// An operand: something with a value.
@@ -380,8 +389,6 @@ pub enum Window {
     /// Everything kept (lifetime totals for spent and orders).
     Lifetime,
 }
-
-pub(crate) const PERIODS: [Period; 4] = [Period::Month, Period::Quarter, Period::HalfYear, Period::Year];
 
 impl Window {
     pub fn name(self) -> String {

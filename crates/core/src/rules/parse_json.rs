@@ -10,8 +10,8 @@ use super::syntax::{SynCond, SynCondKind, SynExpr, SynExprKind, SynOp};
 const COND_KINDS: [&str; 8] = ["and", "or", "not", "op", "exists", "any", "every", "none"];
 const EXPR_KINDS: [&str; 10] = ["field", "call", "count", "window", "number", "money", "string", "bool", "date", "list"];
 
-/// Reads a condition; `None` when a problem was recorded in `errors`.
-pub(crate) fn read_condition(json: &Json, errors: &mut Errors) -> Option<SynCond> {
+/// Reads a condition. Bad nodes are recorded in `errors` and become `Invalid` placeholders.
+pub(crate) fn read_condition(json: &Json, errors: &mut Errors) -> SynCond {
     let mut reader = Reader { errors, path: String::new(), nodes: 0 };
     reader.cond(json, 1)
 }
@@ -88,52 +88,45 @@ impl Reader<'_> {
         Some(kind)
     }
 
-    fn cond(&mut self, json: &Json, depth: usize) -> Option<SynCond> {
+    fn cond(&mut self, json: &Json, depth: usize) -> SynCond {
         let Json::Object(pairs) = json else {
             self.error(RuleErrorKind::Shape, format!("expected a condition object, found {}", json.kind()));
-            return None;
+            return SynCond::invalid();
         };
-        let kind = self.kind(pairs, "a condition (`and`, `or`, `not`, `op`, `exists`, `any`, `every`, `none`)")?;
+        let Some(kind) = self.kind(pairs, "a condition (`and`, `or`, `not`, `op`, `exists`, `any`, `every`, `none`)") else {
+            return SynCond::invalid();
+        };
         if EXPR_KINDS.contains(&kind) {
-            return self.expr(json, depth).map(|e| SynCond { at: None, kind: SynCondKind::Test(e) });
+            return SynCond { at: None, kind: SynCondKind::Test(self.expr(json, depth)) };
         }
-        if !self.enter(depth) {
-            return None;
-        }
-        let value = json.get(kind)?;
-        let built = match kind {
-            "and" | "or" => {
-                let children = self.at(kind, |r| r.cond_list(value, depth + 1))?;
-                if kind == "and" { SynCondKind::And(children) } else { SynCondKind::Or(children) }
-            }
-            "not" => SynCondKind::Not(Box::new(self.at("not", |r| r.cond(value, depth + 1))?)),
-            "op" => self.comparison(json, value, depth)?,
-            "exists" => SynCondKind::Exists(self.at("exists", |r| r.expr(value, depth + 1))?),
-            _ => {
-                let quantifier = Quantifier::parse(kind)?;
-                SynCondKind::Items(quantifier, Box::new(self.at(kind, |r| r.cond(value, depth + 1))?))
-            }
+        let Some(value) = json.get(kind).filter(|_| self.enter(depth)) else {
+            return SynCond::invalid();
         };
-        Some(SynCond { at: None, kind: built })
+        let built = match kind {
+            "and" => SynCondKind::And(self.at(kind, |r| r.cond_list(value, depth + 1))),
+            "or" => SynCondKind::Or(self.at(kind, |r| r.cond_list(value, depth + 1))),
+            "not" => SynCondKind::Not(Box::new(self.at("not", |r| r.cond(value, depth + 1)))),
+            "op" => self.comparison(json, value, depth),
+            "exists" => SynCondKind::Exists(self.at("exists", |r| r.expr(value, depth + 1))),
+            _ => match Quantifier::parse(kind) {
+                Some(quantifier) => {
+                    SynCondKind::Items(quantifier, Box::new(self.at(kind, |r| r.cond(value, depth + 1))))
+                }
+                None => SynCondKind::Invalid,
+            },
+        };
+        SynCond { at: None, kind: built }
     }
 
-    fn cond_list(&mut self, json: &Json, depth: usize) -> Option<Vec<SynCond>> {
+    fn cond_list(&mut self, json: &Json, depth: usize) -> Vec<SynCond> {
         let Json::Array(items) = json else {
             self.error(RuleErrorKind::Shape, format!("expected an array of conditions, found {}", json.kind()));
-            return None;
+            return vec![SynCond::invalid()];
         };
-        let mut out = Vec::with_capacity(items.len());
-        let mut complete = true;
-        for (i, item) in items.iter().enumerate() {
-            match self.at(&i.to_string(), |r| r.cond(item, depth)) {
-                Some(c) => out.push(c),
-                None => complete = false,
-            }
-        }
-        complete.then_some(out)
+        items.iter().enumerate().map(|(i, item)| self.at(&i.to_string(), |r| r.cond(item, depth))).collect()
     }
 
-    fn comparison(&mut self, json: &Json, op: &Json, depth: usize) -> Option<SynCondKind> {
+    fn comparison(&mut self, json: &Json, op: &Json, depth: usize) -> SynCondKind {
         let op = match op {
             Json::String(raw) => SynOp::parse(raw).or_else(|| {
                 self.at("op", |r| {
@@ -150,86 +143,79 @@ impl Reader<'_> {
         };
         let left = self.operand_key(json, "left", depth);
         let right = self.operand_key(json, "right", depth);
-        Some(SynCondKind::Compare { op: op?, left: left?, right: right? })
+        SynCondKind::Compare { op, left, right }
     }
 
-    fn operand_key(&mut self, json: &Json, key: &str, depth: usize) -> Option<SynExpr> {
+    fn operand_key(&mut self, json: &Json, key: &str, depth: usize) -> SynExpr {
         match json.get(key) {
             Some(value) => self.at(key, |r| r.expr(value, depth + 1)),
             None => {
                 self.error(RuleErrorKind::Shape, format!("a comparison needs `{key}`"));
-                None
+                SynExpr::invalid()
             }
         }
     }
 
-    fn expr(&mut self, json: &Json, depth: usize) -> Option<SynExpr> {
+    fn expr(&mut self, json: &Json, depth: usize) -> SynExpr {
         let Json::Object(pairs) = json else {
             let found = json.kind();
             self.error(RuleErrorKind::Shape, format!("expected an operand object such as {{\"field\": …}}, found {found}"));
-            return None;
+            return SynExpr::invalid();
         };
-        let kind = self.kind(pairs, "an operand (`field`, `call`, `count` or a literal such as `money`)")?;
+        let Some(kind) = self.kind(pairs, "an operand (`field`, `call`, `count` or a literal such as `money`)") else {
+            return SynExpr::invalid();
+        };
         if COND_KINDS.contains(&kind) {
             self.error(RuleErrorKind::Shape, format!("expected an operand, found a `{kind}` condition"));
-            return None;
+            return SynExpr::invalid();
         }
-        if !self.enter(depth) {
-            return None;
-        }
-        let value = json.get(kind)?;
+        let Some(value) = json.get(kind).filter(|_| self.enter(depth)) else {
+            return SynExpr::invalid();
+        };
         let built = match kind {
-            "call" => self.call(json, value, depth)?,
-            "count" => SynExprKind::Count(Box::new(self.at("count", |r| r.cond(value, depth + 1))?)),
-            "list" => SynExprKind::List(self.at("list", |r| r.expr_list(value, depth + 1))?),
+            "call" => self.call(json, value, depth),
+            "count" => SynExprKind::Count(Box::new(self.at("count", |r| r.cond(value, depth + 1)))),
+            "list" => SynExprKind::List(self.at("list", |r| r.expr_list(value, depth + 1))),
             "bool" => match value {
                 Json::Bool(b) => SynExprKind::Bool(*b),
-                other => return self.wrong_type(kind, "true or false", other),
+                other => self.wrong_type(kind, "true or false", other),
             },
             "number" | "money" => match value {
                 Json::Number(text) | Json::String(text) if kind == "number" => SynExprKind::Number(text.clone()),
                 Json::Number(text) | Json::String(text) => SynExprKind::Money(text.clone()),
-                other => return self.wrong_type(kind, "a number", other),
+                other => self.wrong_type(kind, "a number", other),
             },
             _ => match value {
                 Json::String(text) => string_kind(kind, text.clone()),
-                other => return self.wrong_type(kind, "a string", other),
+                other => self.wrong_type(kind, "a string", other),
             },
         };
-        Some(SynExpr { at: None, kind: built })
+        SynExpr { at: None, kind: built }
     }
 
-    fn wrong_type<T>(&mut self, key: &str, expected: &str, found: &Json) -> Option<T> {
+    fn wrong_type(&mut self, key: &str, expected: &str, found: &Json) -> SynExprKind {
         let found = found.kind();
         self.at(key, |r| r.error(RuleErrorKind::Shape, format!("`{key}` takes {expected}, found {found}")));
-        None
+        SynExprKind::Invalid
     }
 
-    fn call(&mut self, json: &Json, name: &Json, depth: usize) -> Option<SynExprKind> {
+    fn call(&mut self, json: &Json, name: &Json, depth: usize) -> SynExprKind {
         let Json::String(name) = name else {
             return self.wrong_type("call", "a function name", name);
         };
         let args = match json.get("args") {
-            None => Some(Vec::new()),
+            None => Vec::new(),
             Some(args) => self.at("args", |r| r.expr_list(args, depth + 1)),
-        }?;
-        Some(SynExprKind::Call { name: name.clone(), args })
+        };
+        SynExprKind::Call { name: name.clone(), args }
     }
 
-    fn expr_list(&mut self, json: &Json, depth: usize) -> Option<Vec<SynExpr>> {
+    fn expr_list(&mut self, json: &Json, depth: usize) -> Vec<SynExpr> {
         let Json::Array(items) = json else {
             self.error(RuleErrorKind::Shape, format!("expected an array, found {}", json.kind()));
-            return None;
+            return vec![SynExpr::invalid()];
         };
-        let mut out = Vec::with_capacity(items.len());
-        let mut complete = true;
-        for (i, item) in items.iter().enumerate() {
-            match self.at(&i.to_string(), |r| r.expr(item, depth)) {
-                Some(e) => out.push(e),
-                None => complete = false,
-            }
-        }
-        complete.then_some(out)
+        items.iter().enumerate().map(|(i, item)| self.at(&i.to_string(), |r| r.expr(item, depth))).collect()
     }
 }
 

@@ -15,11 +15,14 @@ pub(crate) enum SynCondKind {
     And(Vec<SynCond>),
     Or(Vec<SynCond>),
     Not(Box<SynCond>),
-    Compare { op: SynOp, left: SynExpr, right: SynExpr },
+    /// `op` is `None` when the JSON named an unknown operator (the operands are still checked).
+    Compare { op: Option<SynOp>, left: SynExpr, right: SynExpr },
     Exists(SynExpr),
     Items(Quantifier, Box<SynCond>),
     /// An operand in condition position: must be true/false.
     Test(SynExpr),
+    /// A node the reader already reported; it keeps its place so that siblings keep their paths.
+    Invalid,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -69,6 +72,20 @@ pub(crate) enum SynExprKind {
     Bool(bool),
     Date(String),
     List(Vec<SynExpr>),
+    /// An operand the reader already reported.
+    Invalid,
+}
+
+impl SynCond {
+    pub fn invalid() -> SynCond {
+        SynCond { at: None, kind: SynCondKind::Invalid }
+    }
+}
+
+impl SynExpr {
+    pub fn invalid() -> SynExpr {
+        SynExpr { at: None, kind: SynExprKind::Invalid }
+    }
 }
 
 impl SynExprKind {

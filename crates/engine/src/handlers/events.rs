@@ -1,7 +1,7 @@
 //! Custom events, one or a batch: deduplicated by client event id, counted in customer aggregates.
 
 use super::{Ctx, Stop};
-use crate::command::{EventInput, EventOutcome, Outcome};
+use crate::command::{EventInput, EventOutcome, Outcome, Submission};
 use fidelis_core::calendar::local_date;
 use fidelis_core::event::CustomEvent;
 use fidelis_core::ids::EventId;
@@ -11,13 +11,13 @@ use jiff::SignedDuration;
 /// How far in the future an event's `occurred_at` may lie (clock skew between the client and us).
 pub const EVENT_FUTURE_SKEW_SECONDS_MAX: i64 = 300;
 
-pub async fn record(ctx: &mut Ctx<'_>, inputs: &[EventInput]) -> Result<Outcome, Stop> {
+pub async fn record(ctx: &mut Ctx<'_>, inputs: &[EventInput], submission: Submission) -> Result<Outcome, Stop> {
     let project = ctx.project_id().clone();
     let latest = ctx.now.checked_add(SignedDuration::from_secs(EVENT_FUTURE_SKEW_SECONDS_MAX)).unwrap_or(ctx.now);
     let mut outcomes = Vec::with_capacity(inputs.len());
     for (index, input) in inputs.iter().enumerate() {
         if input.occurred_at.is_some_and(|t| t > latest) {
-            let path = if inputs.len() > 1 { format!("/events/{index}/occurred_at") } else { "/occurred_at".to_owned() };
+            let path = if submission == Submission::Batch { format!("/events/{index}/occurred_at") } else { "/occurred_at".to_owned() };
             return Err(Stop::Reject(Rejection::Invalid(vec![FieldError::new(
                 path,
                 FieldErrorKey::OutOfRange,
@@ -48,5 +48,5 @@ pub async fn record(ctx: &mut Ctx<'_>, inputs: &[EventInput]) -> Result<Outcome,
         ctx.ws.push_event(event.clone());
         outcomes.push(EventOutcome { event, duplicate: false });
     }
-    Ok(Outcome::Events(outcomes))
+    Ok(Outcome::Events { events: outcomes, submission })
 }

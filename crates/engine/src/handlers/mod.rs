@@ -108,7 +108,7 @@ pub async fn dispatch(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, S
         Action::EraseCustomer(reference) => customers::erase(ctx, reference).await,
         Action::UpsertOrder(input) => orders::upsert(ctx, input).await,
         Action::RefundOrder { order, amount } => orders::refund(ctx, order, *amount).await,
-        Action::RecordEvents(events) => events::record(ctx, events).await,
+        Action::RecordEvents { events, submission } => events::record(ctx, events, *submission).await,
         Action::CreateProgram(draft) => programs::create(ctx, draft).await,
         Action::UpdateProgram { program, draft } => programs::update(ctx, program, draft).await,
         Action::Enrol { program, customer, card_code } => points::enrol(ctx, program, customer, card_code.as_deref()).await,

@@ -1,0 +1,216 @@
+//! Membership bodies and responses: enrolment, manual points changes, transactions, expiring points.
+
+use super::common::time;
+use super::customer::CustomerBody;
+use fidelis_core::ledger::{Cause, Entry, Membership};
+use fidelis_core::limits::{CARD_CODE_CHARS_MAX, REASON_CHARS_MAX};
+use fidelis_core::money::Points;
+use fidelis_core::rejection::{FieldErrorKey, FieldErrors};
+use fidelis_core::text;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolBody {
+    /// The customer, by `id` or `source_id` (unknown `source_id`s create the customer).
+    pub customer: CustomerBody,
+    /// A card code to use instead of a generated one.
+    #[serde(default)]
+    pub card_code: Option<String>,
+}
+
+impl EnrolBody {
+    pub fn card_code(&self, errors: &mut FieldErrors) -> Option<String> {
+        let code = self.card_code.as_ref()?;
+        let valid = !code.is_empty()
+            && code.len() <= CARD_CODE_CHARS_MAX
+            && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !valid {
+            errors.push("/card_code", FieldErrorKey::InvalidFormat, format!("1 to {CARD_CODE_CHARS_MAX} letters, digits or '-'"));
+            return None;
+        }
+        Some(code.to_ascii_uppercase())
+    }
+}
+
+/// A manual change of points. The reason is shown in the member's history.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PointsBody {
+    /// Positive.
+    pub points: i64,
+    pub reason: String,
+    /// For additions: the last usable day (`YYYY-MM-DD`), overriding the program's expiry.
+    #[serde(default)]
+    pub expires_on: Option<String>,
+}
+
+impl PointsBody {
+    pub fn parse(&self, errors: &mut FieldErrors) -> (Option<Points>, String, Option<Date>) {
+        let points = Points::positive(self.points);
+        if points.is_none() {
+            errors.push("/points", FieldErrorKey::OutOfRange, format!(
+                "must be between 1 and {}",
+                fidelis_core::limits::POINTS_PER_OPERATION_MAX
+            ));
+        }
+        let reason = errors.take(text::bounded("/reason", &self.reason, REASON_CHARS_MAX)).unwrap_or_default();
+        let expires_on = self.expires_on.as_ref().and_then(|d| errors.take(text::date("/expires_on", d)));
+        (points, reason, expires_on)
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotalsResponse {
+    pub earned: i64,
+    pub added: i64,
+    pub removed: i64,
+    pub expired: i64,
+    pub clawed_back: i64,
+    /// Clawbacks that found the points already spent.
+    pub unrecovered: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberResponse {
+    /// Always "member".
+    pub object: &'static str,
+    pub id: String,
+    pub program_id: String,
+    pub customer_id: String,
+    pub card_code: String,
+    /// Spendable points (negative only where the program allows debt).
+    pub balance: i64,
+    pub debt: i64,
+    pub totals: TotalsResponse,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl MemberResponse {
+    pub fn from(m: &Membership) -> MemberResponse {
+        let t = &m.totals;
+        MemberResponse {
+            object: "member",
+            id: m.id.to_string(),
+            program_id: m.program_id.to_string(),
+            customer_id: m.customer_id.to_string(),
+            card_code: m.card_code.clone(),
+            balance: m.balance,
+            debt: m.debt,
+            totals: TotalsResponse {
+                earned: t.earned,
+                added: t.added,
+                removed: t.removed,
+                expired: t.expired,
+                clawed_back: t.clawed_back,
+                unrecovered: t.unrecovered,
+            },
+            created_at: time(m.created_at),
+            updated_at: time(m.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsumedResponse {
+    pub lot_id: String,
+    pub points: i64,
+}
+
+/// What caused a transaction: `order` (order_id), `admin` (reason, actor) or `expiry` (lot_id).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CauseResponse {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lot_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransactionResponse {
+    /// Always "points_transaction".
+    pub object: &'static str,
+    pub id: String,
+    pub member_id: String,
+    pub program_id: String,
+    /// earn, manual_add, manual_remove, expire or clawback.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Signed: credits positive, debits negative.
+    pub points: i64,
+    pub balance_after: i64,
+    /// Credits: the lot created and its last usable day.
+    pub lot_id: Option<String>,
+    pub expires_on: Option<String>,
+    /// Debits: the lots consumed, soonest expiry first.
+    pub consumed: Vec<ConsumedResponse>,
+    pub unrecovered: i64,
+    pub debt_repaid: i64,
+    pub cause: CauseResponse,
+    pub created_at: String,
+}
+
+impl TransactionResponse {
+    pub fn from(e: &Entry) -> TransactionResponse {
+        let cause = match &e.cause {
+            Cause::Order { order_id } => {
+                CauseResponse { kind: "order", order_id: Some(order_id.to_string()), lot_id: None, reason: None, actor: None }
+            }
+            Cause::Admin { reason, actor } => {
+                CauseResponse { kind: "admin", order_id: None, lot_id: None, reason: Some(reason.clone()), actor: Some(actor.clone()) }
+            }
+            Cause::Expiry { lot_id } => {
+                CauseResponse { kind: "expiry", order_id: None, lot_id: Some(lot_id.to_string()), reason: None, actor: None }
+            }
+        };
+        TransactionResponse {
+            object: "points_transaction",
+            id: e.id.to_string(),
+            member_id: e.membership_id.to_string(),
+            program_id: e.program_id.to_string(),
+            kind: e.kind.as_str(),
+            points: e.points,
+            balance_after: e.balance_after,
+            lot_id: e.lot_id.as_ref().map(ToString::to_string),
+            expires_on: e.expires_on.map(|d| d.to_string()),
+            consumed: e.consumed.iter().map(|c| ConsumedResponse { lot_id: c.lot_id.to_string(), points: c.points }).collect(),
+            unrecovered: e.unrecovered,
+            debt_repaid: e.debt_repaid,
+            cause,
+            created_at: time(e.created_at),
+        }
+    }
+}
+
+/// A manual change and the member's state after it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdjustmentResponse {
+    pub transaction: TransactionResponse,
+    pub member: MemberResponse,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpiringDate {
+    /// Last usable day.
+    pub date: String,
+    pub points: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpiringResponse {
+    /// Always "expiring_points".
+    pub object: &'static str,
+    pub member_id: String,
+    pub within_days: i32,
+    pub total: i64,
+    pub dates: Vec<ExpiringDate>,
+}

@@ -1,0 +1,9 @@
+//! Wire shapes: request bodies (parsed into domain values here, with every field error collected) and
+//! response bodies. JSON shapes live only in this crate.
+
+pub mod common;
+pub mod customer;
+pub mod event;
+pub mod member;
+pub mod order;
+pub mod program;

@@ -1,0 +1,194 @@
+//! Request extraction with our error object: the API key, JSON bodies (size-limited, unknown fields
+//! refused, errors with a JSON-pointer path), the idempotency key and query parameters.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use fidelis_core::limits::{IDEMPOTENCY_KEY_CHARS_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX};
+use fidelis_engine::auth::Authenticated;
+use fidelis_engine::command::{IdempotencyRequest, Scope};
+use fidelis_engine::port::PageRequest;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
+/// The authenticated caller: `Authorization: Bearer <secret key>`.
+pub struct Auth(pub Authenticated);
+
+impl Auth {
+    pub fn scope(&self) -> Scope {
+        Scope { project: self.0.project.clone(), actor: self.0.key.id.to_string(), request_id: String::new() }
+    }
+
+    pub fn project(&self) -> &fidelis_core::ids::ProjectId {
+        &self.0.project.id
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Auth, ApiError> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("send the secret key as 'Authorization: Bearer <key>'"))?;
+        let secret = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && s.len() <= 256)
+            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be 'Bearer <key>'"))?;
+        let engine = &state.engine;
+        match engine.keys().authenticate(engine.reads(), secret).await? {
+            Some(found) => Ok(Auth(found)),
+            None => Err(ApiError::unauthorized("the API key is unknown or revoked")),
+        }
+    }
+}
+
+/// A JSON body deserialized into `T`, plus the request's idempotency key (hashed with method, path and body).
+pub struct JsonBody<T> {
+    pub value: T,
+    pub idempotency: Option<IdempotencyRequest>,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<JsonBody<T>, ApiError> {
+        let (parts, body) = request.into_parts();
+        let key = idempotency_key(&parts)?;
+        let bytes = axum::body::to_bytes(body, state.config.body_bytes_max).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body is larger than {} bytes", state.config.body_bytes_max),
+            )
+        })?;
+        let value = parse_json(&bytes)?;
+        let idempotency = key.map(|key| IdempotencyRequest { key, request_hash: request_hash(&parts, &bytes) });
+        Ok(JsonBody { value, idempotency })
+    }
+}
+
+/// The idempotency key of a request without a body (DELETE).
+pub struct IdempotencyOnly(pub Option<IdempotencyRequest>);
+
+impl FromRequestParts<AppState> for IdempotencyOnly {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<IdempotencyOnly, ApiError> {
+        let key = idempotency_key(parts)?;
+        Ok(IdempotencyOnly(key.map(|key| IdempotencyRequest { key, request_hash: request_hash(parts, &[]) })))
+    }
+}
+
+fn idempotency_key(parts: &Parts) -> Result<Option<String>, ApiError> {
+    let Some(value) = parts.headers.get(IDEMPOTENCY_HEADER) else { return Ok(None) };
+    let text = value.to_str().ok().filter(|t| {
+        !t.is_empty() && t.chars().count() <= IDEMPOTENCY_KEY_CHARS_MAX && t.chars().all(|c| c.is_ascii_graphic())
+    });
+    text.map(|t| Some(t.to_owned())).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_idempotency_key",
+            format!("Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_CHARS_MAX} printable ASCII characters"),
+        )
+    })
+}
+
+fn request_hash(parts: &Parts, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(parts.method.as_str().as_bytes());
+    hasher.update(b" ");
+    hasher.update(parts.uri.path().as_bytes());
+    hasher.update(b"?");
+    hasher.update(parts.uri.query().unwrap_or("").as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body);
+    hex::encode(hasher.finalize())
+}
+
+/// Deserializes JSON, turning serde's complaint into our error with the path where it happened.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
+    let value = result.map_err(|e| {
+        let path = pointer(e.path());
+        let inner = e.into_inner();
+        json_error(&path, &inner)
+    })?;
+    deserializer.end().map_err(|e| json_error("", &e))?;
+    Ok(value)
+}
+
+fn pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(format!("/{index}")),
+            Segment::Map { key } => Some(format!("/{key}")),
+            Segment::Enum { variant } => Some(format!("/{variant}")),
+            Segment::Unknown => None,
+        })
+        .collect()
+}
+
+fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    let text = e.to_string();
+    let (key, message) = match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ("malformed_json", format!("the body is not valid JSON: {text}")),
+        Category::Data if text.starts_with("unknown field") => ("unknown_field", text.clone()),
+        Category::Data if text.starts_with("missing field") => ("missing_field", text.clone()),
+        Category::Data => ("invalid_type", text.clone()),
+    };
+    let at = if path.is_empty() { String::new() } else { format!(" at {path}") };
+    ApiError::bad_request(key, format!("{message}{at}")).with_details(json!({ "path": path }))
+}
+
+/// Query parameters, each at most once.
+pub struct Query(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Query {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Query, ApiError> {
+        let mut map = HashMap::new();
+        for (k, v) in form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()) {
+            if map.insert(k.to_string(), v.to_string()).is_some() {
+                return Err(ApiError::bad_request("invalid_query", format!("query parameter '{k}' appears twice")));
+            }
+        }
+        Ok(Query(map))
+    }
+}
+
+impl Query {
+    /// `limit` (1–100, default 20) and `cursor` (an id from `next_cursor`), refusing anything else listed
+    /// as unknown.
+    pub fn page(&self, allowed: &[&str]) -> Result<PageRequest, ApiError> {
+        for key in self.0.keys() {
+            if !["limit", "cursor"].contains(&key.as_str()) && !allowed.contains(&key.as_str()) {
+                return Err(ApiError::bad_request("invalid_query", format!("unknown query parameter '{key}'")));
+            }
+        }
+        let limit = match self.0.get("limit") {
+            None => PAGE_SIZE_DEFAULT,
+            Some(raw) => raw.parse::<usize>().ok().filter(|l| (1..=PAGE_SIZE_MAX).contains(l)).ok_or_else(|| {
+                ApiError::bad_request("invalid_query", format!("limit must be a whole number from 1 to {PAGE_SIZE_MAX}"))
+            })?,
+        };
+        let before = self.0.get("cursor").cloned();
+        if before.as_ref().is_some_and(|c| c.len() > 64) {
+            return Err(ApiError::bad_request("invalid_query", "the cursor is not one this API returned"));
+        }
+        Ok(PageRequest { limit, before })
+    }
+}

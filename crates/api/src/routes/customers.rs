@@ -1,0 +1,117 @@
+//! `/v1/customers`: upsert, read, list, erase, memberships.
+
+use super::{PathArgs, check, customer_ref, run};
+use crate::RequestId;
+use crate::dto::common::ListBody;
+use crate::dto::customer::{CustomerBody, CustomerResponse};
+use crate::dto::member::MemberResponse;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Auth, IdempotencyOnly, JsonBody, Query};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::response::Response;
+use fidelis_core::rejection::FieldErrors;
+use fidelis_engine::command::{Action, WhenMissing};
+
+/// Create or update a customer. With `source_id`, an existing customer with it is updated (200) or a new
+/// one created (201); with `id`, that customer is updated; with neither, a new customer is created.
+#[utoipa::path(post, path = "/v1/customers", tag = "customers", request_body = CustomerBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses((status = 201, body = CustomerResponse), (status = 200, body = CustomerResponse),
+              (status = "4XX", body = ErrorBody)))]
+pub async fn upsert(
+    State(state): State<AppState>,
+    auth: Auth,
+    request_id: RequestId,
+    body: JsonBody<CustomerBody>,
+) -> Result<Response, ApiError> {
+    let mut errors = FieldErrors::default();
+    let when_missing = if body.value.id.is_some() { WhenMissing::Reject } else { WhenMissing::Create };
+    let input = body.value.input(&mut errors, "", when_missing);
+    check(errors)?;
+    run(&state, &auth, request_id, body.idempotency, Action::UpsertCustomer(input)).await
+}
+
+/// Update an existing customer named by id or `source_id`.
+#[utoipa::path(post, path = "/v1/customers/{customer}", tag = "customers", request_body = CustomerBody,
+    params(("customer" = String, Path, description = "cust_… id or source_id")),
+    responses((status = 200, body = CustomerResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    request_id: RequestId,
+    PathArgs(reference): PathArgs<String>,
+    body: JsonBody<CustomerBody>,
+) -> Result<Response, ApiError> {
+    let mut errors = FieldErrors::default();
+    let mut input = body.value.input(&mut errors, "", WhenMissing::Reject);
+    input.reference = Some(customer_ref(&reference));
+    if body.value.id.is_some() || body.value.source_id.is_some() {
+        errors.push("/source_id", fidelis_core::rejection::FieldErrorKey::Conflict, "the path names the customer; leave id and source_id out");
+    }
+    check(errors)?;
+    run(&state, &auth, request_id, body.idempotency, Action::UpsertCustomer(input)).await
+}
+
+#[utoipa::path(get, path = "/v1/customers/{customer}", tag = "customers",
+    params(("customer" = String, Path, description = "cust_… id or source_id")),
+    responses((status = 200, body = CustomerResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathArgs(reference): PathArgs<String>,
+) -> Result<Json<CustomerResponse>, ApiError> {
+    let found = state.engine.reads().customer(auth.project(), &customer_ref(&reference)).await?;
+    found.map(|c| Json(CustomerResponse::from(&c))).ok_or_else(|| ApiError::not_found("customer", &reference))
+}
+
+/// Customers, newest first.
+#[utoipa::path(get, path = "/v1/customers", tag = "customers",
+    params(("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ListBody<CustomerResponse>), (status = "4XX", body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    query: Query,
+) -> Result<Json<ListBody<CustomerResponse>>, ApiError> {
+    let mut page = query.page(&[])?;
+    let limit = page.limit;
+    page.limit += 1;
+    let rows = state.engine.reads().customer_page(auth.project(), &page).await?;
+    Ok(Json(ListBody::page(rows, limit, |c| c.id.to_string(), CustomerResponse::from)))
+}
+
+/// Erase a customer's personal data (profile, metadata, source_id, and the metadata of their orders and
+/// events). Ledger entries and aggregates stay, attached to the bare id.
+#[utoipa::path(delete, path = "/v1/customers/{customer}", tag = "customers",
+    params(("customer" = String, Path, description = "cust_… id or source_id")),
+    responses((status = 200, body = CustomerResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn erase(
+    State(state): State<AppState>,
+    auth: Auth,
+    request_id: RequestId,
+    IdempotencyOnly(idempotency): IdempotencyOnly,
+    PathArgs(reference): PathArgs<String>,
+) -> Result<Response, ApiError> {
+    run(&state, &auth, request_id, idempotency, Action::EraseCustomer(customer_ref(&reference))).await
+}
+
+/// The customer's memberships of every program.
+#[utoipa::path(get, path = "/v1/customers/{customer}/memberships", tag = "customers",
+    params(("customer" = String, Path, description = "cust_… id or source_id")),
+    responses((status = 200, body = ListBody<MemberResponse>), (status = "4XX", body = ErrorBody)))]
+pub async fn memberships(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathArgs(reference): PathArgs<String>,
+) -> Result<Json<ListBody<MemberResponse>>, ApiError> {
+    let reads = state.engine.reads();
+    let customer = reads
+        .customer(auth.project(), &customer_ref(&reference))
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer", &reference))?;
+    let rows = reads.customer_memberships(auth.project(), &customer.id).await?;
+    let count = rows.len();
+    Ok(Json(ListBody::page(rows, count, |m| m.id.to_string(), MemberResponse::from)))
+}

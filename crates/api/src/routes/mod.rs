@@ -1,0 +1,70 @@
+//! One module per resource. Handlers parse (collecting every field error), run one engine command or
+//! query, and render.
+
+pub mod customers;
+pub mod events;
+pub mod members;
+pub mod ops;
+pub mod orders;
+pub mod programs;
+
+use crate::error::ApiError;
+use crate::extract::Auth;
+use crate::render::respond;
+use crate::state::AppState;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::response::Response;
+use fidelis_core::ids::{CustomerId, MembershipId, OrderId};
+use fidelis_core::rejection::FieldErrors;
+use fidelis_engine::command::{Action, Command, IdempotencyRequest};
+use fidelis_engine::port::{CustomerRef, MemberRef, OrderRef};
+use serde::de::DeserializeOwned;
+
+/// Path parameters with our error object on failure.
+pub struct PathArgs<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PathArgs<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| PathArgs(v))
+            .map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))
+    }
+}
+
+/// Stops with every collected field error, if there are any.
+pub fn check(errors: FieldErrors) -> Result<(), ApiError> {
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(errors.0)) }
+}
+
+/// Runs a command through the writer and renders its outcome.
+pub async fn run(
+    state: &AppState,
+    auth: &Auth,
+    request_id: crate::RequestId,
+    idempotency: Option<IdempotencyRequest>,
+    action: Action,
+) -> Result<Response, ApiError> {
+    let mut scope = auth.scope();
+    scope.request_id = request_id.0;
+    let command = Command { scope: scope.clone(), idempotency, action };
+    let outcome = state.engine.execute(command).await?;
+    Ok(respond(&scope, &outcome))
+}
+
+/// `cust_…` ids name customers by id; anything else is a `source_id`.
+pub fn customer_ref(raw: &str) -> CustomerRef {
+    CustomerId::parse(raw).map_or_else(|| CustomerRef::Source(raw.to_owned()), CustomerRef::Id)
+}
+
+pub fn order_ref(raw: &str) -> OrderRef {
+    OrderId::parse(raw).map_or_else(|| OrderRef::Source(raw.to_owned()), OrderRef::Id)
+}
+
+/// `mem_…` ids name memberships; anything else is a card code.
+pub fn member_ref(raw: &str) -> MemberRef {
+    MembershipId::parse(raw).map_or_else(|| MemberRef::Card(raw.to_ascii_uppercase()), MemberRef::Id)
+}

@@ -1,0 +1,60 @@
+//! Operations: liveness, readiness, Prometheus metrics, and the caller's project.
+
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::Auth;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Object)))]
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// The database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Object), (status = 503, body = ErrorBody)))]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    state.engine.reads().ping().await?;
+    Ok(Json(json!({ "status": "ready" })))
+}
+
+/// Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    match &state.metrics {
+        Some(handle) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response(),
+        None => (StatusCode::NOT_FOUND, "metrics are not enabled").into_response(),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProjectResponse {
+    /// Always "project".
+    pub object: &'static str,
+    pub id: String,
+    pub name: String,
+    pub currency: String,
+    pub time_zone: String,
+    pub key_id: String,
+}
+
+/// The project the API key belongs to.
+#[utoipa::path(get, path = "/v1/project", tag = "operations",
+    responses((status = 200, body = ProjectResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn project(auth: Auth) -> Json<ProjectResponse> {
+    let p = &auth.0.project;
+    Json(ProjectResponse {
+        object: "project",
+        id: p.id.to_string(),
+        name: p.name.clone(),
+        currency: p.currency.code().to_owned(),
+        time_zone: p.time_zone.clone(),
+        key_id: auth.0.key.id.to_string(),
+    })
+}

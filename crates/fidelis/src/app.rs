@@ -1,0 +1,88 @@
+//! Assembly: open the database, start the engine's writers, build the router, run the scheduler.
+
+use anyhow::Context;
+use fidelis_api::{ApiConfig, AppState, JsonRenderer};
+use fidelis_engine::clock::Clock;
+use fidelis_engine::{Engine, EngineConfig};
+use fidelis_store::{Backend, Database};
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct App {
+    pub engine: Arc<Engine>,
+    pub state: AppState,
+}
+
+/// Opens the database (migrating it) and starts the engine.
+pub async fn start(
+    database: &Database,
+    clock: Arc<dyn Clock>,
+    engine_config: EngineConfig,
+    api_config: ApiConfig,
+    metrics: Option<PrometheusHandle>,
+) -> anyhow::Result<App> {
+    let backend = Backend::open(database).await.context("opening the database")?;
+    let writers = backend.writers(database).await.context("opening writer connections")?;
+    let engine = Engine::start(backend.reads(), writers, clock, Arc::new(JsonRenderer), engine_config)
+        .context("starting the writers")?;
+    let engine = Arc::new(engine);
+    let state = AppState { engine: engine.clone(), config: Arc::new(api_config), metrics };
+    Ok(App { engine, state })
+}
+
+impl App {
+    pub fn router(&self) -> axum::Router {
+        fidelis_api::router(self.state.clone())
+    }
+
+    /// Runs due jobs every `interval` until the engine stops.
+    pub fn spawn_scheduler(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
+        let engine = Arc::downgrade(&self.engine);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                let Some(engine) = engine.upgrade() else { break };
+                match engine.run_due_jobs().await {
+                    Ok(report) if report.expired_lots > 0 || report.idempotency_records_pruned > 0 => {
+                        tracing::info!(?report, "scheduled jobs ran");
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "scheduled jobs failed"),
+                }
+            }
+        })
+    }
+
+    /// Stops accepting commands and waits until every queued one is committed.
+    pub async fn shutdown(self) {
+        drop(self.state);
+        match Arc::try_unwrap(self.engine) {
+            Ok(engine) => engine.shutdown().await,
+            Err(_) => tracing::warn!("engine still referenced at shutdown; queued commands finish in the background"),
+        }
+    }
+}
+
+/// Serves `router` on `listener` until ctrl-c or SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, router: axum::Router) -> anyhow::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down: finishing queued writes");
+}

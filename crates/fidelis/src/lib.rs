@@ -1,0 +1,8 @@
+//! The Fidelis binary's library: configuration, assembly of store + engine + API, the scheduler, the demo
+//! and the admin commands. `main.rs` is only the command line.
+
+pub mod admin;
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod telemetry;
