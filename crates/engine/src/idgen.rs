@@ -1,30 +1,40 @@
-//! Fresh ids for decisions: ULID-style (milliseconds + randomness), monotonic within one generator so that
-//! ids made in the same millisecond still sort in creation order.
+//! Fresh ids for decisions: ULID-style (milliseconds + randomness), monotonic across every writer of the
+//! process (they share one generator), so ids made in the same millisecond still sort in creation order.
 
 use fidelis_core::NewIds;
 use jiff::Timestamp;
+use parking_lot::Mutex;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
+use std::sync::Arc;
 
-pub struct UlidIds {
+struct State {
     last: u128,
     rng: StdRng,
 }
 
+/// A handle on the process's id generator; clones share it.
+#[derive(Clone)]
+pub struct UlidIds {
+    state: Arc<Mutex<State>>,
+}
+
 impl UlidIds {
     pub fn new() -> UlidIds {
-        UlidIds { last: 0, rng: StdRng::from_os_rng() }
+        UlidIds { state: Arc::new(Mutex::new(State { last: 0, rng: StdRng::from_os_rng() })) }
     }
 
-    /// Ids drawn after this call carry `now` as their timestamp part (never going backwards).
+    /// Ids drawn after this call carry at least `now` as their timestamp part (never going backwards).
     pub fn at(&mut self, now: Timestamp) -> &mut UlidIds {
         let millis = u128::try_from(now.as_millisecond().max(0)).unwrap_or(0) & ((1 << 48) - 1);
         let floor = millis << 80;
-        if floor > self.last {
-            let random = u128::from(self.rng.next_u64()) << 16 | u128::from(self.rng.next_u32() & 0xffff);
+        let mut state = self.state.lock();
+        if floor > state.last {
+            let random = u128::from(state.rng.next_u64()) << 16 | u128::from(state.rng.next_u32() & 0xffff);
             // Leave headroom so that increments within this millisecond do not overflow into the timestamp.
-            self.last = floor | (random >> 2);
+            state.last = floor | (random >> 2);
         }
+        drop(state);
         self
     }
 }
@@ -37,21 +47,20 @@ impl Default for UlidIds {
 
 impl NewIds for UlidIds {
     fn next_u128(&mut self) -> u128 {
-        if self.last == 0 {
+        let fresh = self.state.lock().last == 0;
+        if fresh {
             self.at(Timestamp::now());
         }
-        self.last += 1;
-        self.last
+        let mut state = self.state.lock();
+        state.last += 1;
+        state.last
     }
 
     fn code(&mut self, chars: usize) -> String {
         // Codes must be unguessable, so they draw fresh randomness rather than the monotonic counter.
-        let mut out = String::with_capacity(chars);
         const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-        for _ in 0..chars {
-            out.push(char::from(ALPHABET[(self.rng.next_u32() & 31) as usize]));
-        }
-        out
+        let mut state = self.state.lock();
+        (0..chars).map(|_| char::from(ALPHABET[(state.rng.next_u32() & 31) as usize])).collect()
     }
 }
 
@@ -61,15 +70,17 @@ mod tests {
     use fidelis_core::ids::CustomerId;
 
     #[test]
-    fn ids_from_one_generator_are_strictly_increasing_within_a_millisecond() {
-        let mut ids = UlidIds::new();
+    fn ids_from_clones_of_one_generator_are_strictly_increasing_within_a_millisecond() {
+        let mut a = UlidIds::new();
+        let mut b = a.clone();
         let now = Timestamp::from_millisecond(1_700_000_000_000).unwrap();
-        ids.at(now);
-        let a = CustomerId::fresh(&mut ids);
-        ids.at(now);
-        let b = CustomerId::fresh(&mut ids);
-        assert!(a < b);
-        assert!(CustomerId::parse(a.as_str()).is_some());
+        a.at(now);
+        let first = CustomerId::fresh(&mut a);
+        b.at(now);
+        let second = CustomerId::fresh(&mut b);
+        let third = CustomerId::fresh(&mut a);
+        assert!(first < second && second < third);
+        assert!(CustomerId::parse(first.as_str()).is_some());
     }
 
     #[test]

@@ -55,7 +55,12 @@ impl Engine {
         renderer: Arc<dyn Renderer>,
         config: EngineConfig,
     ) -> std::io::Result<Engine> {
-        let shared = Arc::new(WriterShared { clock: clock.clone(), renderer, batch_commands_max: config.batch_commands_max });
+        let shared = Arc::new(WriterShared {
+            clock: clock.clone(),
+            ids: idgen::UlidIds::new(),
+            renderer,
+            batch_commands_max: config.batch_commands_max,
+        });
         let mut senders = Vec::new();
         let mut handles = Vec::new();
         for (index, spec) in writers.into_iter().enumerate() {

@@ -47,6 +47,7 @@ pub struct WriterSpec {
 
 pub(crate) struct WriterShared {
     pub clock: Arc<dyn Clock>,
+    pub ids: UlidIds,
     pub renderer: Arc<dyn Renderer>,
     pub batch_commands_max: usize,
 }
@@ -86,7 +87,7 @@ async fn writer_loop(
     mut queue: mpsc::Receiver<Job>,
     receive: Receive,
 ) {
-    let mut ids = UlidIds::new();
+    let mut ids = shared.ids.clone();
     loop {
         let first = match receive {
             Receive::Blocking => queue.blocking_recv(),

@@ -63,7 +63,7 @@ impl Checker<'_> {
         self.nodes <= RULE_NODES_MAX
     }
 
-    fn cond(&mut self, syn: &SynCond, depth: usize, scope: Scope) -> Option<Cond> {
+    pub fn cond(&mut self, syn: &SynCond, depth: usize, scope: Scope) -> Option<Cond> {
         match &syn.kind {
             SynCondKind::Test(expr) => return self.test(expr, depth, scope),
             SynCondKind::Invalid => return None,
@@ -88,7 +88,8 @@ impl Checker<'_> {
             }
             SynCondKind::Exists(expr) => self.at("exists", |c| c.exists(expr, depth + 1, scope)),
             SynCondKind::Items(quantifier, predicate) => {
-                let predicate = self.at(quantifier.as_str(), |c| c.predicate(predicate, depth + 1, scope, syn.at))?;
+                self.outside_items(scope, syn.at)?;
+                let predicate = self.at(quantifier.as_str(), |c| c.cond(predicate, depth + 1, Scope::Items))?;
                 Some(Cond::Items { quantifier: *quantifier, predicate: Box::new(predicate) })
             }
             SynCondKind::Test(_) | SynCondKind::Invalid => None,
@@ -108,13 +109,13 @@ impl Checker<'_> {
         complete.then_some(out)
     }
 
-    /// The predicate of a quantifier or `count`: item fields become available; quantifiers do not nest.
-    pub fn predicate(&mut self, syn: &SynCond, depth: usize, scope: Scope, at: Option<usize>) -> Option<Cond> {
+    /// Quantifiers and `count` open the item scope; they do not nest (evaluation stays linear in the items).
+    pub fn outside_items(&mut self, scope: Scope, at: Option<usize>) -> Option<()> {
         if scope == Scope::Items {
             self.error(at, RuleErrorKind::OutOfScope, "any(), every(), none() and count() do not nest");
             return None;
         }
-        self.cond(syn, depth, Scope::Items)
+        Some(())
     }
 
     fn test(&mut self, syn: &SynExpr, depth: usize, scope: Scope) -> Option<Cond> {

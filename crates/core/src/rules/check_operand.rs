@@ -47,9 +47,10 @@ impl Checker<'_> {
             SynExprKind::Call { name, args } => {
                 self.call(name, args, syn.at, depth).map(|(call, ty)| (Expr::Call(call), ty))
             }
-            SynExprKind::Count(predicate) => self
-                .at("count", |c| c.predicate(predicate, depth + 1, scope, syn.at))
-                .map(|p| (Expr::Count(Box::new(p)), Type::Int)),
+            SynExprKind::Count(predicate) => self.outside_items(scope, syn.at).and_then(|()| {
+                let predicate = self.at("count", |c| c.cond(predicate, depth + 1, Scope::Items))?;
+                Some((Expr::Count(Box::new(predicate)), Type::Int))
+            }),
             SynExprKind::Window(name) => {
                 let message = format!("`{name}` is a window; windows are arguments, e.g. spent({name})");
                 self.error(syn.at, RuleErrorKind::TypeMismatch, message);

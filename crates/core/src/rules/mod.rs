@@ -88,6 +88,18 @@ mod value;
 mod test_support;
 #[cfg(test)]
 mod tests_eval;
+#[cfg(test)]
+mod tests_explain;
+#[cfg(test)]
+mod tests_forms;
+#[cfg(test)]
+mod tests_generators;
+#[cfg(test)]
+mod tests_invalid;
+#[cfg(test)]
+mod tests_props;
+#[cfg(test)]
+mod tests_reference;
 
 pub use ast::{
     Call, CompareOp, Cond, CustomerField, Expr, Field, ItemField, Literal, OrderField, Quantifier, Weekday, Window,

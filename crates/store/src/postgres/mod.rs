@@ -58,7 +58,7 @@ impl PgStore {
         let mut client = self.client().await?;
         client.batch_execute(migrations::CREATE_MIGRATIONS_TABLE).await.map_err(map_error)?;
         let tx = client.transaction().await.map_err(map_error)?;
-        tx.execute("SELECT pg_advisory_xact_lock(7_313_001)", &[]).await.map_err(map_error)?;
+        tx.execute("SELECT pg_advisory_xact_lock(7313001)", &[]).await.map_err(map_error)?;
         for (version, name, sql) in migrations::POSTGRES {
             let applied = tx
                 .query_opt("SELECT 1 FROM fidelis_migrations WHERE version = $1", &[version])
@@ -83,9 +83,14 @@ impl PgStore {
 
 pub(crate) fn map_error(e: tokio_postgres::Error) -> StoreError {
     let retryable = [SqlState::UNIQUE_VIOLATION, SqlState::T_R_SERIALIZATION_FAILURE, SqlState::T_R_DEADLOCK_DETECTED];
+    // The driver's own message for server errors is only "db error"; the server's is the useful part.
+    let text = match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => e.to_string(),
+    };
     match e.code() {
-        Some(code) if retryable.contains(code) => StoreError::Conflict(e.to_string()),
-        _ => StoreError::Unavailable(e.to_string()),
+        Some(code) if retryable.contains(code) => StoreError::Conflict(text),
+        _ => StoreError::Unavailable(text),
     }
 }
 

@@ -1,0 +1,141 @@
+//! Hostile input: every case gets a 4xx with the error object and leaves all state as it was.
+
+use crate::on_both;
+use crate::support::TestApp;
+use hyper::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// Everything a bad request could have changed.
+async fn snapshot(app: &TestApp, program: &str, member: &str) -> Value {
+    json!({
+        "customers": app.get("/v1/customers?limit=100").await.body["data"],
+        "orders": app.get("/v1/orders?limit=100").await.body["data"],
+        "events": app.get("/v1/events?limit=100").await.body["data"],
+        "programs": app.get("/v1/programs").await.body["data"],
+        "member": app.get(&format!("/v1/programs/{program}/members/{member}")).await.body,
+        "history": app.get(&format!("/v1/programs/{program}/members/{member}/transactions")).await.body["data"],
+    })
+}
+
+struct Case {
+    what: &'static str,
+    method: Method,
+    path: String,
+    body: Vec<u8>,
+    headers: Vec<(&'static str, String)>,
+    status: StatusCode,
+    key: &'static str,
+}
+
+fn case(what: &'static str, path: &str, body: impl Into<Vec<u8>>, status: u16, key: &'static str) -> Case {
+    Case {
+        what,
+        method: Method::POST,
+        path: path.to_owned(),
+        body: body.into(),
+        headers: Vec::new(),
+        status: StatusCode::from_u16(status).unwrap(),
+        key,
+    }
+}
+
+fn get(what: &'static str, path: &str, status: u16, key: &'static str) -> Case {
+    Case { method: Method::GET, ..case(what, path, "", status, key) }
+}
+
+fn with_header(mut c: Case, name: &'static str, value: &str) -> Case {
+    c.headers.push((name, value.to_owned()));
+    c
+}
+
+fn cases(program: &str, member: &str) -> Vec<Case> {
+    let m = format!("/v1/programs/{program}/members/{member}");
+    let items: Vec<_> = (0..501).map(|_| json!({"amount": 1})).collect();
+    let many_keys: serde_json::Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!(1))).collect();
+    vec![
+        case("malformed JSON", "/v1/orders", "{\"source_id\": ", 400, "malformed_json"),
+        case("empty body", "/v1/orders", "", 400, "malformed_json"),
+        case("invalid UTF-8", "/v1/customers", vec![b'{', b'"', 0xff, b'"', b':', b'1', b'}'], 400, "malformed_json"),
+        case("trailing garbage", "/v1/customers", "{} {}", 400, "malformed_json"),
+        case("an array, not an object", "/v1/orders", "[1, 2]", 400, "invalid_type"),
+        case("unknown field", "/v1/orders", json!({"source_id": "o", "amount": 1, "colour": "red"}).to_string(), 400, "unknown_field"),
+        case("unknown nested field", "/v1/orders", json!({"amount": 1, "items": [{"amount": 1, "size": "L"}]}).to_string(), 400, "unknown_field"),
+        case("string amount", "/v1/orders", json!({"amount": "100"}).to_string(), 400, "invalid_type"),
+        case("fractional amount", "/v1/orders", r#"{"amount": 10.5}"#, 400, "invalid_type"),
+        case("amount beyond 64 bits", "/v1/orders", r#"{"amount": 99999999999999999999999}"#, 400, "invalid_type"),
+        case("negative amount", "/v1/orders", json!({"amount": -1}).to_string(), 422, "validation_failed"),
+        case("amount beyond the money bound", "/v1/orders", json!({"amount": 100_000_000_000_000_i64}).to_string(), 422, "validation_failed"),
+        case("items that overflow when summed", "/v1/orders", json!({"items": [{"amount": 9_000_000_000_000_i64}, {"amount": 9_000_000_000_000_i64}]}).to_string(), 422, "validation_failed"),
+        case("quantity times price overflows", "/v1/orders", json!({"items": [{"quantity": 1_000_000, "price": 9_000_000_000_000_i64}]}).to_string(), 422, "validation_failed"),
+        case("too many items", "/v1/orders", json!({"items": items}).to_string(), 422, "validation_failed"),
+        case("unknown status", "/v1/orders", json!({"amount": 1, "status": "SHIPPED"}).to_string(), 422, "validation_failed"),
+        case("too long source_id", "/v1/orders", json!({"source_id": "x".repeat(129), "amount": 1}).to_string(), 422, "validation_failed"),
+        case("too long name", "/v1/customers", json!({"source_id": "c", "name": "n".repeat(257)}).to_string(), 422, "validation_failed"),
+        case("bad email", "/v1/customers", json!({"source_id": "c", "email": "nope"}).to_string(), 422, "validation_failed"),
+        case("bad country", "/v1/customers", json!({"source_id": "c", "address": {"country": "Germany"}}).to_string(), 422, "validation_failed"),
+        case("bad birthdate", "/v1/customers", json!({"source_id": "c", "birthdate": "1990-02-30"}).to_string(), 422, "validation_failed"),
+        case("bad time zone", "/v1/customers", json!({"source_id": "c", "timezone": "Mars/Base"}).to_string(), 422, "validation_failed"),
+        case("too many metadata keys", "/v1/customers", json!({"source_id": "c", "metadata": many_keys}).to_string(), 422, "validation_failed"),
+        case("nested metadata", "/v1/customers", json!({"source_id": "c", "metadata": {"a": {"b": 1}}}).to_string(), 422, "validation_failed"),
+        case("malformed customer id", "/v1/customers", json!({"id": "cust_nope"}).to_string(), 422, "validation_failed"),
+        case("refund of an unknown order", "/v1/orders/ord_01JAAAAAAAAAAAAAAAAAAAAAAA/refunds", json!({"amount": 1}).to_string(), 404, "not_found"),
+        case("negative refund", "/v1/orders/whatever/refunds", json!({"amount": -5}).to_string(), 422, "validation_failed"),
+        case("event without a customer", "/v1/events", json!({"event": "x"}).to_string(), 400, "missing_field"),
+        case("bad event name", "/v1/events", json!({"event": "no spaces", "customer": {"source_id": "c"}}).to_string(), 422, "validation_failed"),
+        case("bad occurred_at", "/v1/events", json!({"event": "x", "customer": {"source_id": "c"}, "occurred_at": "yesterday"}).to_string(), 422, "validation_failed"),
+        case("program without a name", "/v1/programs", json!({}).to_string(), 422, "validation_failed"),
+        case("unknown expiry type", "/v1/programs", json!({"name": "p", "expiry": {"type": "sometimes"}}).to_string(), 422, "validation_failed"),
+        case("zero months", "/v1/programs", json!({"name": "p", "expiry": {"type": "after_months", "months": 0}}).to_string(), 422, "validation_failed"),
+        case("zero earning step", "/v1/programs", json!({"name": "p", "earning": {"every": 0, "points": 1}}).to_string(), 422, "validation_failed"),
+        case("negative points", &format!("{m}/points/add"), json!({"points": -5, "reason": "x"}).to_string(), 422, "validation_failed"),
+        case("zero points", &format!("{m}/points/add"), json!({"points": 0, "reason": "x"}).to_string(), 422, "validation_failed"),
+        case("huge points", &format!("{m}/points/add"), json!({"points": 1_000_000_000_000_000_i64}).to_string(), 400, "missing_field"),
+        case("huge points with a reason", &format!("{m}/points/add"), json!({"points": 1_000_000_000_000_000_i64, "reason": "x"}).to_string(), 422, "validation_failed"),
+        case("empty reason", &format!("{m}/points/add"), json!({"points": 1, "reason": ""}).to_string(), 422, "validation_failed"),
+        case("removing more than the balance", &format!("{m}/points/remove"), json!({"points": 1_000, "reason": "x"}).to_string(), 422, "insufficient_points"),
+        case("points for an unknown member", &format!("/v1/programs/{program}/members/NOBODY/points/add"), json!({"points": 1, "reason": "x"}).to_string(), 404, "not_found"),
+        case("illegal transition", "/v1/orders", json!({"source_id": "canceled-order", "status": "PAID"}).to_string(), 409, "illegal_transition"),
+        case("body over the size limit", "/v1/customers", format!("{{\"source_id\":\"{}\"}}", "x".repeat(2 * 1024 * 1024)), 413, "payload_too_large"),
+        with_header(case("no key", "/v1/customers", "{}", 401, "unauthorized"), "authorization", ""),
+        with_header(case("unknown key", "/v1/customers", "{}", 401, "unauthorized"), "authorization", "Bearer fid_sk_NOTAKEY"),
+        with_header(case("not a bearer", "/v1/customers", "{}", 401, "unauthorized"), "authorization", "Basic abc"),
+        with_header(case("overlong idempotency key", "/v1/customers", "{}", 400, "invalid_idempotency_key"), "idempotency-key", &"k".repeat(300)),
+        get("limit zero", "/v1/customers?limit=0", 400, "invalid_query"),
+        get("limit too large", "/v1/customers?limit=101", 400, "invalid_query"),
+        get("limit not a number", "/v1/orders?limit=ten", 400, "invalid_query"),
+        get("unknown query parameter", "/v1/customers?sort=name", 400, "invalid_query"),
+        get("expiring window too long", &format!("{m}/expiring?days=100000"), 400, "invalid_query"),
+        get("orders of an unknown customer", "/v1/orders?customer=nobody", 404, "not_found"),
+    ]
+}
+
+async fn every_hostile_request_gets_a_clear_4xx_and_changes_nothing(app: TestApp) {
+    let program = app.auto_program().await;
+    app.post("/v1/orders", json!({"source_id": "seed", "status": "PAID", "amount": 5_000, "customer": {"source_id": "c-1"}})).await;
+    app.post("/v1/orders", json!({"source_id": "canceled-order", "amount": 1_000, "status": "CANCELED"})).await;
+    let member = app.member(&program, "c-1").await["id"].as_str().unwrap().to_owned();
+    let before = snapshot(&app, &program, &member).await;
+    for c in cases(&program, &member) {
+        let headers: Vec<(&str, &str)> = c.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let reply = app.send_bytes(c.method.clone(), &c.path, &c.body, &headers).await;
+        assert_eq!((reply.status, reply.key()), (c.status, c.key), "{}: {}", c.what, reply.body);
+        assert_eq!(reply.body["code"], c.status.as_u16(), "{}", c.what);
+        assert!(reply.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", c.what);
+        assert!(reply.body["request_id"].as_str().is_some_and(|r| r.starts_with("req_")), "{}", c.what);
+    }
+    assert_eq!(snapshot(&app, &program, &member).await, before);
+}
+on_both!(every_hostile_request_gets_a_clear_4xx_and_changes_nothing);
+
+async fn a_revoked_key_stops_working(app: TestApp) {
+    let mut app = app;
+    let reads = app.app.engine.reads();
+    let (id, secret) = fidelis::admin::create_key(reads, &app.project).await.unwrap();
+    app.key = secret;
+    assert_eq!(app.get("/v1/customers").await.status, StatusCode::OK);
+    reads.revoke_api_key(&app.project.id, &id, jiff::Timestamp::now()).await.unwrap();
+    app.app.engine.keys().clear();
+    let reply = app.get("/v1/customers").await;
+    assert_eq!((reply.status, reply.key()), (StatusCode::UNAUTHORIZED, "unauthorized"));
+}
+on_both!(a_revoked_key_stops_working);

@@ -1,0 +1,12 @@
+//! Integration tests through the HTTP API, on SQLite and (when the binaries exist) PostgreSQL.
+
+mod support;
+
+mod bad_input;
+mod customers;
+mod events;
+mod idempotency;
+mod isolation;
+mod ops;
+mod orders;
+mod points;
