@@ -95,9 +95,13 @@ pub fn rejection(r: &Rejection) -> ApiError {
                 .with_details(json!({ "refundable": refundable, "requested": requested }))
         }
         Rejection::CustomerErased => ApiError::new(StatusCode::CONFLICT, "customer_erased", message),
-        Rejection::IdempotencyKeyReused => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", message),
-        Rejection::LimitReached { limit, max } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "limit_reached", message)
-            .with_details(json!({ "limit": limit, "max": max })),
+        Rejection::IdempotencyKeyReused => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", message)
+        }
+        Rejection::LimitReached { limit, max } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "limit_reached", message)
+                .with_details(json!({ "limit": limit, "max": max }))
+        }
         Rejection::CardCodeTaken => ApiError::new(StatusCode::CONFLICT, "card_code_taken", message),
         Rejection::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, "conflict", message),
     }
@@ -106,10 +110,14 @@ pub fn rejection(r: &Rejection) -> ApiError {
 /// Failures of the machinery: opaque to clients, logged once with the cause.
 pub fn write_failure(e: &WriteError) -> ApiError {
     match e {
-        WriteError::Overloaded => {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", "the server is busy; retry with the same Idempotency-Key")
+        WriteError::Overloaded => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "the server is busy; retry with the same Idempotency-Key",
+        ),
+        WriteError::Stopped => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the server is shutting down")
         }
-        WriteError::Stopped => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the server is shutting down"),
         WriteError::Store(s) => store_failure(s),
     }
 }

@@ -91,7 +91,9 @@ impl FromRequestParts<AppState> for IdempotencyOnly {
 }
 
 fn idempotency_key(parts: &Parts) -> Result<Option<String>, ApiError> {
-    let Some(value) = parts.headers.get(IDEMPOTENCY_HEADER) else { return Ok(None) };
+    let Some(value) = parts.headers.get(IDEMPOTENCY_HEADER) else {
+        return Ok(None);
+    };
     let text = value.to_str().ok().filter(|t| {
         !t.is_empty() && t.chars().count() <= IDEMPOTENCY_KEY_CHARS_MAX && t.chars().all(|c| c.is_ascii_graphic())
     });
@@ -144,7 +146,9 @@ fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     let text = e.to_string();
     let (key, message) = match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ("malformed_json", format!("the body is not valid JSON: {text}")),
+        Category::Syntax | Category::Eof | Category::Io => {
+            ("malformed_json", format!("the body is not valid JSON: {text}"))
+        }
         Category::Data if text.starts_with("unknown field") => ("unknown_field", text.clone()),
         Category::Data if text.starts_with("missing field") => ("missing_field", text.clone()),
         Category::Data => ("invalid_type", text.clone()),
@@ -182,7 +186,10 @@ impl Query {
         let limit = match self.0.get("limit") {
             None => PAGE_SIZE_DEFAULT,
             Some(raw) => raw.parse::<usize>().ok().filter(|l| (1..=PAGE_SIZE_MAX).contains(l)).ok_or_else(|| {
-                ApiError::bad_request("invalid_query", format!("limit must be a whole number from 1 to {PAGE_SIZE_MAX}"))
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!("limit must be a whole number from 1 to {PAGE_SIZE_MAX}"),
+                )
             })?,
         };
         let before = self.0.get("cursor").cloned();

@@ -48,7 +48,10 @@ pub fn render(scope: &Scope, outcome: &Outcome) -> (StatusCode, Vec<u8>) {
         Outcome::Program { program, created: c } => (created(*c), bytes(&ProgramResponse::from(program))),
         Outcome::Member { membership, created: c } => (created(*c), bytes(&MemberResponse::from(membership))),
         Outcome::Points { entry, membership } => {
-            let body = AdjustmentResponse { transaction: TransactionResponse::from(entry), member: MemberResponse::from(membership) };
+            let body = AdjustmentResponse {
+                transaction: TransactionResponse::from(entry),
+                member: MemberResponse::from(membership),
+            };
             (StatusCode::CREATED, bytes(&body))
         }
         Outcome::Jobs(report) => (
@@ -64,9 +67,7 @@ pub fn render(scope: &Scope, outcome: &Outcome) -> (StatusCode, Vec<u8>) {
             let error = rejection(r);
             (error.status, bytes(&error.body(&scope.request_id)))
         }
-        Outcome::Replayed { status, body } => {
-            (StatusCode::from_u16(*status).unwrap_or(StatusCode::OK), body.clone())
-        }
+        Outcome::Replayed { status, body } => (StatusCode::from_u16(*status).unwrap_or(StatusCode::OK), body.clone()),
     }
 }
 

@@ -97,7 +97,10 @@ mod tests {
         assert_eq!(end_of_period(d, Period::Month), date(2024, 5, 31));
         assert_eq!(end_of_period(d, Period::Quarter), date(2024, 6, 30));
         assert_eq!(end_of_period(d, Period::HalfYear), date(2024, 6, 30));
-        assert_eq!(end_of_period(date(2024, 7, 1), Period::HalfYear), date(2024, 12, 31));
+        assert_eq!(
+            end_of_period(date(2024, 7, 1), Period::HalfYear),
+            date(2024, 12, 31)
+        );
         assert_eq!(end_of_period(d, Period::Year), date(2024, 12, 31));
         assert_eq!(start_of_period(d, Period::Quarter), date(2024, 4, 1));
     }

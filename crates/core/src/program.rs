@@ -19,10 +19,18 @@ impl EarningRate {
         let points_value = Points::positive(points);
         let mut errors = Vec::new();
         if every_money.is_none() {
-            errors.push(FieldError::new("/earning/every", FieldErrorKey::OutOfRange, "must be a positive amount in minor units"));
+            errors.push(FieldError::new(
+                "/earning/every",
+                FieldErrorKey::OutOfRange,
+                "must be a positive amount in minor units",
+            ));
         }
         if points_value.is_none() {
-            errors.push(FieldError::new("/earning/points", FieldErrorKey::OutOfRange, "must be a positive number of points"));
+            errors.push(FieldError::new(
+                "/earning/points",
+                FieldErrorKey::OutOfRange,
+                "must be a positive number of points",
+            ));
         }
         match (every_money, points_value) {
             (Some(every), Some(points)) => Ok(EarningRate { every, points }),
@@ -96,9 +104,18 @@ pub struct ProgramDraft {
 }
 
 impl Program {
-    pub fn create(id: ProgramId, project_id: ProjectId, draft: &ProgramDraft, now: Timestamp) -> Result<Program, FieldError> {
+    pub fn create(
+        id: ProgramId,
+        project_id: ProjectId,
+        draft: &ProgramDraft,
+        now: Timestamp,
+    ) -> Result<Program, FieldError> {
         let Some(name) = draft.name.clone() else {
-            return Err(FieldError::new("/name", FieldErrorKey::Required, "a program needs a name"));
+            return Err(FieldError::new(
+                "/name",
+                FieldErrorKey::Required,
+                "a program needs a name",
+            ));
         };
         let mut program = Program {
             id,
@@ -168,6 +185,9 @@ mod tests {
     #[test]
     fn overflowing_points_are_reported_as_none() {
         let rate = EarningRate::new(1, crate::limits::POINTS_PER_OPERATION_MAX).unwrap();
-        assert_eq!(rate.points_for(Money::new(crate::limits::MONEY_MINOR_UNITS_MAX).unwrap()), None);
+        assert_eq!(
+            rate.points_for(Money::new(crate::limits::MONEY_MINOR_UNITS_MAX).unwrap()),
+            None
+        );
     }
 }

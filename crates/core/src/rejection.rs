@@ -39,8 +39,16 @@ impl FieldErrorKey {
 }
 
 impl FieldError {
-    pub fn new(path: impl Into<String>, key: FieldErrorKey, message: impl Into<String>) -> FieldError {
-        FieldError { path: path.into(), key, message: message.into() }
+    pub fn new(
+        path: impl Into<String>,
+        key: FieldErrorKey,
+        message: impl Into<String>,
+    ) -> FieldError {
+        FieldError {
+            path: path.into(),
+            key,
+            message: message.into(),
+        }
     }
 }
 
@@ -49,7 +57,12 @@ impl FieldError {
 pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
-    pub fn push(&mut self, path: impl Into<String>, key: FieldErrorKey, message: impl Into<String>) {
+    pub fn push(
+        &mut self,
+        path: impl Into<String>,
+        key: FieldErrorKey,
+        message: impl Into<String>,
+    ) {
         self.0.push(FieldError::new(path, key, message));
     }
 
@@ -69,7 +82,11 @@ impl FieldErrors {
     }
 
     pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<FieldError>> {
-        if self.0.is_empty() { Ok(value()) } else { Err(self.0) }
+        if self.0.is_empty() {
+            Ok(value())
+        } else {
+            Err(self.0)
+        }
     }
 }
 
@@ -104,7 +121,10 @@ impl Resource {
 pub enum Rejection {
     /// Input fields failed validation (all of them listed).
     Invalid(Vec<FieldError>),
-    NotFound { resource: Resource, reference: String },
+    NotFound {
+        resource: Resource,
+        reference: String,
+    },
     /// A debit larger than the spendable balance.
     InsufficientPoints { balance: i64, requested: i64 },
     /// An order status change that the order lifecycle does not allow.
@@ -132,20 +152,37 @@ impl fmt::Display for Rejection {
                 let first = errors.first().map_or("", |e| e.message.as_str());
                 write!(f, "the request is invalid: {first}")
             }
-            Rejection::NotFound { resource, reference } => {
+            Rejection::NotFound {
+                resource,
+                reference,
+            } => {
                 write!(f, "no {} '{reference}' in this project", resource.as_str())
             }
             Rejection::InsufficientPoints { balance, requested } => {
-                write!(f, "the balance is {balance} points, {requested} were requested")
+                write!(
+                    f,
+                    "the balance is {balance} points, {requested} were requested"
+                )
             }
             Rejection::IllegalTransition { from, to } => {
-                write!(f, "an order cannot go from {} to {}", from.as_str(), to.as_str())
+                write!(
+                    f,
+                    "an order cannot go from {} to {}",
+                    from.as_str(),
+                    to.as_str()
+                )
             }
             Rejection::OrderLocked { field } => {
                 write!(f, "the order was paid; its {field} can no longer change")
             }
-            Rejection::RefundExceedsPaid { refundable, requested } => {
-                write!(f, "{requested} cannot be refunded, only {refundable} is left to refund")
+            Rejection::RefundExceedsPaid {
+                refundable,
+                requested,
+            } => {
+                write!(
+                    f,
+                    "{requested} cannot be refunded, only {refundable} is left to refund"
+                )
             }
             Rejection::CustomerErased => f.write_str("the customer was erased"),
             Rejection::IdempotencyKeyReused => {

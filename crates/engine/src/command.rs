@@ -99,14 +99,29 @@ pub enum Action {
     UpsertCustomer(CustomerInput),
     EraseCustomer(CustomerRef),
     UpsertOrder(Box<OrderInput>),
-    RefundOrder { order: OrderRef, amount: Money },
-    RecordEvents { events: Vec<EventInput>, submission: Submission },
+    RefundOrder {
+        order: OrderRef,
+        amount: Money,
+    },
+    RecordEvents {
+        events: Vec<EventInput>,
+        submission: Submission,
+    },
     CreateProgram(ProgramDraft),
-    UpdateProgram { program: ProgramId, draft: ProgramDraft },
-    Enrol { program: ProgramId, customer: CustomerInput, card_code: Option<String> },
+    UpdateProgram {
+        program: ProgramId,
+        draft: ProgramDraft,
+    },
+    Enrol {
+        program: ProgramId,
+        customer: CustomerInput,
+        card_code: Option<String>,
+    },
     AdjustPoints(PointsAdjustment),
     /// The scheduled jobs due at the batch's `now`, at most `lots_max` lots of expiry per command.
-    RunDueJobs { lots_max: usize },
+    RunDueJobs {
+        lots_max: usize,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -126,14 +141,36 @@ pub struct JobReport {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
-    Customer { customer: Customer, created: bool },
-    Order { order: Order, created: bool, entries: Vec<Entry> },
-    Events { events: Vec<EventOutcome>, submission: Submission },
-    Program { program: Program, created: bool },
-    Member { membership: Membership, created: bool },
-    Points { entry: Entry, membership: Membership },
+    Customer {
+        customer: Customer,
+        created: bool,
+    },
+    Order {
+        order: Order,
+        created: bool,
+        entries: Vec<Entry>,
+    },
+    Events {
+        events: Vec<EventOutcome>,
+        submission: Submission,
+    },
+    Program {
+        program: Program,
+        created: bool,
+    },
+    Member {
+        membership: Membership,
+        created: bool,
+    },
+    Points {
+        entry: Entry,
+        membership: Membership,
+    },
     Jobs(JobReport),
     Rejected(Rejection),
     /// The stored response of an earlier request with the same idempotency key.
-    Replayed { status: u16, body: Vec<u8> },
+    Replayed {
+        status: u16,
+        body: Vec<u8>,
+    },
 }

@@ -108,7 +108,9 @@ impl Engine {
                     idempotency: None,
                     action: Action::RunDueJobs { lots_max: EXPIRY_LOTS_PER_COMMAND_MAX },
                 };
-                let Outcome::Jobs(report) = self.execute(command).await? else { break };
+                let Outcome::Jobs(report) = self.execute(command).await? else {
+                    break;
+                };
                 total.expired_lots += report.expired_lots;
                 total.expired_points += report.expired_points;
                 total.idempotency_records_pruned += report.idempotency_records_pruned;
@@ -163,11 +165,9 @@ fn routing_key(action: &Action) -> Option<String> {
     match action {
         Action::UpsertCustomer(input) | Action::Enrol { customer: input, .. } => customer(&input.reference),
         Action::EraseCustomer(r) => customer(&Some(r.clone())),
-        Action::UpsertOrder(input) => input
-            .customer
-            .as_ref()
-            .and_then(|c| customer(&c.reference))
-            .or_else(|| input.draft.source_id.clone()),
+        Action::UpsertOrder(input) => {
+            input.customer.as_ref().and_then(|c| customer(&c.reference)).or_else(|| input.draft.source_id.clone())
+        }
         Action::RefundOrder { order: OrderRef::Id(id), .. } => Some(id.to_string()),
         Action::RefundOrder { order: OrderRef::Source(s), .. } => Some(s.clone()),
         Action::RecordEvents { events, .. } => events.first().and_then(|e| customer(&e.customer.reference)),

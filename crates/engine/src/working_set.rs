@@ -342,7 +342,9 @@ impl WorkingSet {
             self.absorb_lots(std::slice::from_ref(membership), rows);
         }
         let set = self.t.lots.get(membership);
-        Ok(set.map(|s| s.lots.values().map(|r| r.value.clone()).filter(|l| l.remaining > 0).collect()).unwrap_or_default())
+        Ok(set
+            .map(|s| s.lots.values().map(|r| r.value.clone()).filter(|l| l.remaining > 0).collect())
+            .unwrap_or_default())
     }
 
     pub(crate) fn absorb_lots(&mut self, memberships: &[MembershipId], rows: Vec<Lot>) {
@@ -492,10 +494,6 @@ impl WorkingSet {
         }
         self.put_membership(posting.membership);
         self.t.entries.push(posting.entry);
-    }
-
-    pub fn push_outbox(&mut self, event: OutboxEvent) {
-        self.t.outbox.push(event);
     }
 
     pub fn put_idempotency(&mut self, record: IdempotencyRecord) {

@@ -9,8 +9,14 @@ use fidelis_engine::project::{Project, new_api_key};
 use jiff::Timestamp;
 
 /// Creates a project; fails if the name is taken.
-pub async fn create_project(reads: &dyn ReadPort, name: &str, currency: &str, time_zone: &str) -> anyhow::Result<Project> {
-    let name = fidelis_core::text::bounded("name", name, 64).map_err(|e| anyhow::anyhow!("project name {}", e.message))?;
+pub async fn create_project(
+    reads: &dyn ReadPort,
+    name: &str,
+    currency: &str,
+    time_zone: &str,
+) -> anyhow::Result<Project> {
+    let name =
+        fidelis_core::text::bounded("name", name, 64).map_err(|e| anyhow::anyhow!("project name {}", e.message))?;
     let currency = Currency::parse(currency).context("the currency must be an ISO 4217 code such as EUR")?;
     fidelis_core::text::time_zone("time_zone", time_zone).map_err(|e| anyhow::anyhow!("time zone {}", e.message))?;
     if reads.project_by_name(&name).await?.is_some() {
@@ -18,13 +24,19 @@ pub async fn create_project(reads: &dyn ReadPort, name: &str, currency: &str, ti
     }
     let mut ids = UlidIds::new();
     let now = Timestamp::now();
-    let project = Project { id: ProjectId::fresh(ids.at(now)), name, currency, time_zone: time_zone.to_owned(), created_at: now };
+    let project =
+        Project { id: ProjectId::fresh(ids.at(now)), name, currency, time_zone: time_zone.to_owned(), created_at: now };
     reads.create_project(&project).await?;
     Ok(project)
 }
 
 /// The project called `name`, created with the given currency and time zone when missing.
-pub async fn project_or_create(reads: &dyn ReadPort, name: &str, currency: &str, time_zone: &str) -> anyhow::Result<(Project, bool)> {
+pub async fn project_or_create(
+    reads: &dyn ReadPort,
+    name: &str,
+    currency: &str,
+    time_zone: &str,
+) -> anyhow::Result<(Project, bool)> {
     match reads.project_by_name(name).await? {
         Some(p) => Ok((p, false)),
         None => Ok((create_project(reads, name, currency, time_zone).await?, true)),

@@ -44,7 +44,9 @@ impl App {
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;
-                let Some(engine) = engine.upgrade() else { break };
+                let Some(engine) = engine.upgrade() else {
+                    break;
+                };
                 match engine.run_due_jobs().await {
                     Ok(report) if report.expired_lots > 0 || report.idempotency_records_pruned > 0 => {
                         tracing::info!(?report, "scheduled jobs ran");

@@ -79,7 +79,16 @@ impl Config {
         macro_rules! over {
             ($($field:ident),*) => { $( if let Some(v) = &o.$field { c.$field = v.clone(); } )* };
         }
-        over!(listen, data_dir, postgres_writers, log_format, log_level, body_bytes_max, batch_commands_max, scheduler_interval_seconds);
+        over!(
+            listen,
+            data_dir,
+            postgres_writers,
+            log_format,
+            log_level,
+            body_bytes_max,
+            batch_commands_max,
+            scheduler_interval_seconds
+        );
         if let Some(url) = &o.database_url {
             c.database_url = Some(url.clone()).filter(|u| !u.is_empty());
         }

@@ -3,15 +3,17 @@
 
 use crate::admin;
 use anyhow::Context;
+use fidelis_core::calendar::Period;
 use fidelis_core::customer::{CustomerPatch, Patch};
 use fidelis_core::expiry::ExpiryPolicy;
-use fidelis_core::calendar::Period;
 use fidelis_core::metadata::Metadata;
 use fidelis_core::order::{ItemInput, OrderDraft, OrderLines, OrderStatus};
 use fidelis_core::program::{EarningRate, JoinPolicy, ProgramDraft};
 use fidelis_engine::Engine;
 use fidelis_engine::clock::ManualClock;
-use fidelis_engine::command::{Action, Command, CustomerInput, EventInput, OrderInput, Outcome, Scope, Submission, WhenMissing};
+use fidelis_engine::command::{
+    Action, Command, CustomerInput, EventInput, OrderInput, Outcome, Scope, Submission, WhenMissing,
+};
 use fidelis_engine::port::CustomerRef;
 use fidelis_engine::project::Project;
 use jiff::{SignedDuration, Timestamp};
@@ -27,8 +29,12 @@ pub const DEMO_CUSTOMERS: usize = 25;
 const FIRST: &[&str] = &["Ada", "Ben", "Chloé", "Dmitri", "Emma", "Farid", "Greta", "Hugo", "Ines", "Jonas"];
 const LAST: &[&str] = &["Schmidt", "Novak", "García", "Rossi", "Müller", "Dubois", "Larsen", "Silva"];
 const COUNTRIES: &[&str] = &["DE", "AT", "FR", "NL", "IT"];
-const PRODUCTS: &[(&str, &str, i64)] =
-    &[("coffee-beans", "grocery", 1_490), ("mug", "kitchen", 1_200), ("grinder", "kitchen", 8_900), ("filter", "grocery", 450)];
+const PRODUCTS: &[(&str, &str, i64)] = &[
+    ("coffee-beans", "grocery", 1_490),
+    ("mug", "kitchen", 1_200),
+    ("grinder", "kitchen", 8_900),
+    ("filter", "grocery", 450),
+];
 
 /// What the demo made: the project, the program id and a member's card code.
 pub struct Seeded {
@@ -49,7 +55,8 @@ async fn exec(engine: &Engine, scope: &Scope, action: Action) -> anyhow::Result<
 /// Seeds the demo project (once: an existing demo project is left as it is).
 pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh: bool) -> anyhow::Result<Seeded> {
     let scope = Scope { project: Arc::new(project.clone()), actor: "demo".into(), request_id: String::new() };
-    let mut seeded = Seeded { project, program_id: None, card_code: None, customer_source_id: "demo-customer-1".into() };
+    let mut seeded =
+        Seeded { project, program_id: None, card_code: None, customer_source_id: "demo-customer-1".into() };
     if !fresh {
         return Ok(seeded);
     }
@@ -77,7 +84,11 @@ pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh:
             },
             ..CustomerPatch::default()
         };
-        let input = CustomerInput { reference: Some(CustomerRef::Source(format!("demo-customer-{i}"))), patch, when_missing: WhenMissing::Create };
+        let input = CustomerInput {
+            reference: Some(CustomerRef::Source(format!("demo-customer-{i}"))),
+            patch,
+            when_missing: WhenMissing::Create,
+        };
         exec(engine, &scope, Action::UpsertCustomer(input)).await?;
     }
     let mut order_number = 0;
@@ -99,34 +110,49 @@ pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh:
             let lines = OrderLines::parse(None, None, vec![item]).map_err(|e| anyhow::anyhow!("demo order: {e:?}"))?;
             let input = OrderInput {
                 reference: None,
-                customer: Some(CustomerInput { reference: Some(CustomerRef::Source(customer.clone())), patch: CustomerPatch::default(), when_missing: WhenMissing::Create }),
-                draft: OrderDraft { source_id: Some(format!("demo-order-{order_number}")), status: Some(OrderStatus::Paid), lines: Some(lines), ..OrderDraft::default() },
+                customer: Some(CustomerInput {
+                    reference: Some(CustomerRef::Source(customer.clone())),
+                    patch: CustomerPatch::default(),
+                    when_missing: WhenMissing::Create,
+                }),
+                draft: OrderDraft {
+                    source_id: Some(format!("demo-order-{order_number}")),
+                    status: Some(OrderStatus::Paid),
+                    lines: Some(lines),
+                    ..OrderDraft::default()
+                },
             };
             exec(engine, &scope, Action::UpsertOrder(Box::new(input))).await?;
             if status == OrderStatus::Canceled {
                 let cancel = OrderInput {
                     reference: None,
                     customer: None,
-                    draft: OrderDraft { source_id: Some(format!("demo-order-{order_number}")), status: Some(OrderStatus::Canceled), ..OrderDraft::default() },
+                    draft: OrderDraft {
+                        source_id: Some(format!("demo-order-{order_number}")),
+                        status: Some(OrderStatus::Canceled),
+                        ..OrderDraft::default()
+                    },
                 };
                 exec(engine, &scope, Action::UpsertOrder(Box::new(cancel))).await?;
             }
             if rng.random_range(0..4) == 0 {
                 let event = EventInput {
-                    customer: CustomerInput { reference: Some(CustomerRef::Source(customer)), patch: CustomerPatch::default(), when_missing: WhenMissing::Create },
+                    customer: CustomerInput {
+                        reference: Some(CustomerRef::Source(customer)),
+                        patch: CustomerPatch::default(),
+                        when_missing: WhenMissing::Create,
+                    },
                     name: "review.written".into(),
                     client_event_id: Some(format!("demo-review-{order_number}")),
                     metadata: Metadata::default(),
                     occurred_at: None,
                 };
-                exec(engine, &scope, Action::RecordEvents { events: vec![event], submission: Submission::Single }).await?;
+                exec(engine, &scope, Action::RecordEvents { events: vec![event], submission: Submission::Single })
+                    .await?;
             }
         }
     }
-    let member = engine
-        .reads()
-        .customer_memberships(&seeded.project.id, &customer_id(engine, &seeded).await?)
-        .await?;
+    let member = engine.reads().customer_memberships(&seeded.project.id, &customer_id(engine, &seeded).await?).await?;
     seeded.card_code = member.first().map(|m| m.card_code.clone());
     Ok(seeded)
 }

@@ -133,7 +133,8 @@ async fn run(command: Cmd, config: Config) -> anyhow::Result<()> {
 
 async fn serve(config: &Config, banner: Option<String>) -> anyhow::Result<()> {
     let app = start(config, Arc::new(SystemClock)).await?;
-    let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "Fidelis is listening");
     if let Some(text) = banner {

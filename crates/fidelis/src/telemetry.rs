@@ -18,9 +18,7 @@ pub fn init_metrics() -> Option<PrometheusHandle> {
     static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let builder = PrometheusBuilder::new()
-                .set_buckets(LATENCY_BUCKETS_SECONDS)
-                .ok()?;
+            let builder = PrometheusBuilder::new().set_buckets(LATENCY_BUCKETS_SECONDS).ok()?;
             builder.install_recorder().ok()
         })
         .clone()

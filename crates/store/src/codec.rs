@@ -139,7 +139,9 @@ pub fn expiry(text: &str) -> CodecResult<ExpiryPolicy> {
     Ok(match from_json::<ExpiryJson>("expiry", text)? {
         ExpiryJson::Never => ExpiryPolicy::Never,
         ExpiryJson::AfterDays { days, round_to } => ExpiryPolicy::AfterDays { days, round_to: period(round_to)? },
-        ExpiryJson::AfterMonths { months, round_to } => ExpiryPolicy::AfterMonths { months, round_to: period(round_to)? },
+        ExpiryJson::AfterMonths { months, round_to } => {
+            ExpiryPolicy::AfterMonths { months, round_to: period(round_to)? }
+        }
         ExpiryJson::FixedDayOfYear { month, day } => ExpiryPolicy::FixedDayOfYear { month, day },
     })
 }

@@ -25,7 +25,7 @@ pub enum Database {
 /// An opened database: the read side and a way to open writer sessions.
 pub enum Backend {
     Sqlite(Arc<sqlite::SqliteStore>),
-    Postgres(postgres::PgStore),
+    Postgres(Arc<postgres::PgStore>),
 }
 
 impl Backend {
@@ -33,14 +33,14 @@ impl Backend {
     pub async fn open(database: &Database) -> StoreResult<Backend> {
         match database {
             Database::Sqlite { data_dir } => Ok(Backend::Sqlite(Arc::new(sqlite::SqliteStore::open(data_dir)?))),
-            Database::Postgres { url, .. } => Ok(Backend::Postgres(postgres::PgStore::connect(url).await?)),
+            Database::Postgres { url, .. } => Ok(Backend::Postgres(Arc::new(postgres::PgStore::connect(url).await?))),
         }
     }
 
     pub fn reads(&self) -> Arc<dyn ReadPort> {
         match self {
             Backend::Sqlite(s) => s.clone(),
-            Backend::Postgres(p) => Arc::new(p.clone()),
+            Backend::Postgres(p) => p.clone(),
         }
     }
 
@@ -54,7 +54,9 @@ impl Backend {
                 }
                 Ok(specs)
             }
-            (Backend::Sqlite(s), _) => Ok(vec![WriterSpec { session: Box::new(s.writer()?), mode: WriterMode::Thread }]),
+            (Backend::Sqlite(s), _) => {
+                Ok(vec![WriterSpec { session: Box::new(s.writer()?), mode: WriterMode::Thread }])
+            }
             (Backend::Postgres(p), _) => {
                 Ok(vec![WriterSpec { session: Box::new(p.writer().await?), mode: WriterMode::Task }])
             }

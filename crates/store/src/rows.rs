@@ -4,7 +4,9 @@
 use crate::codec::{self, CodecResult};
 use fidelis_core::customer::{Customer, Profile};
 use fidelis_core::event::CustomEvent;
-use fidelis_core::ids::{ApiKeyId, CustomerId, EntryId, EventId, LotId, MembershipId, OrderId, OutboxId, ProgramId, ProjectId};
+use fidelis_core::ids::{
+    ApiKeyId, CustomerId, EntryId, EventId, LotId, MembershipId, OrderId, OutboxId, ProgramId, ProjectId,
+};
 use fidelis_core::ledger::{Entry, Lot, Membership, Totals};
 use fidelis_core::money::{Currency, Money, Points};
 use fidelis_core::order::{Order, OrderLines};

@@ -20,11 +20,8 @@ pub fn insert(table: &str, list: &str) -> String {
 /// Insert, or overwrite every column but the key and `created_at` when the key exists.
 pub fn upsert(table: &str, list: &str, key: &str) -> String {
     let cols = columns(list);
-    let updates: Vec<String> = cols
-        .iter()
-        .filter(|c| **c != key && **c != "created_at")
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect();
+    let updates: Vec<String> =
+        cols.iter().filter(|c| **c != key && **c != "created_at").map(|c| format!("{c} = excluded.{c}")).collect();
     format!("{} ON CONFLICT ({key}) DO UPDATE SET {}", insert(table, list), updates.join(", "))
 }
 

@@ -80,11 +80,8 @@ impl PgCluster {
         let bin = find_binary_dir().ok_or_else(|| {
             Unavailable("no PostgreSQL binaries (initdb, postgres) in PATH or /usr/lib/postgresql/*/bin".into())
         })?;
-        let dir = tempfile::Builder::new()
-            .prefix("fidelis-pg-")
-            .tempdir()
-            .map_err(|e| Unavailable(e.to_string()))?
-            .keep();
+        let dir =
+            tempfile::Builder::new().prefix("fidelis-pg-").tempdir().map_err(|e| Unavailable(e.to_string()))?.keep();
         if running_as_root() {
             let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
             if !status.is_ok_and(|s| s.success()) {
@@ -135,7 +132,8 @@ impl PgCluster {
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
             rt.block_on(async move {
-                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.map_err(|e| e.to_string())?;
+                let (client, connection) =
+                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await.map_err(|e| e.to_string())?;
                 let driver = tokio::spawn(connection);
                 let result = client.batch_execute(&sql).await.map_err(|e| e.to_string());
                 drop(client);
@@ -158,7 +156,13 @@ impl PgCluster {
     }
 }
 
-fn spawn_watched_server(bin: &Path, dir: &Path, data: &Path, port: u16, durability: Durability) -> Result<Child, Unavailable> {
+fn spawn_watched_server(
+    bin: &Path,
+    dir: &Path,
+    data: &Path,
+    port: u16,
+    durability: Durability,
+) -> Result<Child, Unavailable> {
     let fast = match durability {
         Durability::Fast => "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
         Durability::Durable => "",

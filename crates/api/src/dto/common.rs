@@ -50,7 +50,9 @@ fn raw_pairs(map: &Map<String, Value>) -> Vec<(String, RawMeta)> {
 }
 
 pub fn metadata_patch(errors: &mut FieldErrors, path: &str, map: Option<&Map<String, Value>>) -> MetadataPatch {
-    let Some(map) = map else { return MetadataPatch::default() };
+    let Some(map) = map else {
+        return MetadataPatch::default();
+    };
     match MetadataPatch::parse(path, raw_pairs(map)) {
         Ok(patch) => patch,
         Err(list) => {
@@ -61,7 +63,9 @@ pub fn metadata_patch(errors: &mut FieldErrors, path: &str, map: Option<&Map<Str
 }
 
 pub fn metadata(errors: &mut FieldErrors, path: &str, map: Option<&Map<String, Value>>) -> Metadata {
-    let Some(map) = map else { return Metadata::default() };
+    let Some(map) = map else {
+        return Metadata::default();
+    };
     match Metadata::parse(path, raw_pairs(map)) {
         Ok(m) => m,
         Err(list) => {
@@ -96,7 +100,11 @@ pub fn opt_time(t: Option<Timestamp>) -> Option<String> {
 /// Parses an RFC 3339 timestamp (with offset) into an instant.
 pub fn parse_time(path: &str, raw: &str) -> Result<Timestamp, FieldError> {
     raw.parse::<Timestamp>().map_err(|_| {
-        FieldError::new(path, fidelis_core::rejection::FieldErrorKey::InvalidFormat, "must be an RFC 3339 timestamp like 2025-01-31T12:00:00Z")
+        FieldError::new(
+            path,
+            fidelis_core::rejection::FieldErrorKey::InvalidFormat,
+            "must be an RFC 3339 timestamp like 2025-01-31T12:00:00Z",
+        )
     })
 }
 
@@ -113,7 +121,12 @@ pub struct ListBody<T> {
 
 impl<T> ListBody<T> {
     /// Builds a page from up to `limit + 1` items (the extra one only says there is more).
-    pub fn page<S>(mut items: Vec<S>, limit: usize, id: impl Fn(&S) -> String, render: impl Fn(&S) -> T) -> ListBody<T> {
+    pub fn page<S>(
+        mut items: Vec<S>,
+        limit: usize,
+        id: impl Fn(&S) -> String,
+        render: impl Fn(&S) -> T,
+    ) -> ListBody<T> {
         let has_more = items.len() > limit;
         items.truncate(limit);
         let next_cursor = if has_more { items.last().map(&id) } else { None };

@@ -94,7 +94,8 @@ impl CustomerBody {
 
     pub fn patch(&self, errors: &mut FieldErrors, base: &str) -> CustomerPatch {
         let p = |name: &str| format!("{base}/{name}");
-        let (name, email, phone, birthdate, timezone) = (p("name"), p("email"), p("phone"), p("birthdate"), p("timezone"));
+        let (name, email, phone, birthdate, timezone) =
+            (p("name"), p("email"), p("phone"), p("birthdate"), p("timezone"));
         CustomerPatch {
             source_id: None,
             name: self.name.parse(errors, short(&name, SHORT_TEXT_CHARS_MAX)),

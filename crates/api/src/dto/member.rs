@@ -28,7 +28,11 @@ impl EnrolBody {
             && code.len() <= CARD_CODE_CHARS_MAX
             && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !valid {
-            errors.push("/card_code", FieldErrorKey::InvalidFormat, format!("1 to {CARD_CODE_CHARS_MAX} letters, digits or '-'"));
+            errors.push(
+                "/card_code",
+                FieldErrorKey::InvalidFormat,
+                format!("1 to {CARD_CODE_CHARS_MAX} letters, digits or '-'"),
+            );
             return None;
         }
         Some(code.to_ascii_uppercase())
@@ -51,10 +55,11 @@ impl PointsBody {
     pub fn parse(&self, errors: &mut FieldErrors) -> (Option<Points>, String, Option<Date>) {
         let points = Points::positive(self.points);
         if points.is_none() {
-            errors.push("/points", FieldErrorKey::OutOfRange, format!(
-                "must be between 1 and {}",
-                fidelis_core::limits::POINTS_PER_OPERATION_MAX
-            ));
+            errors.push(
+                "/points",
+                FieldErrorKey::OutOfRange,
+                format!("must be between 1 and {}", fidelis_core::limits::POINTS_PER_OPERATION_MAX),
+            );
         }
         let reason = errors.take(text::bounded("/reason", &self.reason, REASON_CHARS_MAX)).unwrap_or_default();
         let expires_on = self.expires_on.as_ref().and_then(|d| errors.take(text::date("/expires_on", d)));
@@ -162,15 +167,27 @@ pub struct TransactionResponse {
 impl TransactionResponse {
     pub fn from(e: &Entry) -> TransactionResponse {
         let cause = match &e.cause {
-            Cause::Order { order_id } => {
-                CauseResponse { kind: "order", order_id: Some(order_id.to_string()), lot_id: None, reason: None, actor: None }
-            }
-            Cause::Admin { reason, actor } => {
-                CauseResponse { kind: "admin", order_id: None, lot_id: None, reason: Some(reason.clone()), actor: Some(actor.clone()) }
-            }
-            Cause::Expiry { lot_id } => {
-                CauseResponse { kind: "expiry", order_id: None, lot_id: Some(lot_id.to_string()), reason: None, actor: None }
-            }
+            Cause::Order { order_id } => CauseResponse {
+                kind: "order",
+                order_id: Some(order_id.to_string()),
+                lot_id: None,
+                reason: None,
+                actor: None,
+            },
+            Cause::Admin { reason, actor } => CauseResponse {
+                kind: "admin",
+                order_id: None,
+                lot_id: None,
+                reason: Some(reason.clone()),
+                actor: Some(actor.clone()),
+            },
+            Cause::Expiry { lot_id } => CauseResponse {
+                kind: "expiry",
+                order_id: None,
+                lot_id: Some(lot_id.to_string()),
+                reason: None,
+                actor: None,
+            },
         };
         TransactionResponse {
             object: "points_transaction",
@@ -182,7 +199,11 @@ impl TransactionResponse {
             balance_after: e.balance_after,
             lot_id: e.lot_id.as_ref().map(ToString::to_string),
             expires_on: e.expires_on.map(|d| d.to_string()),
-            consumed: e.consumed.iter().map(|c| ConsumedResponse { lot_id: c.lot_id.to_string(), points: c.points }).collect(),
+            consumed: e
+                .consumed
+                .iter()
+                .map(|c| ConsumedResponse { lot_id: c.lot_id.to_string(), points: c.points })
+                .collect(),
             unrecovered: e.unrecovered,
             debt_repaid: e.debt_repaid,
             cause,

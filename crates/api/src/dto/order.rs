@@ -75,7 +75,11 @@ fn item_input(errors: &mut FieldErrors, index: usize, item: &ItemBody) -> ItemIn
     let sku_id = id(errors, "sku_id", &item.sku_id);
     let collections = item.collections.clone().unwrap_or_default();
     if collections.len() > ITEM_COLLECTIONS_MAX {
-        errors.push(format!("{base}/collections"), FieldErrorKey::TooMany, format!("at most {ITEM_COLLECTIONS_MAX} collections"));
+        errors.push(
+            format!("{base}/collections"),
+            FieldErrorKey::TooMany,
+            format!("at most {ITEM_COLLECTIONS_MAX} collections"),
+        );
     }
     let collections = collections
         .iter()
@@ -99,7 +103,11 @@ impl OrderBody {
         let status = self.status.as_ref().and_then(|s| {
             let parsed = OrderStatus::parse(&s.to_ascii_uppercase());
             if parsed.is_none() {
-                errors.push("/status", FieldErrorKey::InvalidFormat, "must be CREATED, PAID, FULFILLED, CANCELED or REFUNDED");
+                errors.push(
+                    "/status",
+                    FieldErrorKey::InvalidFormat,
+                    "must be CREATED, PAID, FULFILLED, CANCELED or REFUNDED",
+                );
             }
             parsed
         });
@@ -107,7 +115,11 @@ impl OrderBody {
         let refunded_amount = self.refunded_amount.and_then(|r| {
             let money = Money::new(r);
             if money.is_none() {
-                errors.push("/refunded_amount", FieldErrorKey::OutOfRange, "must be a non-negative amount in minor units");
+                errors.push(
+                    "/refunded_amount",
+                    FieldErrorKey::OutOfRange,
+                    "must be a non-negative amount in minor units",
+                );
             }
             money
         });
@@ -129,7 +141,11 @@ impl OrderBody {
         let items: Vec<ItemInput> =
             self.items.iter().flatten().enumerate().map(|(i, item)| item_input(errors, i, item)).collect();
         if self.items.as_ref().is_some_and(|i| i.len() > fidelis_core::limits::ORDER_ITEMS_MAX) {
-            errors.push("/items", FieldErrorKey::TooMany, format!("an order has at most {} items", fidelis_core::limits::ORDER_ITEMS_MAX));
+            errors.push(
+                "/items",
+                FieldErrorKey::TooMany,
+                format!("an order has at most {} items", fidelis_core::limits::ORDER_ITEMS_MAX),
+            );
             return None;
         }
         match OrderLines::parse(self.amount, self.discount_amount, items) {

@@ -36,10 +36,16 @@ impl ExpiryBody {
         let round_to = match &self.round_to {
             None => None,
             Some(r) => Some(Period::parse(r).ok_or_else(|| {
-                FieldError::new("/expiry/round_to", FieldErrorKey::InvalidFormat, "must be month, quarter, half_year or year")
+                FieldError::new(
+                    "/expiry/round_to",
+                    FieldErrorKey::InvalidFormat,
+                    "must be month, quarter, half_year or year",
+                )
             })?),
         };
-        let required = |name: &str| FieldError::new(format!("/expiry/{name}"), FieldErrorKey::Required, format!("{} needs {name}", self.kind));
+        let required = |name: &str| {
+            FieldError::new(format!("/expiry/{name}"), FieldErrorKey::Required, format!("{} needs {name}", self.kind))
+        };
         match self.kind.as_str() {
             "never" => Ok(ExpiryPolicy::Never),
             "after_days" => ExpiryPolicy::after_days(self.days.ok_or_else(|| required("days"))?, round_to),
@@ -57,15 +63,26 @@ impl ExpiryBody {
     }
 
     pub fn from(p: &ExpiryPolicy) -> ExpiryBody {
-        let base = |kind: &str| ExpiryBody { kind: kind.to_owned(), days: None, months: None, round_to: None, month: None, day: None };
+        let base = |kind: &str| ExpiryBody {
+            kind: kind.to_owned(),
+            days: None,
+            months: None,
+            round_to: None,
+            month: None,
+            day: None,
+        };
         let round = |r: Option<Period>| r.map(|p| p.as_str().to_owned());
         match *p {
             ExpiryPolicy::Never => base("never"),
-            ExpiryPolicy::AfterDays { days, round_to } => ExpiryBody { days: Some(days), round_to: round(round_to), ..base("after_days") },
+            ExpiryPolicy::AfterDays { days, round_to } => {
+                ExpiryBody { days: Some(days), round_to: round(round_to), ..base("after_days") }
+            }
             ExpiryPolicy::AfterMonths { months, round_to } => {
                 ExpiryBody { months: Some(months), round_to: round(round_to), ..base("after_months") }
             }
-            ExpiryPolicy::FixedDayOfYear { month, day } => ExpiryBody { month: Some(month), day: Some(day), ..base("fixed_day_of_year") },
+            ExpiryPolicy::FixedDayOfYear { month, day } => {
+                ExpiryBody { month: Some(month), day: Some(day), ..base("fixed_day_of_year") }
+            }
         }
     }
 }

@@ -48,7 +48,11 @@ pub async fn update(
     let mut input = body.value.input(&mut errors, "", WhenMissing::Reject);
     input.reference = Some(customer_ref(&reference));
     if body.value.id.is_some() || body.value.source_id.is_some() {
-        errors.push("/source_id", fidelis_core::rejection::FieldErrorKey::Conflict, "the path names the customer; leave id and source_id out");
+        errors.push(
+            "/source_id",
+            fidelis_core::rejection::FieldErrorKey::Conflict,
+            "the path names the customer; leave id and source_id out",
+        );
     }
     check(errors)?;
     run(&state, &auth, request_id, body.idempotency, Action::UpsertCustomer(input)).await

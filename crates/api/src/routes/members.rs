@@ -40,7 +40,11 @@ pub async fn enrol(
     let mut errors = FieldErrors::default();
     let customer = body.value.customer.input(&mut errors, "/customer", WhenMissing::Create);
     if customer.reference.is_none() {
-        errors.push("/customer", fidelis_core::rejection::FieldErrorKey::Required, "name the customer by id or source_id");
+        errors.push(
+            "/customer",
+            fidelis_core::rejection::FieldErrorKey::Required,
+            "name the customer by id or source_id",
+        );
     }
     let card_code = body.value.card_code(&mut errors);
     check(errors)?;
@@ -97,7 +101,9 @@ async fn adjust(
         errors.push("/expires_on", fidelis_core::rejection::FieldErrorKey::Conflict, "only additions take an expiry");
     }
     check(errors)?;
-    let Some(points) = points else { return Err(ApiError::invalid(Vec::new())) };
+    let Some(points) = points else {
+        return Err(ApiError::invalid(Vec::new()));
+    };
     let adjustment = PointsAdjustment { program, member: member_ref(&member), direction, points, reason, expires_on };
     run(&state, &auth, request_id, body.idempotency, Action::AdjustPoints(adjustment)).await
 }
@@ -163,14 +169,23 @@ pub async fn expiring(
     let days = match query.0.get("days") {
         None => EXPIRING_SOON_DAYS_DEFAULT,
         Some(raw) => raw.parse::<i32>().ok().filter(|d| (0..=EXPIRING_SOON_DAYS_MAX).contains(d)).ok_or_else(|| {
-            ApiError::bad_request("invalid_query", format!("days must be a whole number from 0 to {EXPIRING_SOON_DAYS_MAX}"))
+            ApiError::bad_request(
+                "invalid_query",
+                format!("days must be a whole number from 0 to {EXPIRING_SOON_DAYS_MAX}"),
+            )
         })?,
     };
     let reads = state.engine.reads();
-    let program =
-        reads.program(auth.project(), &program_id).await?.ok_or_else(|| ApiError::not_found("program", &program_raw))?;
+    let program = reads
+        .program(auth.project(), &program_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("program", &program_raw))?;
     let m = membership(&state, &auth, &program_id, &member).await?;
-    let tz = program.time_zone.as_deref().and_then(|z| jiff::tz::TimeZone::get(z).ok()).unwrap_or_else(|| auth.0.project.tz());
+    let tz = program
+        .time_zone
+        .as_deref()
+        .and_then(|z| jiff::tz::TimeZone::get(z).ok())
+        .unwrap_or_else(|| auth.0.project.tz());
     let today = local_date(state.engine.clock().now(), &tz);
     let until = add_days(today, days).unwrap_or(today);
     let mut by_date: BTreeMap<jiff::civil::Date, i64> = BTreeMap::new();

@@ -69,14 +69,22 @@ pub async fn get(
 #[utoipa::path(get, path = "/v1/orders", tag = "orders",
     params(("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query), ("customer" = Option<String>, Query)),
     responses((status = 200, body = ListBody<OrderResponse>), (status = "4XX", body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, auth: Auth, query: Query) -> Result<Json<ListBody<OrderResponse>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    query: Query,
+) -> Result<Json<ListBody<OrderResponse>>, ApiError> {
     let mut page = query.page(&["customer"])?;
     let limit = page.limit;
     page.limit += 1;
     let reads = state.engine.reads();
     let customer = match query.0.get("customer") {
         Some(raw) => Some(
-            reads.customer(auth.project(), &customer_ref(raw)).await?.ok_or_else(|| ApiError::not_found("customer", raw))?.id,
+            reads
+                .customer(auth.project(), &customer_ref(raw))
+                .await?
+                .ok_or_else(|| ApiError::not_found("customer", raw))?
+                .id,
         ),
         None => None,
     };

@@ -34,7 +34,9 @@ fn customer_call<'v>(call: &'v Call, env: &Env<'v>) -> Option<Value<'v>> {
         Call::Redemptions(window) => Value::Int(redemptions(stats, *window, env)?),
         Call::DaysSinceLastOrder => Value::Int(days_between(env.local_date(stats.last_order_at?), env.clock().today)),
         Call::DaysSinceJoined => Value::Int(days_between(env.local_date(customer.created_at), env.clock().today)),
-        Call::Balance(None) => Value::Int(facts.loyalty.iter().fold(0_i64, |sum, l| sum.saturating_add(l.balance.value()))),
+        Call::Balance(None) => {
+            Value::Int(facts.loyalty.iter().fold(0_i64, |sum, l| sum.saturating_add(l.balance.value())))
+        }
         Call::Balance(Some(program)) => {
             Value::Int(facts.loyalty.iter().find(|l| l.program_id == program)?.balance.value())
         }

@@ -14,15 +14,29 @@ pub enum Cond {
     /// At least two conditions, one true.
     Or(Vec<Cond>),
     Not(Box<Cond>),
-    Compare { op: CompareOp, left: Expr, right: Expr },
+    Compare {
+        op: CompareOp,
+        left: Expr,
+        right: Expr,
+    },
     /// `left in [...]`; the list is sorted and free of duplicates (its canonical form).
-    In { left: Expr, list: Vec<Literal> },
+    In {
+        left: Expr,
+        list: Vec<Literal>,
+    },
     /// `left between low and high`, both bounds included.
-    Between { left: Expr, low: Literal, high: Literal },
+    Between {
+        left: Expr,
+        low: Literal,
+        high: Literal,
+    },
     /// The operand has a value (the field is set, the customer is a member of the program, …).
     Exists(Expr),
     /// A quantifier over the current order's items; the predicate may use `item.*` fields.
-    Items { quantifier: Quantifier, predicate: Box<Cond> },
+    Items {
+        quantifier: Quantifier,
+        predicate: Box<Cond>,
+    },
     /// A true/false operand used as a condition: `in_segment("seg_…")`, `true`, a boolean metadata flag.
     Test(Expr),
 }
@@ -369,9 +383,11 @@ impl Call {
 
     pub fn window(&self) -> Option<Window> {
         match self {
-            Call::Spent(w) | Call::Orders(w) | Call::AverageOrderValue(w) | Call::Events(_, w) | Call::Redemptions(w) => {
-                Some(*w)
-            }
+            Call::Spent(w)
+            | Call::Orders(w)
+            | Call::AverageOrderValue(w)
+            | Call::Events(_, w)
+            | Call::Redemptions(w) => Some(*w),
             _ => None,
         }
     }

@@ -73,8 +73,12 @@ impl Checker<'_> {
             return None;
         }
         match &syn.kind {
-            SynCondKind::And(items) => self.at("and", |c| c.conds(items, depth + 1, scope)).map(|items| join(items, true)),
-            SynCondKind::Or(items) => self.at("or", |c| c.conds(items, depth + 1, scope)).map(|items| join(items, false)),
+            SynCondKind::And(items) => {
+                self.at("and", |c| c.conds(items, depth + 1, scope)).map(|items| join(items, true))
+            }
+            SynCondKind::Or(items) => {
+                self.at("or", |c| c.conds(items, depth + 1, scope)).map(|items| join(items, false))
+            }
             SynCondKind::Not(inner) => {
                 let inner = self.at("not", |c| c.cond(inner, depth + 1, scope))?;
                 Some(Cond::Not(Box::new(inner)))
@@ -122,7 +126,8 @@ impl Checker<'_> {
         match self.operand(syn, depth, scope) {
             Operand::Expr(expr, Type::Bool | Type::Meta) => Some(Cond::Test(expr)),
             Operand::Expr(_, ty) => {
-                let message = format!("a condition must be true or false, found {}; compare it, e.g. `>=`", ty.describe());
+                let message =
+                    format!("a condition must be true or false, found {}; compare it, e.g. `>=`", ty.describe());
                 self.error(syn.at, RuleErrorKind::TypeMismatch, message);
                 None
             }
@@ -180,7 +185,8 @@ impl Checker<'_> {
         let (left, left_ty) = match (checked_left, &checked_right) {
             (Operand::Expr(expr, ty), _) => (expr, ty),
             (Operand::Literal, Operand::Expr(_, right_ty)) => {
-                let target = if matches!(op, CompareOp::Contains | CompareOp::StartsWith) { Type::String } else { *right_ty };
+                let target =
+                    if matches!(op, CompareOp::Contains | CompareOp::StartsWith) { Type::String } else { *right_ty };
                 let literal = self.at("left", |c| c.literal(left, target))?;
                 let ty = literal.ty();
                 (Expr::Literal(literal), ty)
@@ -283,7 +289,11 @@ impl Checker<'_> {
     /// The list after `in`: literals of the left side's type, sorted and deduplicated.
     fn in_list(&mut self, syn: &SynExpr, left_ty: Type, at: Option<usize>, depth: usize) -> Option<Vec<Literal>> {
         let SynExprKind::List(items) = &syn.kind else {
-            self.error(syn.at.or(at), RuleErrorKind::TypeMismatch, "`in` takes a list literal such as [\"DE\", \"AT\"]");
+            self.error(
+                syn.at.or(at),
+                RuleErrorKind::TypeMismatch,
+                "`in` takes a list literal such as [\"DE\", \"AT\"]",
+            );
             return None;
         };
         if left_ty == Type::StringList {
@@ -291,7 +301,11 @@ impl Checker<'_> {
             return None;
         }
         if items.len() > RULE_LIST_ITEMS_MAX {
-            self.error(syn.at, RuleErrorKind::TooManyItems, format!("a list holds at most {RULE_LIST_ITEMS_MAX} values"));
+            self.error(
+                syn.at,
+                RuleErrorKind::TooManyItems,
+                format!("a list holds at most {RULE_LIST_ITEMS_MAX} values"),
+            );
             return None;
         }
         let literals = self.list_items(syn, items, left_ty, depth)?;
@@ -309,13 +323,21 @@ impl Checker<'_> {
             }
         };
         if !left_ty.is_ordered() {
-            self.error(at, RuleErrorKind::TypeMismatch, format!("between orders numbers, money and dates, not {}", left_ty.describe()));
+            self.error(
+                at,
+                RuleErrorKind::TypeMismatch,
+                format!("between orders numbers, money and dates, not {}", left_ty.describe()),
+            );
             return None;
         }
         let mut bounds = self.list_items(syn, items, left_ty, depth)?.into_iter();
         let (low, high) = (bounds.next()?, bounds.next()?);
         if !low.ty().is_ordered() {
-            self.error(at, RuleErrorKind::TypeMismatch, format!("between orders numbers, money and dates, not {}", low.ty().describe()));
+            self.error(
+                at,
+                RuleErrorKind::TypeMismatch,
+                format!("between orders numbers, money and dates, not {}", low.ty().describe()),
+            );
             return None;
         }
         if low.cmp_canonical(&high).is_gt() {
@@ -349,13 +371,18 @@ impl Checker<'_> {
             return None;
         }
         if !item.kind.is_literal() || matches!(item.kind, SynExprKind::List(_)) {
-            self.error(item.at, RuleErrorKind::TypeMismatch, "a list holds literals (text, numbers, money, dates, true/false)");
+            self.error(
+                item.at,
+                RuleErrorKind::TypeMismatch,
+                "a list holds literals (text, numbers, money, dates, true/false)",
+            );
             return None;
         }
         let literal = self.literal(item, target)?;
         match first {
             Some(first) if first.ty() != literal.ty() => {
-                let message = format!("a list holds one type; found {} after {}", literal.ty().describe(), first.ty().describe());
+                let message =
+                    format!("a list holds one type; found {} after {}", literal.ty().describe(), first.ty().describe());
                 self.error(item.at, RuleErrorKind::TypeMismatch, message);
                 None
             }

@@ -74,7 +74,11 @@ impl Checker<'_> {
             }
         };
         if field.is_item() && scope != Scope::Items {
-            self.error(at, RuleErrorKind::OutOfScope, "item fields are only available inside any(), every(), none() and count()");
+            self.error(
+                at,
+                RuleErrorKind::OutOfScope,
+                "item fields are only available inside any(), every(), none() and count()",
+            );
             return None;
         }
         let ty = field_type(&field);
@@ -88,8 +92,15 @@ impl Checker<'_> {
             "tier" => &[Arg::Program],
             "balance" if args.len() == 1 => &[Arg::Program],
             "in_segment" => &[Arg::Segment],
-            "days_since_last_order" | "days_since_joined" | "today" | "day_of_week" | "hour" | "month"
-            | "is_birthday_month" | "is_birthday" | "balance" => &[],
+            "days_since_last_order"
+            | "days_since_joined"
+            | "today"
+            | "day_of_week"
+            | "hour"
+            | "month"
+            | "is_birthday_month"
+            | "is_birthday"
+            | "balance" => &[],
             _ => {
                 let message = format!("unknown function `{name}`; functions are {FUNCTIONS}");
                 self.error(at, RuleErrorKind::UnknownFunction, message);
@@ -156,17 +167,19 @@ impl Checker<'_> {
         let result = match &syn.kind {
             SynExprKind::Number(text) => self.number(text, target),
             SynExprKind::Money(text) if target == Type::Money => self.money(text),
-            SynExprKind::Money(_) if target == Type::Meta => {
-                Err((RuleErrorKind::TypeMismatch, "metadata holds plain numbers; compare it with a number, not money".to_owned()))
-            }
+            SynExprKind::Money(_) if target == Type::Meta => Err((
+                RuleErrorKind::TypeMismatch,
+                "metadata holds plain numbers; compare it with a number, not money".to_owned(),
+            )),
             SynExprKind::Str(text) => string_literal(text, target),
             SynExprKind::Bool(b) if matches!(target, Type::Bool | Type::Meta) => Ok(Literal::Bool(*b)),
             SynExprKind::Date(text) if matches!(target, Type::Date | Type::Meta) => crate::metadata::as_date(text)
                 .map(Literal::Date)
                 .ok_or_else(|| (RuleErrorKind::InvalidLiteral, format!("`{text}` is not a valid date (YYYY-MM-DD)"))),
-            SynExprKind::List(_) => {
-                Err((RuleErrorKind::TypeMismatch, "a list is only allowed after `in` (or as the bounds of `between`)".to_owned()))
-            }
+            SynExprKind::List(_) => Err((
+                RuleErrorKind::TypeMismatch,
+                "a list is only allowed after `in` (or as the bounds of `between`)".to_owned(),
+            )),
             SynExprKind::Invalid => return None,
             kind => {
                 let found = super::check::natural_type(kind).map_or("an operand", |t| t.describe());
@@ -207,7 +220,10 @@ impl Checker<'_> {
                 1 => "at most 1 decimal".to_owned(),
                 n => format!("at most {n} decimals"),
             };
-            let message = format!("`{text}` is not an amount in {}: write a non-negative amount with {decimals}", currency.code());
+            let message = format!(
+                "`{text}` is not an amount in {}: write a non-negative amount with {decimals}",
+                currency.code()
+            );
             (RuleErrorKind::InvalidLiteral, message)
         })
     }
@@ -297,7 +313,9 @@ fn unknown_field_message(name: &str) -> String {
         "order" => ORDER_FIELDS.iter().map(|(n, _)| *n).chain([ORDER_METADATA]).collect(),
         "item" => ITEM_FIELDS.iter().map(|(n, _)| *n).chain([ITEM_METADATA]).collect(),
         "event" => vec![EVENT_NAME, EVENT_METADATA],
-        _ => return format!("unknown field `{name}`; fields start with customer., order., item. or event."),
+        _ => {
+            return format!("unknown field `{name}`; fields start with customer., order., item. or event.");
+        }
     };
     let known: Vec<String> =
         known.into_iter().map(|n| if n.ends_with('.') { format!("{n}<key>") } else { n.to_owned() }).collect();
@@ -306,7 +324,9 @@ fn unknown_field_message(name: &str) -> String {
 
 pub(crate) fn field_type(field: &Field) -> Type {
     match field {
-        Field::Customer(CustomerField::Birthdate | CustomerField::CreatedAt | CustomerField::LastOrderDate) => Type::Date,
+        Field::Customer(CustomerField::Birthdate | CustomerField::CreatedAt | CustomerField::LastOrderDate) => {
+            Type::Date
+        }
         Field::Customer(_) | Field::EventName => Type::String,
         Field::Order(OrderField::Amount | OrderField::DiscountAmount | OrderField::Total) => Type::Money,
         Field::Order(OrderField::ItemsCount | OrderField::ItemsQuantity) => Type::Int,
@@ -365,7 +385,9 @@ fn build_call(name: &str, args: Vec<ArgValue>) -> Option<(Call, Type)> {
         "average_order_value" => (Call::AverageOrderValue(window(next())?), Type::Money),
         "redemptions" => (Call::Redemptions(window(next())?), Type::Int),
         "events" => {
-            let Some(ArgValue::Text(event)) = next() else { return None };
+            let Some(ArgValue::Text(event)) = next() else {
+                return None;
+            };
             (Call::Events(event, window(next())?), Type::Int)
         }
         "balance" => match next() {

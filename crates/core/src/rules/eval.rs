@@ -90,7 +90,9 @@ fn field_value<'v>(field: &'v Field, env: &Env<'v>, item: Option<&'v OrderItem>)
     let ctx = env.ctx;
     match field {
         Field::Customer(f) => env.customer().map_or(Value::Absent, |c| customer_field(*f, c, env)),
-        Field::CustomerMetadata(key) => env.customer().map_or(Value::Absent, |c| Value::from_meta(c.customer.metadata.get(key))),
+        Field::CustomerMetadata(key) => {
+            env.customer().map_or(Value::Absent, |c| Value::from_meta(c.customer.metadata.get(key)))
+        }
         Field::Order(f) => ctx.order.map_or(Value::Absent, |o| order_field(*f, o)),
         Field::OrderMetadata(key) => ctx.order.map_or(Value::Absent, |o| Value::from_meta(o.metadata.get(key))),
         Field::Item(f) => item.map_or(Value::Absent, |i| item_field(*f, i)),

@@ -162,7 +162,8 @@ impl<'v> Explainer<'v> {
                 let key = if matches!(cond, Cond::And(_)) { "and" } else { "or" };
                 let children: Vec<Trace> =
                     items.iter().enumerate().map(|(i, c)| self.at(&format!("{key}/{i}"), c, item)).collect();
-                let result = if key == "and" { children.iter().all(|t| t.result) } else { children.iter().any(|t| t.result) };
+                let result =
+                    if key == "and" { children.iter().all(|t| t.result) } else { children.iter().any(|t| t.result) };
                 Trace { children, ..self.node(cond, result) }
             }
             Cond::Not(inner) => {
@@ -184,7 +185,13 @@ impl<'v> Explainer<'v> {
             }
             Cond::In { left, list } => {
                 let l = value(left, env, item);
-                (in_list(l, list), l, "in", Some(TraceValue::List(list.iter().map(TraceValue::of_literal).collect())), None)
+                (
+                    in_list(l, list),
+                    l,
+                    "in",
+                    Some(TraceValue::List(list.iter().map(TraceValue::of_literal).collect())),
+                    None,
+                )
             }
             Cond::Between { left, low, high } => {
                 let l = value(left, env, item);
@@ -222,7 +229,8 @@ impl<'v> Explainer<'v> {
         // The telling item: a match for `any`/`none`, a failure for `every`; otherwise the first item.
         let wanted = !matches!(quantifier, super::ast::Quantifier::Every);
         let witness = items.iter().find(|i| eval_cond(predicate, &self.env, Some(i)) == wanted).or(items.first());
-        let children: Vec<Trace> = witness.map(|w| self.at(quantifier.as_str(), predicate, Some(w))).into_iter().collect();
+        let children: Vec<Trace> =
+            witness.map(|w| self.at(quantifier.as_str(), predicate, Some(w))).into_iter().collect();
         let (op, expected) = match quantifier {
             super::ast::Quantifier::Any => (">=", 1),
             super::ast::Quantifier::Every => ("==", total),
@@ -262,10 +270,14 @@ fn hint(op: CompareOp, left: &Expr, actual: Value, threshold: Value, currency: C
             };
             (action, TraceValue::Int(missing(a, t)?))
         }
-        (Expr::Field(Field::Order(OrderField::ItemsCount | OrderField::ItemsQuantity)), Value::Int(a), Value::Int(t)) => {
-            (HintAction::AddItems, TraceValue::Int(missing(a, t)?))
+        (
+            Expr::Field(Field::Order(OrderField::ItemsCount | OrderField::ItemsQuantity)),
+            Value::Int(a),
+            Value::Int(t),
+        ) => (HintAction::AddItems, TraceValue::Int(missing(a, t)?)),
+        (Expr::Count(_), Value::Int(a), Value::Int(t)) => {
+            (HintAction::AddMatchingItems, TraceValue::Int(missing(a, t)?))
         }
-        (Expr::Count(_), Value::Int(a), Value::Int(t)) => (HintAction::AddMatchingItems, TraceValue::Int(missing(a, t)?)),
         _ => return None,
     };
     let text = hint_text(action, left, &missing, currency);
@@ -279,7 +291,9 @@ fn includes_today(window: Window) -> bool {
 
 fn hint_text(action: HintAction, left: &Expr, missing: &TraceValue, currency: Currency) -> String {
     let amount = missing.to_text(currency);
-    let plural = |one: &str, many: &str| if *missing == TraceValue::Int(1) { one.to_owned() } else { many.to_owned() };
+    let plural = |one: &str, many: &str| {
+        if *missing == TraceValue::Int(1) { one.to_owned() } else { many.to_owned() }
+    };
     match action {
         HintAction::Spend => format!("spend {amount} more"),
         HintAction::AddToOrder => format!("add {amount} more"),
@@ -294,6 +308,8 @@ fn hint_text(action: HintAction, left: &Expr, missing: &TraceValue, currency: Cu
         HintAction::Redeem => format!("redeem {amount} more {}", plural("time", "times")),
         HintAction::CollectPoints => format!("collect {amount} more {}", plural("point", "points")),
         HintAction::AddItems => format!("add {amount} more {}", plural("item", "items")),
-        HintAction::AddMatchingItems => format!("add {amount} more matching {}", plural("item", "items")),
+        HintAction::AddMatchingItems => {
+            format!("add {amount} more matching {}", plural("item", "items"))
+        }
     }
 }

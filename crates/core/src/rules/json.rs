@@ -169,11 +169,7 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
     }
 
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Json, E> {
-        if v.is_finite() {
-            Ok(Json::Number(v.to_string()))
-        } else {
-            Err(E::custom("numbers must be finite"))
-        }
+        if v.is_finite() { Ok(Json::Number(v.to_string())) } else { Err(E::custom("numbers must be finite")) }
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Json, E> {

@@ -89,7 +89,9 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token>, RuleError> {
                 let len = chars.iter().skip(start).take_while(|c| is_word_char(**c)).count();
                 (Tok::Word(chars.iter().skip(start).take(len).collect()), len)
             }
-            other => return Err(syntax_error(start, format!("unexpected character `{other}`"))),
+            other => {
+                return Err(syntax_error(start, format!("unexpected character `{other}`")));
+            }
         };
         tokens.push(Token { tok, at: start });
         i = start + len;

@@ -184,7 +184,8 @@ impl Rule {
 
     /// The rule's decision in `ctx`, node by node, with hints for failed thresholds.
     pub fn explain(&self, ctx: &Context) -> Trace {
-        let mut explainer = explain::Explainer { env: eval::Env::new(ctx), currency: self.currency, path: String::new() };
+        let mut explainer =
+            explain::Explainer { env: eval::Env::new(ctx), currency: self.currency, path: String::new() };
         explainer.cond(&self.root, None)
     }
 

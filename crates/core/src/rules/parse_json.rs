@@ -8,7 +8,8 @@ use super::limits::{RULE_DEPTH_MAX, RULE_NODES_MAX};
 use super::syntax::{SynCond, SynCondKind, SynExpr, SynExprKind, SynOp};
 
 const COND_KINDS: [&str; 8] = ["and", "or", "not", "op", "exists", "any", "every", "none"];
-const EXPR_KINDS: [&str; 10] = ["field", "call", "count", "window", "number", "money", "string", "bool", "date", "list"];
+const EXPR_KINDS: [&str; 10] =
+    ["field", "call", "count", "window", "number", "money", "string", "bool", "date", "list"];
 
 /// Reads a condition. Bad nodes are recorded in `errors` and become `Invalid` placeholders.
 pub(crate) fn read_condition(json: &Json, errors: &mut Errors) -> SynCond {
@@ -93,7 +94,8 @@ impl Reader<'_> {
             self.error(RuleErrorKind::Shape, format!("expected a condition object, found {}", json.kind()));
             return SynCond::invalid();
         };
-        let Some(kind) = self.kind(pairs, "a condition (`and`, `or`, `not`, `op`, `exists`, `any`, `every`, `none`)") else {
+        let Some(kind) = self.kind(pairs, "a condition (`and`, `or`, `not`, `op`, `exists`, `any`, `every`, `none`)")
+        else {
             return SynCond::invalid();
         };
         if EXPR_KINDS.contains(&kind) {
@@ -159,7 +161,10 @@ impl Reader<'_> {
     fn expr(&mut self, json: &Json, depth: usize) -> SynExpr {
         let Json::Object(pairs) = json else {
             let found = json.kind();
-            self.error(RuleErrorKind::Shape, format!("expected an operand object such as {{\"field\": …}}, found {found}"));
+            self.error(
+                RuleErrorKind::Shape,
+                format!("expected an operand object such as {{\"field\": …}}, found {found}"),
+            );
             return SynExpr::invalid();
         };
         let Some(kind) = self.kind(pairs, "an operand (`field`, `call`, `count` or a literal such as `money`)") else {

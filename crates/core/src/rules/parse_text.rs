@@ -178,7 +178,10 @@ impl Parser {
                 SynExpr { at: low.at, kind: SynExprKind::List(vec![low, high]) }
             }
             SynOp::In if *self.peek() != Tok::LBracket => {
-                return Err(syntax_error(self.at(), format!("expected a list `[…]` after `in`, found {}", self.peek())));
+                return Err(syntax_error(
+                    self.at(),
+                    format!("expected a list `[…]` after `in`, found {}", self.peek()),
+                ));
             }
             _ => self.expr(depth)?,
         };
@@ -206,7 +209,9 @@ impl Parser {
                 SynExprKind::Call { name: w, args: self.args(depth + 1)? }
             }
             Tok::Word(w) if !KEYWORDS.contains(&w.as_str()) => self.field(w)?,
-            other => return Err(syntax_error(at, format!("expected an operand, found {other}"))),
+            other => {
+                return Err(syntax_error(at, format!("expected an operand, found {other}")));
+            }
         };
         Ok(SynExpr { at: Some(at), kind })
     }
@@ -253,7 +258,9 @@ impl Parser {
         loop {
             let at = self.at();
             let bare_name = match (self.peek(), self.peek_second()) {
-                (Tok::Word(w), second) if !w.contains('.') && *second != Tok::LParen && !KEYWORDS.contains(&w.as_str()) => {
+                (Tok::Word(w), second)
+                    if !w.contains('.') && *second != Tok::LParen && !KEYWORDS.contains(&w.as_str()) =>
+                {
                     Some(w.clone())
                 }
                 _ => None,

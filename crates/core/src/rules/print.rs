@@ -159,9 +159,13 @@ pub(crate) fn string_text(s: &str, out: &mut String) {
 
 /// Canonical JSON of a condition.
 pub(crate) fn cond_json(cond: &Cond, currency: Currency) -> Json {
-    let list = |items: &[Literal]| Json::object([("list", Json::Array(items.iter().map(|l| literal_json(l, currency)).collect()))]);
+    let list = |items: &[Literal]| {
+        Json::object([("list", Json::Array(items.iter().map(|l| literal_json(l, currency)).collect()))])
+    };
     match cond {
-        Cond::And(items) => Json::object([("and", Json::Array(items.iter().map(|c| cond_json(c, currency)).collect()))]),
+        Cond::And(items) => {
+            Json::object([("and", Json::Array(items.iter().map(|c| cond_json(c, currency)).collect()))])
+        }
         Cond::Or(items) => Json::object([("or", Json::Array(items.iter().map(|c| cond_json(c, currency)).collect()))]),
         Cond::Not(inner) => Json::object([("not", cond_json(inner, currency))]),
         Cond::Compare { op, left, right } => Json::object([
@@ -192,7 +196,9 @@ pub(crate) fn expr_json(expr: &Expr, currency: Currency) -> Json {
             let window = |w: super::ast::Window| Json::object([("window", Json::String(w.name()))]);
             let text = |s: &str| Json::object([("string", Json::string(s))]);
             let args: Vec<Json> = match call {
-                Call::Spent(w) | Call::Orders(w) | Call::AverageOrderValue(w) | Call::Redemptions(w) => vec![window(*w)],
+                Call::Spent(w) | Call::Orders(w) | Call::AverageOrderValue(w) | Call::Redemptions(w) => {
+                    vec![window(*w)]
+                }
                 Call::Events(name, w) => vec![text(name), window(*w)],
                 Call::Balance(Some(program)) | Call::Tier(program) => vec![text(program.as_str())],
                 Call::InSegment(segment) => vec![text(segment.as_str())],

@@ -16,7 +16,11 @@ pub(crate) enum SynCondKind {
     Or(Vec<SynCond>),
     Not(Box<SynCond>),
     /// `op` is `None` when the JSON named an unknown operator (the operands are still checked).
-    Compare { op: Option<SynOp>, left: SynExpr, right: SynExpr },
+    Compare {
+        op: Option<SynOp>,
+        left: SynExpr,
+        right: SynExpr,
+    },
     Exists(SynExpr),
     Items(Quantifier, Box<SynCond>),
     /// An operand in condition position: must be true/false.
@@ -60,7 +64,10 @@ pub(crate) struct SynExpr {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum SynExprKind {
     Field(String),
-    Call { name: String, args: Vec<SynExpr> },
+    Call {
+        name: String,
+        args: Vec<SynExpr>,
+    },
     Count(Box<SynCond>),
     /// A window name as a call argument (`last_30_days`).
     Window(String),

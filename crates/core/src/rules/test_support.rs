@@ -285,7 +285,8 @@ fn json_value(chars: &[char], pos: &mut usize) -> Json {
             }
         }
         _ => {
-            let number: String = chars[*pos..].iter().take_while(|c| c.is_ascii_digit() || "+-.eE".contains(**c)).collect();
+            let number: String =
+                chars[*pos..].iter().take_while(|c| c.is_ascii_digit() || "+-.eE".contains(**c)).collect();
             *pos += number.chars().count();
             Json::Number(number)
         }

@@ -14,7 +14,8 @@ fn check(world: &World, cases: &[(&str, bool)]) {
     let schema = RuleSchema::new(world.currency);
     let mut failures = Vec::new();
     for (text, expected) in cases {
-        let text = text.replace("SEG_A", SEG_A).replace("SEG_B", SEG_B).replace("PROG_X", PROG_X).replace("PROG_Y", PROG_Y);
+        let text =
+            text.replace("SEG_A", SEG_A).replace("SEG_B", SEG_B).replace("PROG_X", PROG_X).replace("PROG_Y", PROG_Y);
         let rule = match Rule::parse_text(&text, &schema) {
             Ok(rule) => rule,
             Err(errors) => {
@@ -290,7 +291,10 @@ fn a_missing_customer_order_or_event_makes_their_operands_missing() {
 fn money_literals_follow_the_project_currency() {
     let mut yen = world();
     yen.currency = jpy();
-    check(&yen, &[("order.amount >= 10000", true), ("order.amount > 10000", false), ("spent(lifetime) == 116000", true)]);
+    check(
+        &yen,
+        &[("order.amount >= 10000", true), ("order.amount > 10000", false), ("spent(lifetime) == 116000", true)],
+    );
     assert!(Rule::parse_text("order.amount >= 100.50", &RuleSchema::new(jpy())).is_err());
     let dinar = RuleSchema::new(crate::money::Currency::parse("KWD").expect("KWD"));
     let rule = Rule::parse_text("order.amount >= 1.5", &dinar).expect("KWD has three decimals");

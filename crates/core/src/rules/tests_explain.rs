@@ -32,7 +32,10 @@ fn a_failed_spending_threshold_shows_actual_expected_and_how_much_is_missing() {
     assert_eq!(trace.actual, Some(TraceValue::Money(1_000)));
     assert_eq!(trace.expected, Some(Expected { op: ">=", value: Some(TraceValue::Money(2_200)) }));
     let hint = trace.hint.expect("a hint");
-    assert_eq!((hint.action, hint.missing, hint.text.as_str()), (HintAction::Spend, TraceValue::Money(1_200), "spend 12.00 more"));
+    assert_eq!(
+        (hint.action, hint.missing, hint.text.as_str()),
+        (HintAction::Spend, TraceValue::Money(1_200), "spend 12.00 more")
+    );
 }
 
 #[test]
@@ -63,7 +66,8 @@ fn thresholds_the_customer_can_act_on_get_a_hint_in_words() {
 
 #[test]
 fn an_explanation_mirrors_the_rule_with_json_paths_and_collects_the_hints_of_failed_nodes() {
-    let text = r#"order.amount >= 50.00 and customer.address.country in ["FR", "AT"] and spent(this_calendar_year) > 1000.00"#;
+    let text =
+        r#"order.amount >= 50.00 and customer.address.country in ["FR", "AT"] and spent(this_calendar_year) > 1000.00"#;
     let trace = explain(&world(), text);
     assert!(!trace.result);
     assert_eq!(trace.actual, None);
@@ -130,7 +134,9 @@ fn a_rule_declares_the_data_and_segments_it_reads() {
     let lifetime = rule("spent(lifetime) > 1.00 and orders(lifetime) >= 2");
     assert!(lifetime.reads().order_history && !lifetime.is_time_dependent());
 
-    let events = rule(r#"events("review", lifetime) > 0 and events("login", lifetime) > 0 and events("review", this_calendar_month) > 0"#);
+    let events = rule(
+        r#"events("review", lifetime) > 0 and events("login", lifetime) > 0 and events("review", this_calendar_month) > 0"#,
+    );
     assert_eq!(events.reads().event_names, ["login", "review"]);
     assert!(events.reads().events && events.is_time_dependent());
 

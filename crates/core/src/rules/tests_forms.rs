@@ -72,7 +72,10 @@ fn json_and_or_of_one_or_no_conditions_take_their_canonical_form() {
 fn json_text_escapes_quotes_and_control_characters() {
     let value = Json::object([("string", Json::string("a\"b\\c\n\u{1}"))]);
     assert_eq!(value.to_string(), r#"{"string":"a\"b\\c\n\u0001"}"#);
-    assert_eq!(Json::Array(vec![Json::Null, Json::Bool(false), Json::Number("1.50".into())]).to_string(), "[null,false,1.50]");
+    assert_eq!(
+        Json::Array(vec![Json::Null, Json::Bool(false), Json::Number("1.50".into())]).to_string(),
+        "[null,false,1.50]"
+    );
 }
 
 #[test]

@@ -55,7 +55,11 @@ fn every_type_error_of_a_json_rule_is_reported_at_once() {
         ),
         &[
             ("/and/0/left", None, "unknown field `order.amont`; order fields are order.amount"),
-            ("/and/0/right", None, "`50.001` is not an amount in EUR: write a non-negative amount with at most 2 decimals"),
+            (
+                "/and/0/right",
+                None,
+                "`50.001` is not an amount in EUR: write a non-negative amount with at most 2 decimals",
+            ),
             ("/and/1/right", None, "expected text, found a number"),
             ("/and/2/left/args/0", None, "a window of days is 1 to 730 days long, found 900"),
             ("/and/3", None, "`<` orders numbers, money and dates, not text"),
@@ -112,7 +116,9 @@ fn every_shape_error_of_a_json_rule_is_reported_with_the_type_errors_next_to_it(
 #[test]
 fn every_type_error_of_a_text_rule_carries_its_offset_and_json_path() {
     check(
-        Input::Text(r#"order.amount >= 50.001 and customer.address.country in ["DE", 5] and spent(last_999_days) > 1000"#),
+        Input::Text(
+            r#"order.amount >= 50.001 and customer.address.country in ["DE", 5] and spent(last_999_days) > 1000"#,
+        ),
         &[
             ("/and/0/right", Some(16), "`50.001` is not an amount in EUR"),
             ("/and/1/right/list/1", Some(62), "expected text, found a number"),

@@ -1,7 +1,9 @@
 //! A deliberately naive reference interpreter for property tests: owned values, linear scans, the stats
 //! module's own window sums, and jiff's zoned arithmetic instead of the evaluator's shortcuts.
 
-use super::ast::{Call, CompareOp, Cond, CustomerField, Expr, Field, ItemField, Literal, OrderField, Quantifier, Weekday, Window};
+use super::ast::{
+    Call, CompareOp, Cond, CustomerField, Expr, Field, ItemField, Literal, OrderField, Quantifier, Weekday, Window,
+};
 use super::test_support::World;
 use crate::calendar::{Period, local_date};
 use crate::customer::Customer;
@@ -78,7 +80,9 @@ fn compare(op: CompareOp, a: &V, b: &V) -> bool {
             (V::List(items), b) => items.iter().any(|i| compare(CompareOp::Eq, i, b)),
             _ => false,
         },
-        CompareOp::StartsWith => matches!((a, b), (V::Text(s), V::Text(t)) if s.starts_with(t.as_str())),
+        CompareOp::StartsWith => {
+            matches!((a, b), (V::Text(s), V::Text(t)) if s.starts_with(t.as_str()))
+        }
     }
 }
 
@@ -196,12 +200,16 @@ fn call(c: &Call, w: &World) -> V {
     let now = w.now.to_zoned(w.time_zone.clone());
     match c {
         Call::Today => return V::Date(today(w)),
-        Call::DayOfWeek => return V::Day(Weekday::ALL[now.weekday().to_monday_zero_offset() as usize]),
+        Call::DayOfWeek => {
+            return V::Day(Weekday::ALL[now.weekday().to_monday_zero_offset() as usize]);
+        }
         Call::Hour => return V::Int(i64::from(now.hour())),
         Call::Month => return V::Int(i64::from(now.month())),
         _ => {}
     }
-    let Some(customer) = &w.customer else { return V::Missing };
+    let Some(customer) = &w.customer else {
+        return V::Missing;
+    };
     customer_call(c, customer, w)
 }
 
@@ -215,7 +223,8 @@ fn customer_call(c: &Call, customer: &Customer, w: &World) -> V {
             stats.window(from, to)
         }
     };
-    let days_since = |t: jiff::Timestamp| V::Int(local_date(t, &w.time_zone).until(today).expect("days").get_days().into());
+    let days_since =
+        |t: jiff::Timestamp| V::Int(local_date(t, &w.time_zone).until(today).expect("days").get_days().into());
     let membership = |p: &crate::ids::ProgramId| w.loyalty.iter().find(|(id, _, _)| id == p);
     match c {
         Call::Spent(window) => V::Money(spent_orders(*window).0),
@@ -241,7 +250,10 @@ fn customer_call(c: &Call, customer: &Customer, w: &World) -> V {
         Call::IsBirthdayMonth => customer.profile.birthdate.map_or(V::Missing, |b| V::Bool(b.month() == today.month())),
         Call::IsBirthday => customer.profile.birthdate.map_or(V::Missing, |b| {
             let feb_28_in_common_year = !today.in_leap_year() && (today.month(), today.day()) == (2, 28);
-            V::Bool((b.month(), b.day()) == (today.month(), today.day()) || ((b.month(), b.day()) == (2, 29) && feb_28_in_common_year))
+            V::Bool(
+                (b.month(), b.day()) == (today.month(), today.day())
+                    || ((b.month(), b.day()) == (2, 29) && feb_28_in_common_year),
+            )
         }),
         Call::Today | Call::DayOfWeek | Call::Hour | Call::Month => V::Missing,
     }

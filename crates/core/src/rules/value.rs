@@ -88,7 +88,9 @@ pub(crate) fn compare(op: CompareOp, a: Value, b: Value) -> bool {
         CompareOp::Gt => ordering(a, b) == Some(Ordering::Greater),
         CompareOp::Ge => matches!(ordering(a, b), Some(Ordering::Greater | Ordering::Equal)),
         CompareOp::Contains => contains(a, b),
-        CompareOp::StartsWith => matches!((a, b), (Value::Str(s), Value::Str(prefix)) if s.starts_with(prefix)),
+        CompareOp::StartsWith => {
+            matches!((a, b), (Value::Str(s), Value::Str(prefix)) if s.starts_with(prefix))
+        }
     }
 }
 

@@ -17,7 +17,11 @@ pub async fn record(ctx: &mut Ctx<'_>, inputs: &[EventInput], submission: Submis
     let mut outcomes = Vec::with_capacity(inputs.len());
     for (index, input) in inputs.iter().enumerate() {
         if input.occurred_at.is_some_and(|t| t > latest) {
-            let path = if submission == Submission::Batch { format!("/events/{index}/occurred_at") } else { "/occurred_at".to_owned() };
+            let path = if submission == Submission::Batch {
+                format!("/events/{index}/occurred_at")
+            } else {
+                "/occurred_at".to_owned()
+            };
             return Err(Stop::Reject(Rejection::Invalid(vec![FieldError::new(
                 path,
                 FieldErrorKey::OutOfRange,

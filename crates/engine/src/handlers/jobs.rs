@@ -25,7 +25,9 @@ pub async fn run_due(ctx: &mut Ctx<'_>, lots_max: usize) -> Result<Outcome, Stop
         }
         let mut expired_here = 0_usize;
         for lot in ctx.ws.merge_due_lots(due.into_iter().take(budget).collect()) {
-            let Some(membership) = ctx.ws.membership_by_id(ctx.session, &lot.membership_id).await? else { continue };
+            let Some(membership) = ctx.ws.membership_by_id(ctx.session, &lot.membership_id).await? else {
+                continue;
+            };
             if let Some(posting) = expire_lot(&membership, &lot, clock, ctx.ids) {
                 report.expired_lots += 1;
                 expired_here += 1;

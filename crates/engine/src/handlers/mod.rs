@@ -62,7 +62,8 @@ impl Ctx<'_> {
 
     /// Today in a program's time zone (its own, else the project's).
     pub fn program_today(&self, program: &Program) -> Date {
-        let tz = program.time_zone.as_deref().and_then(|name| TimeZone::get(name).ok()).unwrap_or_else(|| self.project.tz());
+        let tz =
+            program.time_zone.as_deref().and_then(|name| TimeZone::get(name).ok()).unwrap_or_else(|| self.project.tz());
         local_date(self.now, &tz)
     }
 
@@ -111,7 +112,9 @@ pub async fn dispatch(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, S
         Action::RecordEvents { events, submission } => events::record(ctx, events, *submission).await,
         Action::CreateProgram(draft) => programs::create(ctx, draft).await,
         Action::UpdateProgram { program, draft } => programs::update(ctx, program, draft).await,
-        Action::Enrol { program, customer, card_code } => points::enrol(ctx, program, customer, card_code.as_deref()).await,
+        Action::Enrol { program, customer, card_code } => {
+            points::enrol(ctx, program, customer, card_code.as_deref()).await
+        }
         Action::AdjustPoints(adjustment) => points::adjust(ctx, adjustment).await,
         Action::RunDueJobs { lots_max } => jobs::run_due(ctx, *lots_max).await,
     }

@@ -101,7 +101,9 @@ fn update_stats(ctx: &mut Ctx<'_>, mut customer: Customer, change: &OrderChange)
 
 /// Earns in every active program the customer belongs to, enrolling them where the program auto-joins.
 async fn earn(ctx: &mut Ctx<'_>, order: &mut Order) -> Result<(), Stop> {
-    let Some(customer_id) = order.customer_id.clone() else { return Ok(()) };
+    let Some(customer_id) = order.customer_id.clone() else {
+        return Ok(());
+    };
     let programs = ctx.ws.programs(ctx.session, &order.project_id).await?;
     let memberships = ctx.ws.memberships_of(ctx.session, &customer_id).await?;
     for program in programs.iter().filter(|p| !p.paused && p.earning.is_some()) {
@@ -140,7 +142,9 @@ async fn claw_back(ctx: &mut Ctx<'_>, order: &mut Order) -> Result<(), Stop> {
         let Some(program) = ctx.ws.program(ctx.session, &order.project_id, &earning.program_id).await? else {
             continue;
         };
-        let Some(membership) = ctx.ws.membership_by_id(ctx.session, &earning.membership_id).await? else { continue };
+        let Some(membership) = ctx.ws.membership_by_id(ctx.session, &earning.membership_id).await? else {
+            continue;
+        };
         let lots = ctx.ws.lots(ctx.session, &membership.id).await?;
         let clock = (ctx.now, ctx.program_today(&program));
         if let Some(posting) = decide_clawback(&program, &membership, &lots, order, &earning, clock, ctx.ids) {

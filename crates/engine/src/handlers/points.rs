@@ -10,9 +10,10 @@ use fidelis_core::rejection::{Rejection, Resource};
 
 async fn program(ctx: &mut Ctx<'_>, id: &ProgramId) -> Result<Program, Stop> {
     let project = ctx.project_id().clone();
-    ctx.ws.program(ctx.session, &project, id).await?.ok_or_else(|| {
-        Stop::Reject(Rejection::NotFound { resource: Resource::Program, reference: id.to_string() })
-    })
+    ctx.ws
+        .program(ctx.session, &project, id)
+        .await?
+        .ok_or_else(|| Stop::Reject(Rejection::NotFound { resource: Resource::Program, reference: id.to_string() }))
 }
 
 /// Enrols a customer (created on the way when named by an unknown `source_id`); enrolling twice returns the
@@ -38,7 +39,10 @@ pub async fn adjust(ctx: &mut Ctx<'_>, adjustment: &PointsAdjustment) -> Result<
     let program = program(ctx, &adjustment.program).await?;
     let project = ctx.project_id().clone();
     let Some(membership) = ctx.ws.membership(ctx.session, &project, &program.id, &adjustment.member).await? else {
-        return Err(Stop::Reject(Rejection::NotFound { resource: Resource::Member, reference: member_text(adjustment) }));
+        return Err(Stop::Reject(Rejection::NotFound {
+            resource: Resource::Member,
+            reference: member_text(adjustment),
+        }));
     };
     let cause = Cause::Admin { reason: adjustment.reason.clone(), actor: ctx.actor.to_owned() };
     let today = ctx.program_today(&program);

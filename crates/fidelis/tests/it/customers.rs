@@ -6,7 +6,8 @@ use hyper::StatusCode;
 use serde_json::json;
 
 async fn upsert_by_source_id_creates_then_updates_one_customer(app: TestApp) {
-    let created = app.post("/v1/customers", json!({"source_id": "c-1", "name": "Ann", "email": "ann@example.com"})).await;
+    let created =
+        app.post("/v1/customers", json!({"source_id": "c-1", "name": "Ann", "email": "ann@example.com"})).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let updated = app.post("/v1/customers", json!({"source_id": "c-1", "phone": "+49 30 1234", "email": null})).await;
     assert_eq!(updated.status, StatusCode::OK);
@@ -50,14 +51,22 @@ async fn erasure_removes_personal_data_but_keeps_the_ledger(app: TestApp) {
     let order = json!({"source_id": "o-1", "status": "PAID", "amount": 5000, "metadata": {"gift_note": "for Ann"},
                        "customer": {"source_id": "c-3", "name": "Ann", "email": "ann@example.com"}});
     assert_eq!(app.post("/v1/orders", order).await.status, StatusCode::CREATED);
-    app.post("/v1/events", json!({"event": "review.written", "customer": {"source_id": "c-3"}, "metadata": {"text": "great"}})).await;
+    app.post(
+        "/v1/events",
+        json!({"event": "review.written", "customer": {"source_id": "c-3"}, "metadata": {"text": "great"}}),
+    )
+    .await;
     let erased = app.delete("/v1/customers/c-3").await;
     assert_eq!(erased.status, StatusCode::OK, "{}", erased.body);
     assert_eq!(erased.body["name"], json!(null));
     assert_eq!(erased.body["source_id"], json!(null));
     assert!(erased.body["erased_at"].is_string());
     assert_eq!(erased.body["summary"]["total_spent"], 5000, "aggregates stay");
-    assert_eq!(app.get("/v1/customers/c-3").await.status, StatusCode::NOT_FOUND, "the source_id no longer names anyone");
+    assert_eq!(
+        app.get("/v1/customers/c-3").await.status,
+        StatusCode::NOT_FOUND,
+        "the source_id no longer names anyone"
+    );
     let id = erased.body["id"].as_str().unwrap();
     assert_eq!(app.get(&format!("/v1/orders?customer={id}")).await.body["data"][0]["metadata"], json!({}));
     assert_eq!(app.get(&format!("/v1/events?customer={id}")).await.body["data"][0]["metadata"], json!({}));
@@ -65,7 +74,9 @@ async fn erasure_removes_personal_data_but_keeps_the_ledger(app: TestApp) {
     assert_eq!(member.body["data"][0]["balance"], 50, "points stay");
     app.assert_ledger_identities(&program).await;
     assert_eq!(app.delete(&format!("/v1/customers/{id}")).await.key(), "customer_erased");
-    let again = app.post("/v1/orders", json!({"source_id": "o-2", "status": "PAID", "amount": 100, "customer": {"id": id}})).await;
+    let again = app
+        .post("/v1/orders", json!({"source_id": "o-2", "status": "PAID", "amount": 100, "customer": {"id": id}}))
+        .await;
     assert_eq!(again.key(), "customer_erased");
     let fresh = app.post("/v1/customers", json!({"source_id": "c-3"})).await;
     assert_eq!(fresh.status, StatusCode::CREATED, "the source_id is free for a new customer");

@@ -37,13 +37,19 @@ async fn an_invalid_event_in_a_batch_records_nothing(app: TestApp) {
     assert_eq!(reply.body["details"]["errors"][0]["path"], "/events/1/event");
     assert_eq!(app.get("/v1/events").await.body["data"], json!([]));
     let too_many: Vec<_> = (0..1001).map(|_| json!({"event": "x", "customer": {"source_id": "c"}})).collect();
-    assert_eq!(app.post("/v1/events/batch", json!({"events": too_many})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.post("/v1/events/batch", json!({"events": too_many})).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 }
 on_both!(an_invalid_event_in_a_batch_records_nothing);
 
 async fn events_from_the_future_are_refused(app: TestApp) {
     let reply = app
-        .post("/v1/events", json!({"event": "x", "customer": {"source_id": "c"}, "occurred_at": "2030-01-01T00:00:00Z"}))
+        .post(
+            "/v1/events",
+            json!({"event": "x", "customer": {"source_id": "c"}, "occurred_at": "2030-01-01T00:00:00Z"}),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reply.body["details"]["errors"][0]["path"], "/occurred_at");

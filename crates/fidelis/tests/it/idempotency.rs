@@ -7,7 +7,8 @@ use serde_json::json;
 
 async fn a_retry_returns_the_first_response_and_changes_nothing(app: TestApp) {
     let program = app.program(json!({"name": "Club"})).await;
-    let member = app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
+    let member =
+        app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
     let path = format!("/v1/programs/{program}/members/{}/points/add", member["id"].as_str().unwrap());
     let body = json!({"points": 10, "reason": "gift"});
     let first = app.post_keyed(&path, body.clone(), "k-1").await;
@@ -28,7 +29,8 @@ on_both!(a_retry_returns_the_first_response_and_changes_nothing);
 
 async fn a_stored_rejection_replays_as_the_same_rejection(app: TestApp) {
     let program = app.program(json!({"name": "Club"})).await;
-    let member = app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
+    let member =
+        app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
     let base = format!("/v1/programs/{program}/members/{}", member["id"].as_str().unwrap());
     let remove = json!({"points": 5, "reason": "x"});
     let first = app.post_keyed(&format!("{base}/points/remove"), remove.clone(), "r-1").await;
@@ -43,12 +45,15 @@ on_both!(a_stored_rejection_replays_as_the_same_rejection);
 async fn concurrent_duplicates_under_one_key_apply_once(app: TestApp) {
     let app = std::sync::Arc::new(app);
     let program = app.program(json!({"name": "Club"})).await;
-    let member = app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
+    let member =
+        app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
     let path = format!("/v1/programs/{program}/members/{}/points/add", member["id"].as_str().unwrap());
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let (app, path) = (app.clone(), path.clone());
-            tokio::spawn(async move { app.post_keyed(&path, json!({"points": 7, "reason": "once"}), "same").await.body })
+            tokio::spawn(
+                async move { app.post_keyed(&path, json!({"points": 7, "reason": "once"}), "same").await.body },
+            )
         })
         .collect();
     let bodies: Vec<_> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();

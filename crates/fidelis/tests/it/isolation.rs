@@ -7,7 +7,12 @@ use serde_json::json;
 
 async fn another_projects_key_sees_none_of_this_projects_data(app: TestApp) {
     let program = app.auto_program().await;
-    let order = app.post("/v1/orders", json!({"source_id": "o-1", "status": "PAID", "amount": 1_000, "customer": {"source_id": "c-1"}})).await;
+    let order = app
+        .post(
+            "/v1/orders",
+            json!({"source_id": "o-1", "status": "PAID", "amount": 1_000, "customer": {"source_id": "c-1"}}),
+        )
+        .await;
     let customer_id = order.body["customer_id"].as_str().unwrap().to_owned();
     let order_id = order.body["id"].as_str().unwrap().to_owned();
     let member = app.member(&program, "c-1").await;
@@ -31,7 +36,10 @@ async fn another_projects_key_sees_none_of_this_projects_data(app: TestApp) {
         assert_eq!(intruder.get(list).await.body["data"], json!([]), "{list}");
     }
     let add = intruder
-        .post(&format!("/v1/programs/{program}/members/{}/points/add", member["id"].as_str().unwrap()), json!({"points": 5, "reason": "x"}))
+        .post(
+            &format!("/v1/programs/{program}/members/{}/points/add", member["id"].as_str().unwrap()),
+            json!({"points": 5, "reason": "x"}),
+        )
         .await;
     assert_eq!(add.status, StatusCode::NOT_FOUND);
     let refund = intruder.post(&format!("/v1/orders/{order_id}/refunds"), json!({"amount": 100})).await;

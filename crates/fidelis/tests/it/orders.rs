@@ -65,7 +65,10 @@ async fn partial_and_full_refunds_claw_back_in_proportion(app: TestApp) {
     assert_eq!(rest.body["transactions"][0]["points"], -75);
     assert_eq!(app.member(&program, "c-1").await["balance"], 0);
     let customer = app.get("/v1/customers/c-1").await;
-    assert_eq!((customer.body["summary"]["orders_count"].clone(), customer.body["summary"]["total_spent"].clone()), (json!(0), json!(0)));
+    assert_eq!(
+        (customer.body["summary"]["orders_count"].clone(), customer.body["summary"]["total_spent"].clone()),
+        (json!(0), json!(0))
+    );
     let too_much = app.post("/v1/orders/o-5/refunds", json!({"amount": 1})).await;
     assert_eq!(too_much.key(), "refund_exceeds_paid");
     app.assert_ledger_identities(&program).await;
@@ -127,7 +130,8 @@ async fn explicit_programs_earn_only_for_enrolled_customers(app: TestApp) {
     let program = app.program(json!({"name": "Club", "earning": {"every": 100, "points": 2}})).await;
     app.post("/v1/orders", paid("o-11", "c-1", 1_000)).await;
     assert_eq!(app.member(&program, "c-1").await, json!(null));
-    let enrolled = app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await;
+    let enrolled =
+        app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await;
     assert_eq!(enrolled.status, StatusCode::CREATED);
     app.post("/v1/orders", paid("o-12", "c-1", 1_000)).await;
     assert_eq!(app.member(&program, "c-1").await["balance"], 20);

@@ -27,7 +27,8 @@ on_both!(enrolment_gives_a_card_and_is_idempotent_by_customer);
 
 async fn manual_changes_name_their_reason_and_never_overdraw(app: TestApp) {
     let program = app.program(json!({"name": "Club"})).await;
-    let member = app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
+    let member =
+        app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
     let base = format!("/v1/programs/{program}/members/{}", member["id"].as_str().unwrap());
     let added = app.post(&format!("{base}/points/add"), json!({"points": 100, "reason": "welcome gift"})).await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
@@ -49,15 +50,25 @@ on_both!(manual_changes_name_their_reason_and_never_overdraw);
 
 async fn points_expire_after_their_last_day_once_and_show_as_expiring_before(app: TestApp) {
     let program = app
-        .program(json!({"name": "Expiring", "earning": {"every": 100, "points": 1}, "join_policy": "auto_on_first_order",
-                        "expiry": {"type": "after_months", "months": 1}}))
+        .program(
+            json!({"name": "Expiring", "earning": {"every": 100, "points": 1}, "join_policy": "auto_on_first_order",
+                        "expiry": {"type": "after_months", "months": 1}}),
+        )
         .await;
     app.set_time("2025-01-31T10:00:00Z");
-    app.post("/v1/orders", json!({"source_id": "o-1", "status": "PAID", "amount": 10_000, "customer": {"source_id": "c-1"}})).await;
+    app.post(
+        "/v1/orders",
+        json!({"source_id": "o-1", "status": "PAID", "amount": 10_000, "customer": {"source_id": "c-1"}}),
+    )
+    .await;
     let member = app.member(&program, "c-1").await;
     let base = format!("/v1/programs/{program}/members/{}", member["id"].as_str().unwrap());
     let expiring = app.get(&format!("{base}/expiring?days=30")).await;
-    assert_eq!(expiring.body["dates"], json!([{"date": "2025-02-28", "points": 100}]), "31 Jan + 1 month clamps to 28 Feb");
+    assert_eq!(
+        expiring.body["dates"],
+        json!([{"date": "2025-02-28", "points": 100}]),
+        "31 Jan + 1 month clamps to 28 Feb"
+    );
     app.post(&format!("{base}/points/remove"), json!({"points": 40, "reason": "reward"})).await;
     app.set_time("2025-02-28T23:59:59Z");
     assert_eq!(app.run_jobs().await.expired_lots, 0, "still usable on its last day");
@@ -78,7 +89,8 @@ async fn expiry_runs_at_midnight_in_the_programs_time_zone(app: TestApp) {
     let program = app
         .program(json!({"name": "Berlin", "time_zone": "Europe/Berlin", "expiry": {"type": "after_days", "days": 1}}))
         .await;
-    let member = app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
+    let member =
+        app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
     let base = format!("/v1/programs/{program}/members/{}", member["id"].as_str().unwrap());
     app.set_time("2025-06-01T10:00:00Z");
     let added = app.post(&format!("{base}/points/add"), json!({"points": 10, "reason": "gift"})).await;
@@ -92,13 +104,18 @@ on_both!(expiry_runs_at_midnight_in_the_programs_time_zone);
 
 async fn a_manual_expiry_date_overrides_the_programs(app: TestApp) {
     let program = app.program(json!({"name": "Never"})).await;
-    let member = app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
+    let member =
+        app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
     let base = format!("/v1/programs/{program}/members/{}", member["id"].as_str().unwrap());
     app.post(&format!("{base}/points/add"), json!({"points": 5, "reason": "a", "expires_on": "2025-01-20"})).await;
     app.post(&format!("{base}/points/add"), json!({"points": 7, "reason": "b"})).await;
     let removed = app.post(&format!("{base}/points/remove"), json!({"points": 6, "reason": "c"})).await.body;
     let consumed = &removed["transaction"]["consumed"];
-    assert_eq!((consumed[0]["points"].clone(), consumed[1]["points"].clone()), (json!(5), json!(1)), "soonest expiry first");
+    assert_eq!(
+        (consumed[0]["points"].clone(), consumed[1]["points"].clone()),
+        (json!(5), json!(1)),
+        "soonest expiry first"
+    );
 }
 on_both!(a_manual_expiry_date_overrides_the_programs);
 
@@ -106,7 +123,9 @@ async fn unknown_programs_and_members_are_not_found(app: TestApp) {
     let program = app.program(json!({"name": "Club"})).await;
     assert_eq!(app.get("/v1/programs/prog_01JAAAAAAAAAAAAAAAAAAAAAAA").await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get("/v1/programs/nonsense").await.status, StatusCode::NOT_FOUND);
-    let add = app.post(&format!("/v1/programs/{program}/members/NOCARD/points/add"), json!({"points": 1, "reason": "x"})).await;
+    let add = app
+        .post(&format!("/v1/programs/{program}/members/NOCARD/points/add"), json!({"points": 1, "reason": "x"}))
+        .await;
     assert_eq!((add.status, add.key()), (StatusCode::NOT_FOUND, "not_found"));
 }
 on_both!(unknown_programs_and_members_are_not_found);

@@ -63,7 +63,9 @@ pub async fn spawn_with(db: Db, time_zone: &str) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
     let database = database(db, dir.path(), "api test")?;
     let clock = Arc::new(ManualClock::at(TEST_START.parse().unwrap()));
-    let app = app::start(&database, clock.clone(), EngineConfig::default(), ApiConfig::default(), None).await.expect("app starts");
+    let app = app::start(&database, clock.clone(), EngineConfig::default(), ApiConfig::default(), None)
+        .await
+        .expect("app starts");
     let reads = app.engine.reads();
     let project = fidelis::admin::create_project(reads, "test", "EUR", time_zone).await.expect("project");
     let (_, key) = fidelis::admin::create_key(reads, &project).await.expect("key");
@@ -93,7 +95,8 @@ impl TestApp {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        let body =
+            serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         Reply { status, body, headers }
     }
 

@@ -29,7 +29,8 @@ impl PgStore {
     /// Connects, applies pending migrations (under an advisory lock, so that nodes starting together agree).
     pub async fn connect(url: &str) -> StoreResult<PgStore> {
         let config: Config = url.parse().map_err(|e| StoreError::Unavailable(format!("bad database URL: {e}")))?;
-        let manager = Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager =
+            Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(READ_POOL_CONNECTIONS_MAX)
             .build()

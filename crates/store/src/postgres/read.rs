@@ -10,9 +10,7 @@ use fidelis_core::ids::{ApiKeyId, CustomerId, MembershipId, ProgramId, ProjectId
 use fidelis_core::ledger::{Entry, Lot, Membership};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
-use fidelis_engine::port::{
-    CustomerRef, MemberRef, OrderRef, OutboxEvent, PageRequest, ReadPort, StoreResult,
-};
+use fidelis_engine::port::{CustomerRef, MemberRef, OrderRef, OutboxEvent, PageRequest, ReadPort, StoreResult};
 use fidelis_engine::project::{ApiKey, Project};
 use jiff::Timestamp;
 use tokio_postgres::types::ToSql;
@@ -58,7 +56,8 @@ impl PgStore {
         let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
         match &page.before {
             Some(before) => {
-                let sql = format!("SELECT {columns} FROM {table} WHERE {column} = $1 AND id < $2 ORDER BY id DESC LIMIT $3");
+                let sql =
+                    format!("SELECT {columns} FROM {table} WHERE {column} = $1 AND id < $2 ORDER BY id DESC LIMIT $3");
                 self.rows(&sql, &[&value, before, &limit], decode).await
             }
             None => {
@@ -195,12 +194,16 @@ impl ReadPort for PgStore {
         program: &ProgramId,
         p: &PageRequest,
     ) -> StoreResult<Vec<Membership>> {
-        let rows = self.page(("memberships", MEMBERSHIP_COLUMNS), ("program_id", program.as_str()), p, rows::membership).await?;
+        let rows = self
+            .page(("memberships", MEMBERSHIP_COLUMNS), ("program_id", program.as_str()), p, rows::membership)
+            .await?;
         Ok(rows.into_iter().filter(|m| &m.project_id == project).collect())
     }
 
     async fn customer_memberships(&self, project: &ProjectId, customer: &CustomerId) -> StoreResult<Vec<Membership>> {
-        let sql = format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE project_id = $1 AND customer_id = $2 ORDER BY id");
+        let sql = format!(
+            "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE project_id = $1 AND customer_id = $2 ORDER BY id"
+        );
         self.rows(&sql, &[&project.as_str(), &customer.as_str()], rows::membership).await
     }
 
@@ -210,7 +213,8 @@ impl ReadPort for PgStore {
         membership: &MembershipId,
         p: &PageRequest,
     ) -> StoreResult<Vec<Entry>> {
-        let rows = self.page(("entries", ENTRY_COLUMNS), ("membership_id", membership.as_str()), p, rows::entry).await?;
+        let rows =
+            self.page(("entries", ENTRY_COLUMNS), ("membership_id", membership.as_str()), p, rows::entry).await?;
         Ok(rows.into_iter().filter(|e| &e.project_id == project).collect())
     }
 
@@ -231,7 +235,8 @@ impl ReadPort for PgStore {
     }
 
     async fn entry_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Entry>> {
-        let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE membership_id = $1 AND project_id = $2 ORDER BY id");
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE membership_id = $1 AND project_id = $2 ORDER BY id");
         self.rows(&sql, &[&membership.as_str(), &project.as_str()], rows::entry).await
     }
 

@@ -154,7 +154,9 @@ impl WriteSession for PgWriter {
     }
 
     async fn open_lots(&mut self, memberships: &[MembershipId]) -> StoreResult<Vec<Lot>> {
-        let sql = format!("SELECT {LOT_COLUMNS} FROM lots WHERE membership_id = ANY($1) AND remaining > 0 ORDER BY id {LOCK}");
+        let sql = format!(
+            "SELECT {LOT_COLUMNS} FROM lots WHERE membership_id = ANY($1) AND remaining > 0 ORDER BY id {LOCK}"
+        );
         self.by_ids(&sql, strings(memberships), rows::lot).await
     }
 
@@ -177,7 +179,9 @@ impl WriteSession for PgWriter {
         }
         let params: Vec<(&Statement, Vec<Param<'_>>)> = statements
             .iter()
-            .flat_map(|(statement, rows)| rows.iter().map(move |values| (statement, values.iter().map(|v| v as Param<'_>).collect())))
+            .flat_map(|(statement, rows)| {
+                rows.iter().map(move |values| (statement, values.iter().map(|v| v as Param<'_>).collect()))
+            })
             .collect();
         // Polled together, the statements are pipelined: one round trip for the whole flush.
         let client = &self.client;

@@ -10,9 +10,7 @@ use fidelis_core::ids::{ApiKeyId, CustomerId, MembershipId, ProgramId, ProjectId
 use fidelis_core::ledger::{Entry, Lot, Membership};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
-use fidelis_engine::port::{
-    CustomerRef, MemberRef, OrderRef, OutboxEvent, PageRequest, ReadPort, StoreResult,
-};
+use fidelis_engine::port::{CustomerRef, MemberRef, OrderRef, OutboxEvent, PageRequest, ReadPort, StoreResult};
 use fidelis_engine::project::{ApiKey, Project};
 use jiff::Timestamp;
 use rusqlite::{Connection, ToSql};
@@ -49,7 +47,9 @@ pub(crate) fn customer_by_ref(
     reference: &CustomerRef,
 ) -> StoreResult<Option<Customer>> {
     let (sql, key): (String, &str) = match reference {
-        CustomerRef::Id(id) => (format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE project_id = ?1 AND id = ?2"), id.as_str()),
+        CustomerRef::Id(id) => {
+            (format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE project_id = ?1 AND id = ?2"), id.as_str())
+        }
         CustomerRef::Source(s) => {
             (format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE project_id = ?1 AND source_id = ?2"), s.as_str())
         }
@@ -59,8 +59,12 @@ pub(crate) fn customer_by_ref(
 
 pub(crate) fn order_by_ref(conn: &Connection, project: &ProjectId, reference: &OrderRef) -> StoreResult<Option<Order>> {
     let (sql, key): (String, &str) = match reference {
-        OrderRef::Id(id) => (format!("SELECT {ORDER_COLUMNS} FROM orders WHERE project_id = ?1 AND id = ?2"), id.as_str()),
-        OrderRef::Source(s) => (format!("SELECT {ORDER_COLUMNS} FROM orders WHERE project_id = ?1 AND source_id = ?2"), s.as_str()),
+        OrderRef::Id(id) => {
+            (format!("SELECT {ORDER_COLUMNS} FROM orders WHERE project_id = ?1 AND id = ?2"), id.as_str())
+        }
+        OrderRef::Source(s) => {
+            (format!("SELECT {ORDER_COLUMNS} FROM orders WHERE project_id = ?1 AND source_id = ?2"), s.as_str())
+        }
     };
     Ok(query_all(conn, &sql, &[&project.as_str(), &key], rows::order)?.pop())
 }
@@ -191,12 +195,16 @@ impl ReadPort for SqliteStore {
         program: &ProgramId,
         p: &PageRequest,
     ) -> StoreResult<Vec<Membership>> {
-        let rows = self.read(|c| page(c, ("memberships", MEMBERSHIP_COLUMNS), ("program_id", program.as_str()), p, rows::membership))?;
+        let rows = self.read(|c| {
+            page(c, ("memberships", MEMBERSHIP_COLUMNS), ("program_id", program.as_str()), p, rows::membership)
+        })?;
         Ok(rows.into_iter().filter(|m| &m.project_id == project).collect())
     }
 
     async fn customer_memberships(&self, project: &ProjectId, customer: &CustomerId) -> StoreResult<Vec<Membership>> {
-        let sql = format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE project_id = ?1 AND customer_id = ?2 ORDER BY id");
+        let sql = format!(
+            "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE project_id = ?1 AND customer_id = ?2 ORDER BY id"
+        );
         self.read(|c| query_all(c, &sql, &[&project.as_str(), &customer.as_str()], rows::membership))
     }
 
@@ -206,7 +214,8 @@ impl ReadPort for SqliteStore {
         membership: &MembershipId,
         p: &PageRequest,
     ) -> StoreResult<Vec<Entry>> {
-        let rows = self.read(|c| page(c, ("entries", ENTRY_COLUMNS), ("membership_id", membership.as_str()), p, rows::entry))?;
+        let rows =
+            self.read(|c| page(c, ("entries", ENTRY_COLUMNS), ("membership_id", membership.as_str()), p, rows::entry))?;
         Ok(rows.into_iter().filter(|e| &e.project_id == project).collect())
     }
 
@@ -227,7 +236,8 @@ impl ReadPort for SqliteStore {
     }
 
     async fn entry_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Entry>> {
-        let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE membership_id = ?1 AND project_id = ?2 ORDER BY id");
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE membership_id = ?1 AND project_id = ?2 ORDER BY id");
         self.read(|c| query_all(c, &sql, &[&membership.as_str(), &project.as_str()], rows::entry))
     }
 

@@ -12,9 +12,7 @@ use fidelis_core::ids::{CustomerId, MembershipId, OrderId, ProgramId, ProjectId}
 use fidelis_core::ledger::{Lot, Membership};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
-use fidelis_engine::port::{
-    ChangeSet, CustomerRef, IdempotencyRecord, OrderRef, StoreResult, WriteSession,
-};
+use fidelis_engine::port::{ChangeSet, CustomerRef, IdempotencyRecord, OrderRef, StoreResult, WriteSession};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{Connection, ToSql};
