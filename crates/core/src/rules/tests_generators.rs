@@ -184,7 +184,7 @@ fn leaf_about(expr: Expr, kind: Kind) -> BoxedStrategy<Cond> {
             Some(if swap { Cond::Compare { op, left: right, right: left } } else { Cond::Compare { op, left, right } })
         })
         .boxed();
-    let mut options = vec![exists, compare];
+    let mut options = vec![(1, exists), (4, compare)];
     if kind != Kind::Texts {
         let e = expr.clone();
         let list = literal(kind).prop_flat_map(move |first| {
@@ -196,7 +196,7 @@ fn leaf_about(expr: Expr, kind: Kind) -> BoxedStrategy<Cond> {
                 canonical_list(items.collect())
             })
         });
-        options.push(list.prop_map(move |list| Cond::In { left: e.clone(), list }).boxed());
+        options.push((1, list.prop_map(move |list| Cond::In { left: e.clone(), list }).boxed()));
     }
     if ordered(kind) {
         let e = expr.clone();
@@ -205,15 +205,16 @@ fn leaf_about(expr: Expr, kind: Kind) -> BoxedStrategy<Cond> {
             let same = std::mem::discriminant(&a) == std::mem::discriminant(&b) && numeric(&a);
             same.then(|| if a.cmp_canonical(&b).is_gt() { (b, a) } else { (a, b) })
         });
-        options.push(bounds.prop_map(move |(low, high)| Cond::Between { left: e.clone(), low, high }).boxed());
+        options.push((1, bounds.prop_map(move |(low, high)| Cond::Between { left: e.clone(), low, high }).boxed()));
     }
     if matches!(kind, Kind::Bool | Kind::Meta) {
-        options.push(Just(Cond::Test(expr)).boxed());
+        options.push((2, Just(Cond::Test(expr)).boxed()));
     }
-    proptest::strategy::Union::new(options).boxed()
+    proptest::strategy::Union::new_weighted(options).boxed()
 }
 
-fn leaf(scope: Scope) -> BoxedStrategy<Cond> {
+/// A single condition (no `and`/`or`/`not` around it): the most sensitive probe of the evaluator.
+pub fn leaf(scope: Scope) -> BoxedStrategy<Cond> {
     let about = operands(scope).prop_flat_map(|(expr, kind)| leaf_about(expr, kind));
     let constant = any::<bool>().prop_map(|b| Cond::Test(Expr::Literal(Literal::Bool(b))));
     let money_pair = select(vec![
@@ -221,11 +222,11 @@ fn leaf(scope: Scope) -> BoxedStrategy<Cond> {
         (Field::Order(OrderField::Total), Field::Order(OrderField::Amount)),
     ])
     .prop_map(|(a, b)| Cond::Compare { op: CompareOp::Gt, left: Expr::Field(a), right: Expr::Field(b) });
-    let mut options = vec![(8, about.boxed()), (1, constant.boxed()), (1, money_pair.boxed())];
+    let mut options = vec![(30, about.boxed()), (1, constant.boxed()), (1, money_pair.boxed())];
     if scope == Scope::Rule {
         let items = (select(Quantifier::ALL.to_vec()), item_condition())
             .prop_map(|(quantifier, p)| Cond::Items { quantifier, predicate: Box::new(p) });
-        options.push((2, items.boxed()));
+        options.push((4, items.boxed()));
     }
     proptest::strategy::Union::new_weighted(options).boxed()
 }

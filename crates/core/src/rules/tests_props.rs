@@ -165,8 +165,15 @@ fn zz_temporary_coverage_stats() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::default();
-    for _ in 0..15 {
-        let cond = condition().new_tree(&mut runner).unwrap().current();
-        println!("zz {}", Rule::new(cond, eur()));
+    let mut shown = 0;
+    for _ in 0..3000 {
+        let w = world().new_tree(&mut runner).unwrap().current();
+        let leaf = super::tests_generators::leaf(super::tests_generators::Scope::Rule).new_tree(&mut runner).unwrap().current();
+        let rule = Rule::new(leaf, eur());
+        let text = rule.to_text();
+        if text.starts_with("spent(last_") && !text.contains("calendar") && shown < 12 {
+            shown += 1;
+            println!("zz {text} => {} vs {} ; cust {}", w.evaluate(&rule), reference(rule.condition(), &w), w.customer.is_some());
+        }
     }
 }
