@@ -52,7 +52,7 @@ fn customer_call<'v>(call: &'v Call, env: &Env<'v>) -> Option<Value<'v>> {
 /// First and last day of a window ending `today`; `None` for `lifetime` (everything kept).
 pub(crate) fn window_days(window: Window, today: Date) -> Option<(Date, Date)> {
     match window {
-        Window::LastDays(days) => Some((add_days(today, -i32::from(days))?, today)),
+        Window::LastDays(days) => Some((add_days(today, 1 - i32::from(days))?, today)),
         Window::ThisCalendar(period) => Some((start_of_period(today, period), today)),
         Window::LastCalendar(period) => {
             let end = start_of_period(today, period).yesterday().ok()?;

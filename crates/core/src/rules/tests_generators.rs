@@ -81,7 +81,7 @@ fn meta_key() -> impl Strategy<Value = String> {
 }
 
 /// Operands of one kind, in one scope.
-fn operands(scope: Scope) -> BoxedStrategy<(Expr, Kind)> {
+pub fn operands(scope: Scope) -> BoxedStrategy<(Expr, Kind)> {
     let f = |field: Field, kind: Kind| Just((Expr::Field(field), kind));
     let c = |call: Call, kind: Kind| (Expr::Call(call), kind);
     let mut all: Vec<BoxedStrategy<(Expr, Kind)>> = vec![
@@ -137,8 +137,10 @@ fn operands(scope: Scope) -> BoxedStrategy<(Expr, Kind)> {
 /// A literal for an operand of `kind` (metadata: any scalar).
 fn literal(kind: Kind) -> BoxedStrategy<Literal> {
     match kind {
-        Kind::Money => (0_i64..12_000).prop_map(|m| Literal::Money(Money::new(m).unwrap_or(Money::ZERO))).boxed(),
-        Kind::Int => (-5_i64..40).prop_map(Literal::Int).boxed(),
+        Kind::Money => round_or_any(100, 30, 12_000)
+            .prop_map(|m| Literal::Money(Money::new(m).unwrap_or(Money::ZERO)))
+            .boxed(),
+        Kind::Int => prop_oneof![3 => -1_i64..8, 1 => -5_i64..40].prop_map(Literal::Int).boxed(),
         Kind::Text | Kind::Texts => text().prop_map(Literal::String).boxed(),
         Kind::Date => date().prop_map(Literal::Date).boxed(),
         Kind::Weekday => select(Weekday::ALL.to_vec()).prop_map(Literal::Weekday).boxed(),
@@ -151,6 +153,11 @@ fn literal(kind: Kind) -> BoxedStrategy<Literal> {
         ]
         .boxed(),
     }
+}
+
+/// Mostly round amounts (`step × 0..count`, so that sums meet thresholds exactly), sometimes any in `0..max`.
+fn round_or_any(step: i64, count: i64, max: i64) -> impl Strategy<Value = i64> + Clone {
+    prop_oneof![3 => (0..count).prop_map(move |k| k * step), 1 => 0..max]
 }
 
 fn ordered(kind: Kind) -> bool {
@@ -271,11 +278,11 @@ fn metadata() -> impl Strategy<Value = Metadata> {
 fn stats() -> impl Strategy<Value = CustomerStats> {
     // Dense near today (window edges matter), sparse back to the kept horizon.
     let offset = || prop_oneof![3 => -12_i64..3, 1 => -800_i64..3];
-    let days = proptest::collection::btree_map(offset(), (-1_000_i64..5_000, 0_i64..3), 0..12);
+    let days = proptest::collection::btree_map(offset(), (round_or_any(100, 10, 5_000), 0_i64..3), 0..16);
     let events = proptest::collection::btree_map((select(EVENT_NAMES.to_vec()), offset()), 1_i64..3, 0..8);
     let redemptions = proptest::collection::btree_map(offset(), 1_i64..3, 0..6);
     let last_order = proptest::option::of(-900_i64..2);
-    (days, events, redemptions, last_order, 0_i64..5, 0_i64..100_000).prop_map(
+    (days, events, redemptions, last_order, 0_i64..5, round_or_any(100, 20, 100_000)).prop_map(
         |(days, events, redemptions, last, extra_orders, extra_spent)| {
             let days: Vec<DayActivity> =
                 days.into_iter().map(|(d, (spent, orders))| DayActivity { day: day(d), spent, orders }).collect();

@@ -2,8 +2,8 @@
 //! own explanation, and no JSON tree or text makes parsing, evaluating or explaining panic.
 
 use super::test_support::{eur, schema, world as standard_world};
-use super::tests_generators::{condition, world};
-use super::tests_reference::reference;
+use super::tests_generators::{Scope, condition, leaf, operands, world};
+use super::tests_reference::{reference, same_value};
 use super::{Json, Rule};
 use proptest::prelude::*;
 
@@ -99,6 +99,20 @@ fn token_soup() -> impl Strategy<Value = String> {
     proptest::collection::vec(proptest::sample::select(TOKENS.to_vec()), 0..24).prop_map(|tokens| tokens.join(" "))
 }
 
+/// Replaces the `index`-th node (pre-order) of `json` with `replacement`; `index` counts down as nodes pass.
+fn replace_node(json: &mut Json, index: &mut usize, replacement: &Json) -> bool {
+    if *index == 0 {
+        *json = replacement.clone();
+        return true;
+    }
+    *index -= 1;
+    match json {
+        Json::Array(items) => items.iter_mut().any(|item| replace_node(item, index, replacement)),
+        Json::Object(pairs) => pairs.iter_mut().any(|(_, value)| replace_node(value, index, replacement)),
+        _ => false,
+    }
+}
+
 /// Whatever parsed must evaluate and explain (without panicking, and consistently) and print canonically.
 fn exercise(rule: &Rule) {
     let world = standard_world();
@@ -111,6 +125,9 @@ fn exercise(rule: &Rule) {
 }
 
 proptest! {
+    // Evaluation properties need many cases: a window edge or a threshold is hit only now and then.
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
     #[test]
     fn the_text_form_round_trips(cond in condition()) {
         let rule = Rule::new(cond, eur());
@@ -126,6 +143,21 @@ proptest! {
         let parsed = Rule::from_json(&json, &schema());
         prop_assert_eq!(parsed.as_ref(), Ok(&rule), "json: {}", json);
         prop_assert_eq!(parsed.map(|r| r.to_json()), Ok(json));
+    }
+
+    #[test]
+    fn every_operand_has_the_value_the_reference_interpreter_computes(operand in operands(Scope::Rule), world in world()) {
+        let (expr, _) = operand;
+        let checked = same_value(&expr, &world);
+        prop_assert!(checked.is_ok(), "{:?}: {:?}", expr, checked);
+    }
+
+    #[test]
+    fn single_conditions_agree_with_the_reference_interpreter(cond in leaf(Scope::Rule), world in world()) {
+        let rule = Rule::new(cond, eur());
+        let expected = reference(rule.condition(), &world);
+        let (evaluated, explained) = world.with_context(|ctx| (rule.evaluate(ctx), rule.explain(ctx).result));
+        prop_assert_eq!((evaluated, explained), (expected, expected), "rule: {}", rule);
     }
 
     #[test]
@@ -145,6 +177,27 @@ proptest! {
     }
 
     #[test]
+    fn a_valid_rule_with_one_node_replaced_never_panics(cond in condition(), replacement in arbitrary_json(), at in 0_usize..60) {
+        let mut json = Rule::new(cond, eur()).to_json();
+        let mut index = at;
+        replace_node(&mut json, &mut index, &replacement);
+        if let Ok(rule) = Rule::from_json(&json, &schema()) {
+            exercise(&rule);
+        }
+    }
+
+    #[test]
+    fn a_valid_rule_text_with_one_splice_never_panics(cond in condition(), insert in token_soup(), at in 0_usize..400, cut in 0_usize..6) {
+        let text: Vec<char> = Rule::new(cond, eur()).to_text().chars().collect();
+        let at = at.min(text.len());
+        let end = (at + cut).min(text.len());
+        let spliced: String = text[..at].iter().chain(insert.chars().collect::<Vec<_>>().iter()).chain(&text[end..]).collect();
+        if let Ok(rule) = Rule::parse_text(&spliced, &schema()) {
+            exercise(&rule);
+        }
+    }
+
+    #[test]
     fn no_text_makes_parsing_or_evaluation_panic(text in "\\PC{0,40}") {
         if let Ok(rule) = Rule::parse_text(&text, &schema()) {
             exercise(&rule);
@@ -156,24 +209,6 @@ proptest! {
         match Rule::parse_text(&text, &schema()) {
             Ok(rule) => exercise(&rule),
             Err(errors) => prop_assert!(!errors.is_empty()),
-        }
-    }
-}
-
-#[test]
-fn zz_temporary_coverage_stats() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let mut runner = TestRunner::default();
-    let mut shown = 0;
-    for _ in 0..3000 {
-        let w = world().new_tree(&mut runner).unwrap().current();
-        let leaf = super::tests_generators::leaf(super::tests_generators::Scope::Rule).new_tree(&mut runner).unwrap().current();
-        let rule = Rule::new(leaf, eur());
-        let text = rule.to_text();
-        if text.starts_with("spent(last_") && !text.contains("calendar") && shown < 12 {
-            shown += 1;
-            println!("zz {text} => {} vs {} ; cust {}", w.evaluate(&rule), reference(rule.condition(), &w), w.customer.is_some());
         }
     }
 }

@@ -29,6 +29,29 @@ pub fn reference(cond: &Cond, world: &World) -> bool {
     holds(cond, world, None)
 }
 
+/// Whether the evaluator's value of `expr` (outside any item) equals the reference's; the two on failure.
+pub fn same_value(expr: &Expr, world: &World) -> Result<(), String> {
+    let expected = value(expr, world, None);
+    let found = world.with_context(|ctx| fast(super::eval::value(expr, &super::eval::Env::new(ctx), None)));
+    if found == expected { Ok(()) } else { Err(format!("evaluator {found:?}, reference {expected:?}")) }
+}
+
+fn fast(v: super::value::Value) -> V {
+    use super::value::Value;
+    match v {
+        Value::Absent => V::Missing,
+        Value::Bool(b) => V::Bool(b),
+        Value::Int(i) => V::Int(i),
+        Value::Number(x) => V::Num(x),
+        Value::Money(m) => V::Money(m),
+        Value::Str(s) => V::Text(s.to_owned()),
+        Value::Date(d) => V::Date(d),
+        Value::Weekday(d) => V::Day(d),
+        Value::Strings(list) => V::List(list.iter().cloned().map(V::Text).collect()),
+        Value::List(items) => V::List(items.iter().map(|m| meta(Some(m))).collect()),
+    }
+}
+
 fn holds(cond: &Cond, w: &World, item: Option<&OrderItem>) -> bool {
     match cond {
         Cond::And(items) => items.iter().all(|c| holds(c, w, item)),

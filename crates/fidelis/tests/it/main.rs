@@ -7,6 +7,7 @@ mod customers;
 mod events;
 mod idempotency;
 mod isolation;
+mod ledger_model;
 mod ops;
 mod orders;
 mod points;
