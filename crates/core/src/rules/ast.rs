@@ -41,6 +41,33 @@ pub enum Cond {
     Test(Expr),
 }
 
+impl Cond {
+    /// Nodes as the limits count them: conditions, operands, call arguments, list literals and their elements
+    /// (one per node of the JSON form).
+    pub fn node_count(&self) -> usize {
+        match self {
+            Cond::And(items) | Cond::Or(items) => 1 + items.iter().map(Cond::node_count).sum::<usize>(),
+            Cond::Not(inner) => 1 + inner.node_count(),
+            Cond::Compare { left, right, .. } => 1 + left.node_count() + right.node_count(),
+            Cond::In { left, list } => 2 + left.node_count() + list.len(),
+            Cond::Between { left, .. } => 4 + left.node_count(),
+            Cond::Exists(expr) => 1 + expr.node_count(),
+            Cond::Items { predicate, .. } => 1 + predicate.node_count(),
+            Cond::Test(expr) => expr.node_count(),
+        }
+    }
+}
+
+impl Expr {
+    pub fn node_count(&self) -> usize {
+        match self {
+            Expr::Literal(_) | Expr::Field(_) => 1,
+            Expr::Call(call) => 1 + call.argument_count(),
+            Expr::Count(predicate) => 1 + predicate.node_count(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CompareOp {
     Eq,
@@ -378,6 +405,21 @@ impl Call {
             Call::Month => "month",
             Call::IsBirthdayMonth => "is_birthday_month",
             Call::IsBirthday => "is_birthday",
+        }
+    }
+
+    /// Arguments in the written form (`events("review", last_7_days)` has two).
+    pub fn argument_count(&self) -> usize {
+        match self {
+            Call::Events(..) => 2,
+            Call::Spent(_)
+            | Call::Orders(_)
+            | Call::AverageOrderValue(_)
+            | Call::Redemptions(_)
+            | Call::Balance(Some(_))
+            | Call::Tier(_)
+            | Call::InSegment(_) => 1,
+            _ => 0,
         }
     }
 

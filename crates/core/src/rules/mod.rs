@@ -87,6 +87,8 @@ mod value;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]
+mod tests_bench;
+#[cfg(test)]
 mod tests_eval;
 #[cfg(test)]
 mod tests_explain;
@@ -202,6 +204,11 @@ impl Rule {
     /// Segments the rule tests membership of, sorted.
     pub fn segments_referenced(&self) -> &[SegmentId] {
         &self.reads.segments
+    }
+
+    /// Nodes of the rule, counted as `RULE_NODES_MAX` counts them.
+    pub fn node_count(&self) -> usize {
+        self.root.node_count()
     }
 
     /// The checked tree.

@@ -137,6 +137,19 @@ proptest! {
     }
 
     #[test]
+    fn the_node_count_is_the_number_of_json_nodes(cond in condition()) {
+        fn nodes(json: &Json) -> usize {
+            match json {
+                Json::Object(pairs) => 1 + pairs.iter().map(|(_, v)| nodes(v)).sum::<usize>(),
+                Json::Array(items) => items.iter().map(nodes).sum(),
+                _ => 0,
+            }
+        }
+        let rule = Rule::new(cond, eur());
+        prop_assert_eq!(rule.node_count(), nodes(&rule.to_json()));
+    }
+
+    #[test]
     fn the_json_form_round_trips(cond in condition()) {
         let rule = Rule::new(cond, eur());
         let json = rule.to_json();

@@ -3,6 +3,8 @@
 mod support;
 
 mod bad_input;
+mod concurrency;
+mod crash;
 mod customers;
 mod events;
 mod idempotency;
