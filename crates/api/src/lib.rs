@@ -62,7 +62,7 @@ async fn observe(mut request: Request, next: Next) -> Response {
     let elapsed = started.elapsed();
     metrics::histogram!("fidelis_http_request_duration_seconds", "route" => route.clone(), "method" => method.to_string(), "status" => status.clone())
         .record(elapsed);
-    tracing::info!(target: "fidelis::access", request_id = %id, %method, route, status, micros = elapsed.as_micros() as u64, "request");
+    tracing::debug!(target: "fidelis::access", request_id = %id, %method, route, status, micros = elapsed.as_micros() as u64, "request");
     response
 }
 

@@ -74,9 +74,7 @@ pub fn start_of_period(date: Date, period: Period) -> Date {
 /// The last day of the period that contains `date`.
 pub fn end_of_period(date: Date, period: Period) -> Date {
     let start = start_of_period(date, period);
-    add_months(start, i32::from(period.months()))
-        .and_then(|next| next.yesterday().ok())
-        .unwrap_or(date)
+    add_months(start, i32::from(period.months())).and_then(|next| next.yesterday().ok()).unwrap_or(date)
 }
 
 #[cfg(test)]
@@ -97,10 +95,7 @@ mod tests {
         assert_eq!(end_of_period(d, Period::Month), date(2024, 5, 31));
         assert_eq!(end_of_period(d, Period::Quarter), date(2024, 6, 30));
         assert_eq!(end_of_period(d, Period::HalfYear), date(2024, 6, 30));
-        assert_eq!(
-            end_of_period(date(2024, 7, 1), Period::HalfYear),
-            date(2024, 12, 31)
-        );
+        assert_eq!(end_of_period(date(2024, 7, 1), Period::HalfYear), date(2024, 12, 31));
         assert_eq!(end_of_period(d, Period::Year), date(2024, 12, 31));
         assert_eq!(start_of_period(d, Period::Quarter), date(2024, 4, 1));
     }

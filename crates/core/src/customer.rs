@@ -142,11 +142,7 @@ pub fn decide_upsert(
         ),
     };
     if !created && patch.changes_nothing() {
-        return Ok(CustomerUpsert {
-            customer,
-            created,
-            changed: false,
-        });
+        return Ok(CustomerUpsert { customer, created, changed: false });
     }
     let before = (customer.profile.clone(), customer.metadata.clone());
     apply_patch(&mut customer, patch)?;
@@ -154,11 +150,7 @@ pub fn decide_upsert(
     if changed {
         customer.updated_at = now;
     }
-    Ok(CustomerUpsert {
-        customer,
-        created,
-        changed,
-    })
+    Ok(CustomerUpsert { customer, created, changed })
 }
 
 fn apply_patch(customer: &mut Customer, patch: &CustomerPatch) -> Result<(), Rejection> {
@@ -212,19 +204,9 @@ mod tests {
 
     #[test]
     fn an_upsert_without_an_existing_customer_creates_one() {
-        let patch = CustomerPatch {
-            source_id: Some("c-1".into()),
-            name: Patch::Set("Ann".into()),
-            ..Default::default()
-        };
-        let out = decide_upsert(
-            &project(),
-            None,
-            &patch,
-            now(),
-            &mut SequentialIds::starting_at(2),
-        )
-        .unwrap();
+        let patch =
+            CustomerPatch { source_id: Some("c-1".into()), name: Patch::Set("Ann".into()), ..Default::default() };
+        let out = decide_upsert(&project(), None, &patch, now(), &mut SequentialIds::starting_at(2)).unwrap();
         assert!(out.created);
         assert_eq!(out.customer.profile.name.as_deref(), Some("Ann"));
         assert_eq!(out.customer.source_id.as_deref(), Some("c-1"));
@@ -238,13 +220,8 @@ mod tests {
             email: Patch::Set("ann@example.com".into()),
             ..Default::default()
         };
-        let created = decide_upsert(&project(), None, &first, now(), &mut ids)
-            .unwrap()
-            .customer;
-        let second = CustomerPatch {
-            email: Patch::Clear,
-            ..Default::default()
-        };
+        let created = decide_upsert(&project(), None, &first, now(), &mut ids).unwrap().customer;
+        let second = CustomerPatch { email: Patch::Clear, ..Default::default() };
         let updated = decide_upsert(&project(), Some(&created), &second, now(), &mut ids).unwrap();
         assert!(updated.changed);
         assert_eq!(updated.customer.profile.name.as_deref(), Some("Ann"));
@@ -254,31 +231,16 @@ mod tests {
     #[test]
     fn a_reference_only_upsert_changes_nothing() {
         let mut ids = SequentialIds::starting_at(2);
-        let created = decide_upsert(&project(), None, &CustomerPatch::default(), now(), &mut ids)
-            .unwrap()
-            .customer;
-        let again = decide_upsert(
-            &project(),
-            Some(&created),
-            &CustomerPatch::default(),
-            now(),
-            &mut ids,
-        )
-        .unwrap();
+        let created = decide_upsert(&project(), None, &CustomerPatch::default(), now(), &mut ids).unwrap().customer;
+        let again = decide_upsert(&project(), Some(&created), &CustomerPatch::default(), now(), &mut ids).unwrap();
         assert!(!again.changed && !again.created);
     }
 
     #[test]
     fn erasure_removes_personal_data_and_refuses_a_second_time() {
         let mut ids = SequentialIds::starting_at(2);
-        let patch = CustomerPatch {
-            source_id: Some("c".into()),
-            name: Patch::Set("Ann".into()),
-            ..Default::default()
-        };
-        let created = decide_upsert(&project(), None, &patch, now(), &mut ids)
-            .unwrap()
-            .customer;
+        let patch = CustomerPatch { source_id: Some("c".into()), name: Patch::Set("Ann".into()), ..Default::default() };
+        let created = decide_upsert(&project(), None, &patch, now(), &mut ids).unwrap().customer;
         let erased = erase(&created, now()).unwrap();
         assert_eq!(erased.profile, Profile::default());
         assert_eq!(erased.source_id, None);

@@ -21,16 +21,12 @@ pub struct CustomEvent {
 
 /// Event names: 1–64 characters of letters, digits, `_`, `.`, `:` and `-`.
 pub fn event_name(path: &str, raw: &str) -> Result<String, FieldError> {
-    let valid_chars = raw
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'));
+    let valid_chars = raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'));
     if raw.is_empty() || raw.len() > EVENT_NAME_CHARS_MAX || !valid_chars {
         return Err(FieldError::new(
             path,
             FieldErrorKey::InvalidFormat,
-            format!(
-                "event names are 1 to {EVENT_NAME_CHARS_MAX} letters, digits, '_', '.', ':' or '-'"
-            ),
+            format!("event names are 1 to {EVENT_NAME_CHARS_MAX} letters, digits, '_', '.', ':' or '-'"),
         ));
     }
     Ok(raw.to_owned())

@@ -54,11 +54,7 @@ impl ExpiryPolicy {
         if Date::new(2024, month, day).is_ok() {
             Ok(ExpiryPolicy::FixedDayOfYear { month, day })
         } else {
-            Err(FieldError::new(
-                "/expiry",
-                FieldErrorKey::OutOfRange,
-                "month and day must name a day of the year",
-            ))
+            Err(FieldError::new("/expiry", FieldErrorKey::OutOfRange, "month and day must name a day of the year"))
         }
     }
 
@@ -66,12 +62,8 @@ impl ExpiryPolicy {
     pub fn expires_on(&self, earned_on: Date) -> Option<Date> {
         match *self {
             ExpiryPolicy::Never => None,
-            ExpiryPolicy::AfterDays { days, round_to } => {
-                add_days(earned_on, days).map(|d| round(d, round_to))
-            }
-            ExpiryPolicy::AfterMonths { months, round_to } => {
-                add_months(earned_on, months).map(|d| round(d, round_to))
-            }
+            ExpiryPolicy::AfterDays { days, round_to } => add_days(earned_on, days).map(|d| round(d, round_to)),
+            ExpiryPolicy::AfterMonths { months, round_to } => add_months(earned_on, months).map(|d| round(d, round_to)),
             ExpiryPolicy::FixedDayOfYear { month, day } => next_occurrence(earned_on, month, day),
         }
     }
@@ -88,11 +80,7 @@ fn occurrence_in(year: i16, month: i8, day: i8) -> Option<Date> {
 
 fn next_occurrence(after: Date, month: i8, day: i8) -> Option<Date> {
     let this_year = occurrence_in(after.year(), month, day)?;
-    if this_year > after {
-        Some(this_year)
-    } else {
-        occurrence_in(after.year().checked_add(1)?, month, day)
-    }
+    if this_year > after { Some(this_year) } else { occurrence_in(after.year().checked_add(1)?, month, day) }
 }
 
 #[cfg(test)]
@@ -104,84 +92,35 @@ mod tests {
     fn expiry_dates_follow_the_policy_table() {
         let cases = [
             (ExpiryPolicy::Never, date(2024, 1, 31), None),
+            (ExpiryPolicy::AfterDays { days: 30, round_to: None }, date(2024, 1, 31), Some(date(2024, 3, 1))),
+            (ExpiryPolicy::AfterMonths { months: 1, round_to: None }, date(2023, 1, 31), Some(date(2023, 2, 28))),
+            (ExpiryPolicy::AfterMonths { months: 1, round_to: None }, date(2024, 1, 31), Some(date(2024, 2, 29))),
             (
-                ExpiryPolicy::AfterDays {
-                    days: 30,
-                    round_to: None,
-                },
-                date(2024, 1, 31),
-                Some(date(2024, 3, 1)),
-            ),
-            (
-                ExpiryPolicy::AfterMonths {
-                    months: 1,
-                    round_to: None,
-                },
-                date(2023, 1, 31),
-                Some(date(2023, 2, 28)),
-            ),
-            (
-                ExpiryPolicy::AfterMonths {
-                    months: 1,
-                    round_to: None,
-                },
-                date(2024, 1, 31),
-                Some(date(2024, 2, 29)),
-            ),
-            (
-                ExpiryPolicy::AfterMonths {
-                    months: 12,
-                    round_to: Some(Period::Month),
-                },
+                ExpiryPolicy::AfterMonths { months: 12, round_to: Some(Period::Month) },
                 date(2024, 2, 10),
                 Some(date(2025, 2, 28)),
             ),
             (
-                ExpiryPolicy::AfterMonths {
-                    months: 2,
-                    round_to: Some(Period::Quarter),
-                },
+                ExpiryPolicy::AfterMonths { months: 2, round_to: Some(Period::Quarter) },
                 date(2024, 2, 10),
                 Some(date(2024, 6, 30)),
             ),
             (
-                ExpiryPolicy::AfterDays {
-                    days: 1,
-                    round_to: Some(Period::HalfYear),
-                },
+                ExpiryPolicy::AfterDays { days: 1, round_to: Some(Period::HalfYear) },
                 date(2024, 6, 30),
                 Some(date(2024, 12, 31)),
             ),
             (
-                ExpiryPolicy::AfterMonths {
-                    months: 12,
-                    round_to: Some(Period::Year),
-                },
+                ExpiryPolicy::AfterMonths { months: 12, round_to: Some(Period::Year) },
                 date(2024, 3, 3),
                 Some(date(2025, 12, 31)),
             ),
-            (
-                ExpiryPolicy::FixedDayOfYear { month: 12, day: 31 },
-                date(2024, 3, 3),
-                Some(date(2024, 12, 31)),
-            ),
-            (
-                ExpiryPolicy::FixedDayOfYear { month: 12, day: 31 },
-                date(2024, 12, 31),
-                Some(date(2025, 12, 31)),
-            ),
-            (
-                ExpiryPolicy::FixedDayOfYear { month: 2, day: 29 },
-                date(2024, 3, 1),
-                Some(date(2025, 2, 28)),
-            ),
+            (ExpiryPolicy::FixedDayOfYear { month: 12, day: 31 }, date(2024, 3, 3), Some(date(2024, 12, 31))),
+            (ExpiryPolicy::FixedDayOfYear { month: 12, day: 31 }, date(2024, 12, 31), Some(date(2025, 12, 31))),
+            (ExpiryPolicy::FixedDayOfYear { month: 2, day: 29 }, date(2024, 3, 1), Some(date(2025, 2, 28))),
         ];
         for (policy, earned, expected) in cases {
-            assert_eq!(
-                policy.expires_on(earned),
-                expected,
-                "{policy:?} earned {earned}"
-            );
+            assert_eq!(policy.expires_on(earned), expected, "{policy:?} earned {earned}");
         }
     }
 

@@ -43,11 +43,7 @@ pub trait NewIds {
 pub fn encode_u128(value: u128, out: &mut String) {
     for index in (0..ID_BODY_CHARS).rev() {
         let shift = index * 5;
-        let digit = if shift >= 128 {
-            0
-        } else {
-            (value >> shift) & 31
-        };
+        let digit = if shift >= 128 { 0 } else { (value >> shift) & 31 };
         out.push(char::from(CROCKFORD[digit as usize]));
     }
 }

@@ -1,8 +1,6 @@
 //! Typed metadata: a bounded map from keys to string, number, boolean, date or list values.
 
-use crate::limits::{
-    METADATA_KEY_CHARS_MAX, METADATA_KEYS_MAX, METADATA_LIST_ITEMS_MAX, METADATA_STRING_CHARS_MAX,
-};
+use crate::limits::{METADATA_KEY_CHARS_MAX, METADATA_KEYS_MAX, METADATA_LIST_ITEMS_MAX, METADATA_STRING_CHARS_MAX};
 use crate::rejection::{FieldError, FieldErrorKey};
 use jiff::civil::Date;
 use std::collections::BTreeMap;
@@ -85,10 +83,7 @@ impl Metadata {
 pub struct MetadataPatch(pub Vec<(String, Option<MetaValue>)>);
 
 impl MetadataPatch {
-    pub fn parse(
-        path: &str,
-        raw: Vec<(String, RawMeta)>,
-    ) -> Result<MetadataPatch, Vec<FieldError>> {
+    pub fn parse(path: &str, raw: Vec<(String, RawMeta)>) -> Result<MetadataPatch, Vec<FieldError>> {
         let mut errors = Vec::new();
         if raw.len() > METADATA_KEYS_MAX {
             errors.push(too_many_keys(path));
@@ -96,10 +91,7 @@ impl MetadataPatch {
         let mut out = Vec::with_capacity(raw.len());
         for (key, value) in raw {
             let key_path = format!("{path}/{key}");
-            if key.is_empty()
-                || key.chars().count() > METADATA_KEY_CHARS_MAX
-                || key.chars().any(char::is_control)
-            {
+            if key.is_empty() || key.chars().count() > METADATA_KEY_CHARS_MAX || key.chars().any(char::is_control) {
                 errors.push(FieldError::new(
                     &key_path,
                     FieldErrorKey::InvalidFormat,
@@ -115,20 +107,12 @@ impl MetadataPatch {
                 },
             }
         }
-        if errors.is_empty() {
-            Ok(MetadataPatch(out))
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(MetadataPatch(out)) } else { Err(errors) }
     }
 }
 
 fn too_many_keys(path: &str) -> FieldError {
-    FieldError::new(
-        path,
-        FieldErrorKey::TooMany,
-        format!("metadata holds at most {METADATA_KEYS_MAX} keys"),
-    )
+    FieldError::new(path, FieldErrorKey::TooMany, format!("metadata holds at most {METADATA_KEYS_MAX} keys"))
 }
 
 fn parse_value(path: &str, raw: RawMeta, lists_allowed: bool) -> Result<MetaValue, FieldError> {
@@ -144,11 +128,7 @@ fn parse_value(path: &str, raw: RawMeta, lists_allowed: bool) -> Result<MetaValu
             Ok(as_date(&s).map_or(MetaValue::Str(s), MetaValue::Date))
         }
         RawMeta::Num(n) if n.is_finite() => Ok(MetaValue::Num(n)),
-        RawMeta::Num(_) => Err(FieldError::new(
-            path,
-            FieldErrorKey::OutOfRange,
-            "must be a finite number",
-        )),
+        RawMeta::Num(_) => Err(FieldError::new(path, FieldErrorKey::OutOfRange, "must be a finite number")),
         RawMeta::Bool(b) => Ok(MetaValue::Bool(b)),
         RawMeta::List(items) if lists_allowed => {
             if items.len() > METADATA_LIST_ITEMS_MAX {
@@ -237,9 +217,7 @@ pub fn as_date(text: &str) -> Option<Date> {
     let shaped = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if shaped { text.parse().ok() } else { None }
 }
 
@@ -248,20 +226,14 @@ mod tests {
     use super::*;
 
     fn raw(pairs: &[(&str, RawMeta)]) -> Vec<(String, RawMeta)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
     }
 
     #[test]
     fn date_shaped_strings_become_dates_and_others_stay_strings() {
         let parsed = Metadata::parse(
             "/metadata",
-            raw(&[
-                ("joined", RawMeta::Str("2024-05-01".into())),
-                ("code", RawMeta::Str("2024-5-1".into())),
-            ]),
+            raw(&[("joined", RawMeta::Str("2024-05-01".into())), ("code", RawMeta::Str("2024-5-1".into()))]),
         )
         .unwrap();
         assert!(matches!(parsed.get("joined"), Some(MetaValue::Date(_))));
@@ -272,10 +244,7 @@ mod tests {
     fn nested_objects_and_lists_of_lists_are_refused_with_their_path() {
         let errors = Metadata::parse(
             "/metadata",
-            raw(&[
-                ("a", RawMeta::Nested),
-                ("b", RawMeta::List(vec![RawMeta::List(vec![])])),
-            ]),
+            raw(&[("a", RawMeta::Nested), ("b", RawMeta::List(vec![RawMeta::List(vec![])]))]),
         )
         .unwrap_err();
         let paths: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
@@ -284,25 +253,15 @@ mod tests {
 
     #[test]
     fn a_patch_sets_and_deletes_keys() {
-        let base = Metadata::parse(
-            "/m",
-            raw(&[("a", RawMeta::Num(1.0)), ("b", RawMeta::Bool(true))]),
-        )
-        .unwrap();
-        let patch = MetadataPatch::parse(
-            "/m",
-            raw(&[("a", RawMeta::Null), ("c", RawMeta::Str("x".into()))]),
-        )
-        .unwrap();
+        let base = Metadata::parse("/m", raw(&[("a", RawMeta::Num(1.0)), ("b", RawMeta::Bool(true))])).unwrap();
+        let patch = MetadataPatch::parse("/m", raw(&[("a", RawMeta::Null), ("c", RawMeta::Str("x".into()))])).unwrap();
         let merged = base.merge("/m", &patch).unwrap();
         assert_eq!(merged.0.keys().collect::<Vec<_>>(), ["b", "c"]);
     }
 
     #[test]
     fn too_many_keys_is_refused() {
-        let many: Vec<_> = (0..=METADATA_KEYS_MAX)
-            .map(|i| (format!("k{i}"), RawMeta::Bool(true)))
-            .collect();
+        let many: Vec<_> = (0..=METADATA_KEYS_MAX).map(|i| (format!("k{i}"), RawMeta::Bool(true))).collect();
         assert!(Metadata::parse("/m", many).is_err());
     }
 }

@@ -4,9 +4,7 @@ use crate::limits::{MONEY_MINOR_UNITS_MAX, POINTS_PER_OPERATION_MAX};
 use std::fmt;
 
 /// An amount in minor units (cents). Never a float. Construction checks the global bound.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Money(i64);
 
@@ -15,9 +13,7 @@ impl Money {
 
     /// A non-negative amount within `MONEY_MINOR_UNITS_MAX`.
     pub fn new(minor_units: i64) -> Option<Money> {
-        (0..=MONEY_MINOR_UNITS_MAX)
-            .contains(&minor_units)
-            .then_some(Money(minor_units))
+        (0..=MONEY_MINOR_UNITS_MAX).contains(&minor_units).then_some(Money(minor_units))
     }
 
     pub fn minor_units(self) -> i64 {
@@ -39,9 +35,7 @@ impl Money {
 
     /// Sum of many amounts; `None` on overflow of the bound.
     pub fn sum(amounts: impl IntoIterator<Item = Money>) -> Option<Money> {
-        amounts
-            .into_iter()
-            .try_fold(Money::ZERO, Money::checked_add)
+        amounts.into_iter().try_fold(Money::ZERO, Money::checked_add)
     }
 }
 
@@ -53,9 +47,7 @@ impl fmt::Debug for Money {
 
 /// A number of points. Signed, because ledger entries and balances (where a program allows debt) can be
 /// negative; operations take `Points::positive` amounts.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Points(i64);
 
@@ -64,9 +56,7 @@ impl Points {
 
     /// A positive amount for one operation, within `POINTS_PER_OPERATION_MAX`.
     pub fn positive(value: i64) -> Option<Points> {
-        (1..=POINTS_PER_OPERATION_MAX)
-            .contains(&value)
-            .then_some(Points(value))
+        (1..=POINTS_PER_OPERATION_MAX).contains(&value).then_some(Points(value))
     }
 
     /// Any value, for projections read back from storage and sums.
@@ -146,16 +136,9 @@ impl Currency {
         if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_alphabetic) {
             return None;
         }
-        let code = [
-            bytes[0].to_ascii_uppercase(),
-            bytes[1].to_ascii_uppercase(),
-            bytes[2].to_ascii_uppercase(),
-        ];
+        let code = [bytes[0].to_ascii_uppercase(), bytes[1].to_ascii_uppercase(), bytes[2].to_ascii_uppercase()];
         let text = std::str::from_utf8(&code).ok()?;
-        let exponent = NON_CENT_CURRENCIES
-            .iter()
-            .find(|(c, _)| *c == text)
-            .map_or(2, |(_, e)| *e);
+        let exponent = NON_CENT_CURRENCIES.iter().find(|(c, _)| *c == text).map_or(2, |(_, e)| *e);
         Some(Currency { code, exponent })
     }
 
@@ -179,26 +162,16 @@ impl Currency {
         if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) {
             return None;
         }
-        if fraction.len() > usize::from(self.exponent)
-            || (text.contains('.') && fraction.is_empty())
-        {
+        if fraction.len() > usize::from(self.exponent) || (text.contains('.') && fraction.is_empty()) {
             return None;
         }
         let scale = 10_i64.checked_pow(u32::from(self.exponent))?;
         let whole_units: i64 = whole.parse().ok()?;
-        let mut fraction_units: i64 = if fraction.is_empty() {
-            0
-        } else {
-            fraction.parse().ok()?
-        };
+        let mut fraction_units: i64 = if fraction.is_empty() { 0 } else { fraction.parse().ok()? };
         for _ in fraction.len()..usize::from(self.exponent) {
             fraction_units = fraction_units.checked_mul(10)?;
         }
-        Money::new(
-            whole_units
-                .checked_mul(scale)?
-                .checked_add(fraction_units)?,
-        )
+        Money::new(whole_units.checked_mul(scale)?.checked_add(fraction_units)?)
     }
 
     /// Formats minor units as a decimal in major units ("12.00"). Negative values keep their sign.
@@ -211,12 +184,7 @@ impl Currency {
         let value = i128::from(minor_units);
         let sign = if value < 0 { "-" } else { "" };
         let magnitude = value.abs();
-        format!(
-            "{sign}{}.{:0width$}",
-            magnitude / scale,
-            magnitude % scale,
-            width = exponent as usize
-        )
+        format!("{sign}{}.{:0width$}", magnitude / scale, magnitude % scale, width = exponent as usize)
     }
 }
 
@@ -240,10 +208,7 @@ mod tests {
         let max = Money::new(MONEY_MINOR_UNITS_MAX).unwrap();
         assert_eq!(max.checked_add(Money::new(1).unwrap()), None);
         assert_eq!(Money::new(5).unwrap().checked_mul(i64::MAX), None);
-        assert_eq!(
-            Money::new(5).unwrap().checked_sub(Money::new(6).unwrap()),
-            None
-        );
+        assert_eq!(Money::new(5).unwrap().checked_sub(Money::new(6).unwrap()), None);
     }
 
     #[test]
@@ -267,11 +232,7 @@ mod tests {
             ("", None),
         ];
         for (text, expected) in cases {
-            assert_eq!(
-                eur().parse_major(text).map(Money::minor_units),
-                expected,
-                "{text}"
-            );
+            assert_eq!(eur().parse_major(text).map(Money::minor_units), expected, "{text}");
         }
         let yen = Currency::parse("JPY").unwrap();
         assert_eq!(yen.parse_major("500").map(Money::minor_units), Some(500));

@@ -19,13 +19,8 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 5] = [
-        OrderStatus::Created,
-        OrderStatus::Paid,
-        OrderStatus::Fulfilled,
-        OrderStatus::Canceled,
-        OrderStatus::Refunded,
-    ];
+    pub const ALL: [OrderStatus; 5] =
+        [OrderStatus::Created, OrderStatus::Paid, OrderStatus::Fulfilled, OrderStatus::Canceled, OrderStatus::Refunded];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -99,9 +94,7 @@ pub struct OrderLines {
 impl OrderLines {
     /// What was paid: amount after discounts.
     pub fn total(&self) -> Money {
-        self.amount
-            .checked_sub(self.discount_amount)
-            .unwrap_or(Money::ZERO)
+        self.amount.checked_sub(self.discount_amount).unwrap_or(Money::ZERO)
     }
 
     /// Validates items and amounts, reporting every problem with its path.
@@ -112,53 +105,32 @@ impl OrderLines {
     ) -> Result<OrderLines, Vec<crate::rejection::FieldError>> {
         let mut errors = FieldErrors::default();
         if items.len() > ORDER_ITEMS_MAX {
-            errors.push(
-                "/items",
-                FieldErrorKey::TooMany,
-                format!("an order has at most {ORDER_ITEMS_MAX} items"),
-            );
+            errors.push("/items", FieldErrorKey::TooMany, format!("an order has at most {ORDER_ITEMS_MAX} items"));
             return Err(errors.0);
         }
-        let parsed: Vec<Option<OrderItem>> = items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| parse_item(i, item, &mut errors))
-            .collect();
-        let given_amount = amount
-            .map(|a| money_field(&mut errors, "/amount", a))
-            .unwrap_or(None);
+        let parsed: Vec<Option<OrderItem>> =
+            items.into_iter().enumerate().map(|(i, item)| parse_item(i, item, &mut errors)).collect();
+        let given_amount = amount.map(|a| money_field(&mut errors, "/amount", a)).unwrap_or(None);
         let discount = match discount_amount {
             Some(d) => money_field(&mut errors, "/discount_amount", d),
             None => Some(Money::ZERO),
         };
         let amount = if parsed.is_empty() {
             if amount.is_none() {
-                errors.push(
-                    "/amount",
-                    FieldErrorKey::Required,
-                    "an order without items needs an amount",
-                );
+                errors.push("/amount", FieldErrorKey::Required, "an order without items needs an amount");
             }
             given_amount
         } else {
             let items_total = Money::sum(parsed.iter().flatten().map(|i| i.amount));
             if items_total.is_none() {
-                errors.push(
-                    "/items",
-                    FieldErrorKey::OutOfRange,
-                    "the items add up to more than the largest amount",
-                );
+                errors.push("/items", FieldErrorKey::OutOfRange, "the items add up to more than the largest amount");
             }
             match (given_amount, items_total) {
                 (Some(given), Some(sum)) if given != sum && parsed.iter().all(Option::is_some) => {
                     errors.push(
                         "/amount",
                         FieldErrorKey::AmountMismatch,
-                        format!(
-                            "the amount is {} but the items add up to {}",
-                            given.minor_units(),
-                            sum.minor_units()
-                        ),
+                        format!("the amount is {} but the items add up to {}", given.minor_units(), sum.minor_units()),
                     );
                     None
                 }
@@ -169,19 +141,13 @@ impl OrderLines {
         if let (Some(a), Some(d)) = (amount, discount)
             && d > a
         {
-            errors.push(
-                "/discount_amount",
-                FieldErrorKey::OutOfRange,
-                "the discount is larger than the amount",
-            );
+            errors.push("/discount_amount", FieldErrorKey::OutOfRange, "the discount is larger than the amount");
         }
         let items: Vec<OrderItem> = parsed.into_iter().flatten().collect();
         match (amount, discount) {
-            (Some(amount), Some(discount_amount)) if errors.is_empty() => Ok(OrderLines {
-                amount,
-                discount_amount,
-                items,
-            }),
+            (Some(amount), Some(discount_amount)) if errors.is_empty() => {
+                Ok(OrderLines { amount, discount_amount, items })
+            }
             _ => Err(errors.0),
         }
     }
@@ -193,10 +159,7 @@ fn money_field(errors: &mut FieldErrors, path: &str, value: i64) -> Option<Money
         errors.push(
             path,
             FieldErrorKey::OutOfRange,
-            format!(
-                "must be between 0 and {} minor units",
-                crate::limits::MONEY_MINOR_UNITS_MAX
-            ),
+            format!("must be between 0 and {} minor units", crate::limits::MONEY_MINOR_UNITS_MAX),
         );
     }
     money
@@ -213,12 +176,8 @@ fn parse_item(index: usize, item: ItemInput, errors: &mut FieldErrors) -> Option
             format!("must be between 1 and {ITEM_QUANTITY_MAX}"),
         );
     }
-    let price = item
-        .price
-        .and_then(|p| money_field(errors, &format!("{base}/price"), p));
-    let given = item
-        .amount
-        .and_then(|a| money_field(errors, &format!("{base}/amount"), a));
+    let price = item.price.and_then(|p| money_field(errors, &format!("{base}/price"), p));
+    let given = item.amount.and_then(|a| money_field(errors, &format!("{base}/amount"), a));
     if errors.0.len() > before {
         return None;
     }
@@ -228,30 +187,18 @@ fn parse_item(index: usize, item: ItemInput, errors: &mut FieldErrors) -> Option
             errors.push(
                 format!("{base}/amount"),
                 FieldErrorKey::AmountMismatch,
-                format!(
-                    "quantity × price is {} but the amount is {}",
-                    expected.minor_units(),
-                    a.minor_units()
-                ),
+                format!("quantity × price is {} but the amount is {}", expected.minor_units(), a.minor_units()),
             );
             None
         }
         (Some(a), _) => Some(a),
         (None, Some(Some(expected))) => Some(expected),
         (None, Some(None)) => {
-            errors.push(
-                format!("{base}/price"),
-                FieldErrorKey::OutOfRange,
-                "quantity × price is too large",
-            );
+            errors.push(format!("{base}/price"), FieldErrorKey::OutOfRange, "quantity × price is too large");
             None
         }
         (None, None) => {
-            errors.push(
-                format!("{base}/amount"),
-                FieldErrorKey::Required,
-                "an item needs an amount or a price",
-            );
+            errors.push(format!("{base}/amount"), FieldErrorKey::Required, "an item needs an amount or a price");
             None
         }
     }?;
@@ -298,10 +245,7 @@ impl Order {
     /// The order's contribution to customer aggregates: (orders, net spent).
     pub fn counted(&self) -> (i64, i64) {
         if self.paid_at.is_some() && !self.status.is_void() {
-            (
-                1,
-                self.lines.total().minor_units() - self.refunded_amount.minor_units(),
-            )
+            (1, self.lines.total().minor_units() - self.refunded_amount.minor_units())
         } else {
             (0, 0)
         }
@@ -363,16 +307,10 @@ pub fn decide_upsert(
     }
     let target_status = draft.status.unwrap_or(order.status);
     if !order.status.can_become(target_status) {
-        return Err(Rejection::IllegalTransition {
-            from: order.status,
-            to: target_status,
-        });
+        return Err(Rejection::IllegalTransition { from: order.status, to: target_status });
     }
     order.status = target_status;
-    order.metadata = order
-        .metadata
-        .merge("/metadata", &draft.metadata)
-        .map_err(|e| Rejection::Invalid(vec![e]))?;
+    order.metadata = order.metadata.merge("/metadata", &draft.metadata).map_err(|e| Rejection::Invalid(vec![e]))?;
     if order.paid_at.is_none() && order.status.is_paid_state() {
         order.paid_at = Some(now);
         order.paid_on = Some(today);
@@ -385,10 +323,7 @@ pub fn decide_upsert(
     let after_counted = order.counted();
     Ok(OrderChange {
         became_paid: !was_paid && order.paid_at.is_some(),
-        counted_delta: (
-            after_counted.0 - before_counted.0,
-            after_counted.1 - before_counted.1,
-        ),
+        counted_delta: (after_counted.0 - before_counted.0, after_counted.1 - before_counted.1),
         order,
         created,
         changed,
@@ -469,19 +404,13 @@ fn apply_refund(order: &mut Order, refunded: Option<Money>) -> Result<(), Reject
         return finish_refund_status(order, total);
     }
     if order.paid_at.is_none() {
-        return Err(Rejection::RefundExceedsPaid {
-            refundable: 0,
-            requested: requested.minor_units(),
-        });
+        return Err(Rejection::RefundExceedsPaid { refundable: 0, requested: requested.minor_units() });
     }
     if requested < order.refunded_amount {
         return Err(Rejection::Invalid(vec![crate::rejection::FieldError::new(
             "/refunded_amount",
             FieldErrorKey::OutOfRange,
-            format!(
-                "refunds only grow; {} was already refunded",
-                order.refunded_amount.minor_units()
-            ),
+            format!("refunds only grow; {} was already refunded", order.refunded_amount.minor_units()),
         )]));
     }
     if requested > total {
@@ -491,10 +420,7 @@ fn apply_refund(order: &mut Order, refunded: Option<Money>) -> Result<(), Reject
         });
     }
     if order.status == OrderStatus::Canceled {
-        return Err(Rejection::IllegalTransition {
-            from: order.status,
-            to: OrderStatus::Refunded,
-        });
+        return Err(Rejection::IllegalTransition { from: order.status, to: OrderStatus::Refunded });
     }
     order.refunded_amount = requested;
     finish_refund_status(order, total)

@@ -5,34 +5,19 @@ use crate::ids::SequentialIds;
 use jiff::civil::date;
 
 fn item(price: Option<i64>, quantity: Option<i64>, amount: Option<i64>) -> ItemInput {
-    ItemInput {
-        price,
-        quantity,
-        amount,
-        ..Default::default()
-    }
+    ItemInput { price, quantity, amount, ..Default::default() }
 }
 
 fn paths(errors: Vec<crate::rejection::FieldError>) -> Vec<String> {
-    errors
-        .into_iter()
-        .map(|e| format!("{} {}", e.path, e.key.as_str()))
-        .collect()
+    errors.into_iter().map(|e| format!("{} {}", e.path, e.key.as_str())).collect()
 }
 
 #[test]
 fn items_must_add_up_to_the_order_amount() {
-    let lines = OrderLines::parse(
-        Some(3000),
-        None,
-        vec![
-            item(Some(1000), Some(2), None),
-            item(None, None, Some(1000)),
-        ],
-    );
+    let lines =
+        OrderLines::parse(Some(3000), None, vec![item(Some(1000), Some(2), None), item(None, None, Some(1000))]);
     assert_eq!(lines.unwrap().amount.minor_units(), 3000);
-    let mismatch =
-        OrderLines::parse(Some(2999), None, vec![item(Some(1000), Some(3), None)]).unwrap_err();
+    let mismatch = OrderLines::parse(Some(2999), None, vec![item(Some(1000), Some(3), None)]).unwrap_err();
     assert_eq!(paths(mismatch), ["/amount amount_mismatch"]);
 }
 
@@ -66,30 +51,15 @@ fn paths_in_report_order() -> Vec<String> {
 
 #[test]
 fn an_order_without_items_needs_an_amount_and_a_discount_within_it() {
-    assert_eq!(
-        paths(OrderLines::parse(None, None, vec![]).unwrap_err()),
-        ["/amount required"]
-    );
-    assert_eq!(
-        paths(OrderLines::parse(Some(100), Some(101), vec![]).unwrap_err()),
-        ["/discount_amount out_of_range"]
-    );
-    assert_eq!(
-        OrderLines::parse(Some(100), Some(40), vec![])
-            .unwrap()
-            .total()
-            .minor_units(),
-        60
-    );
+    assert_eq!(paths(OrderLines::parse(None, None, vec![]).unwrap_err()), ["/amount required"]);
+    assert_eq!(paths(OrderLines::parse(Some(100), Some(101), vec![]).unwrap_err()), ["/discount_amount out_of_range"]);
+    assert_eq!(OrderLines::parse(Some(100), Some(40), vec![]).unwrap().total().minor_units(), 60);
 }
 
 #[test]
 fn too_many_items_are_refused_before_looking_at_them() {
     let items = vec![item(Some(1), None, None); ORDER_ITEMS_MAX + 1];
-    assert_eq!(
-        paths(OrderLines::parse(None, None, items).unwrap_err()),
-        ["/items too_many"]
-    );
+    assert_eq!(paths(OrderLines::parse(None, None, items).unwrap_err()), ["/items too_many"]);
 }
 
 #[test]
@@ -107,13 +77,7 @@ fn the_lifecycle_allows_exactly_these_transitions() {
     for from in OrderStatus::ALL {
         for to in OrderStatus::ALL {
             let expected = from == to || allowed.contains(&(from, to));
-            assert_eq!(
-                from.can_become(to),
-                expected,
-                "{} → {}",
-                from.as_str(),
-                to.as_str()
-            );
+            assert_eq!(from.can_become(to), expected, "{} → {}", from.as_str(), to.as_str());
         }
     }
 }
@@ -126,18 +90,10 @@ struct Scenario {
 
 impl Scenario {
     fn new() -> Scenario {
-        Scenario {
-            ids: SequentialIds::starting_at(10),
-            order: None,
-            day: 1,
-        }
+        Scenario { ids: SequentialIds::starting_at(10), order: None, day: 1 }
     }
 
-    fn send(
-        &mut self,
-        status: Option<OrderStatus>,
-        refunded: Option<i64>,
-    ) -> Result<OrderChange, Rejection> {
+    fn send(&mut self, status: Option<OrderStatus>, refunded: Option<i64>) -> Result<OrderChange, Rejection> {
         let draft = OrderDraft {
             status,
             lines: Some(OrderLines::parse(Some(10_000), None, vec![]).unwrap()),
@@ -148,14 +104,7 @@ impl Scenario {
         let today = date(2025, 1, self.day);
         let now = today.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp();
         let project = ProjectId::fresh(&mut SequentialIds::starting_at(1));
-        let change = decide_upsert(
-            &project,
-            self.order.as_ref(),
-            None,
-            &draft,
-            (now, today),
-            &mut self.ids,
-        )?;
+        let change = decide_upsert(&project, self.order.as_ref(), None, &draft, (now, today), &mut self.ids)?;
         self.order = Some(change.order.clone());
         Ok(change)
     }
@@ -190,10 +139,7 @@ fn partial_then_full_refund_uncounts_the_order_and_claws_back_in_proportion() {
 fn refunding_everything_by_amount_makes_the_order_refunded() {
     let mut s = Scenario::new();
     s.send(Some(OrderStatus::Fulfilled), None).unwrap();
-    assert_eq!(
-        s.send(None, Some(10_000)).unwrap().order.status,
-        OrderStatus::Refunded
-    );
+    assert_eq!(s.send(None, Some(10_000)).unwrap().order.status, OrderStatus::Refunded);
 }
 
 #[test]
@@ -204,10 +150,7 @@ fn illegal_moves_are_rejected_and_leave_the_order_as_it_was() {
     let kept = s.order.clone();
     assert_eq!(
         s.send(Some(OrderStatus::Paid), None).unwrap_err(),
-        Rejection::IllegalTransition {
-            from: OrderStatus::Canceled,
-            to: OrderStatus::Paid
-        }
+        Rejection::IllegalTransition { from: OrderStatus::Canceled, to: OrderStatus::Paid }
     );
     assert_eq!(s.order, kept);
 }
@@ -215,36 +158,21 @@ fn illegal_moves_are_rejected_and_leave_the_order_as_it_was() {
 #[test]
 fn refunds_cannot_exceed_the_total_shrink_or_apply_to_unpaid_orders() {
     let mut s = Scenario::new();
-    assert!(matches!(
-        s.send(None, Some(100)),
-        Err(Rejection::RefundExceedsPaid { refundable: 0, .. })
-    ));
+    assert!(matches!(s.send(None, Some(100)), Err(Rejection::RefundExceedsPaid { refundable: 0, .. })));
     let mut s = Scenario::new();
     s.send(Some(OrderStatus::Paid), Some(4_000)).unwrap();
-    assert!(matches!(
-        s.send(None, Some(3_000)),
-        Err(Rejection::Invalid(_))
-    ));
+    assert!(matches!(s.send(None, Some(3_000)), Err(Rejection::Invalid(_))));
     assert_eq!(
         s.send(None, Some(10_001)).unwrap_err(),
-        Rejection::RefundExceedsPaid {
-            refundable: 6_000,
-            requested: 6_001
-        }
+        Rejection::RefundExceedsPaid { refundable: 6_000, requested: 6_001 }
     );
-    assert!(matches!(
-        s.send(Some(OrderStatus::Refunded), Some(5_000)),
-        Err(Rejection::Invalid(_))
-    ));
+    assert!(matches!(s.send(Some(OrderStatus::Refunded), Some(5_000)), Err(Rejection::Invalid(_))));
 }
 
 #[test]
 fn a_new_order_cannot_start_refunded() {
     let mut s = Scenario::new();
-    assert!(matches!(
-        s.send(Some(OrderStatus::Refunded), None),
-        Err(Rejection::IllegalTransition { .. })
-    ));
+    assert!(matches!(s.send(Some(OrderStatus::Refunded), None), Err(Rejection::IllegalTransition { .. })));
 }
 
 #[test]
@@ -252,22 +180,9 @@ fn a_paid_order_keeps_its_amount() {
     let mut s = Scenario::new();
     s.send(Some(OrderStatus::Paid), None).unwrap();
     let order = s.order.clone().unwrap();
-    let draft = OrderDraft {
-        lines: Some(OrderLines::parse(Some(9_000), None, vec![]).unwrap()),
-        ..Default::default()
-    };
+    let draft = OrderDraft { lines: Some(OrderLines::parse(Some(9_000), None, vec![]).unwrap()), ..Default::default() };
     let today = date(2025, 2, 1);
     let now = today.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp();
-    let result = decide_upsert(
-        &order.project_id,
-        Some(&order),
-        None,
-        &draft,
-        (now, today),
-        &mut s.ids,
-    );
-    assert_eq!(
-        result.unwrap_err(),
-        Rejection::OrderLocked { field: "amount" }
-    );
+    let result = decide_upsert(&order.project_id, Some(&order), None, &draft, (now, today), &mut s.ids);
+    assert_eq!(result.unwrap_err(), Rejection::OrderLocked { field: "amount" });
 }

@@ -111,11 +111,7 @@ impl Program {
         now: Timestamp,
     ) -> Result<Program, FieldError> {
         let Some(name) = draft.name.clone() else {
-            return Err(FieldError::new(
-                "/name",
-                FieldErrorKey::Required,
-                "a program needs a name",
-            ));
+            return Err(FieldError::new("/name", FieldErrorKey::Required, "a program needs a name"));
         };
         let mut program = Program {
             id,
@@ -185,9 +181,6 @@ mod tests {
     #[test]
     fn overflowing_points_are_reported_as_none() {
         let rate = EarningRate::new(1, crate::limits::POINTS_PER_OPERATION_MAX).unwrap();
-        assert_eq!(
-            rate.points_for(Money::new(crate::limits::MONEY_MINOR_UNITS_MAX).unwrap()),
-            None
-        );
+        assert_eq!(rate.points_for(Money::new(crate::limits::MONEY_MINOR_UNITS_MAX).unwrap()), None);
     }
 }

@@ -39,16 +39,8 @@ impl FieldErrorKey {
 }
 
 impl FieldError {
-    pub fn new(
-        path: impl Into<String>,
-        key: FieldErrorKey,
-        message: impl Into<String>,
-    ) -> FieldError {
-        FieldError {
-            path: path.into(),
-            key,
-            message: message.into(),
-        }
+    pub fn new(path: impl Into<String>, key: FieldErrorKey, message: impl Into<String>) -> FieldError {
+        FieldError { path: path.into(), key, message: message.into() }
     }
 }
 
@@ -57,12 +49,7 @@ impl FieldError {
 pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
-    pub fn push(
-        &mut self,
-        path: impl Into<String>,
-        key: FieldErrorKey,
-        message: impl Into<String>,
-    ) {
+    pub fn push(&mut self, path: impl Into<String>, key: FieldErrorKey, message: impl Into<String>) {
         self.0.push(FieldError::new(path, key, message));
     }
 
@@ -82,11 +69,7 @@ impl FieldErrors {
     }
 
     pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<FieldError>> {
-        if self.0.is_empty() {
-            Ok(value())
-        } else {
-            Err(self.0)
-        }
+        if self.0.is_empty() { Ok(value()) } else { Err(self.0) }
     }
 }
 
@@ -126,23 +109,39 @@ pub enum Rejection {
         reference: String,
     },
     /// A debit larger than the spendable balance.
-    InsufficientPoints { balance: i64, requested: i64 },
+    InsufficientPoints {
+        balance: i64,
+        requested: i64,
+    },
     /// An order status change that the order lifecycle does not allow.
-    IllegalTransition { from: OrderStatus, to: OrderStatus },
+    IllegalTransition {
+        from: OrderStatus,
+        to: OrderStatus,
+    },
     /// A paid order's amounts, items or customer cannot change any more.
-    OrderLocked { field: &'static str },
+    OrderLocked {
+        field: &'static str,
+    },
     /// A refund larger than what is left to refund.
-    RefundExceedsPaid { refundable: i64, requested: i64 },
+    RefundExceedsPaid {
+        refundable: i64,
+        requested: i64,
+    },
     /// The customer was erased; nothing new may be attached to them.
     CustomerErased,
     /// The same idempotency key was used earlier with a different request.
     IdempotencyKeyReused,
     /// A configured bound was reached (programs per project, …).
-    LimitReached { limit: &'static str, max: i64 },
+    LimitReached {
+        limit: &'static str,
+        max: i64,
+    },
     /// A member card code that another member already holds.
     CardCodeTaken,
     /// A unique `source_id` already used by another resource.
-    Conflict { message: String },
+    Conflict {
+        message: String,
+    },
 }
 
 impl fmt::Display for Rejection {
@@ -152,42 +151,23 @@ impl fmt::Display for Rejection {
                 let first = errors.first().map_or("", |e| e.message.as_str());
                 write!(f, "the request is invalid: {first}")
             }
-            Rejection::NotFound {
-                resource,
-                reference,
-            } => {
+            Rejection::NotFound { resource, reference } => {
                 write!(f, "no {} '{reference}' in this project", resource.as_str())
             }
             Rejection::InsufficientPoints { balance, requested } => {
-                write!(
-                    f,
-                    "the balance is {balance} points, {requested} were requested"
-                )
+                write!(f, "the balance is {balance} points, {requested} were requested")
             }
             Rejection::IllegalTransition { from, to } => {
-                write!(
-                    f,
-                    "an order cannot go from {} to {}",
-                    from.as_str(),
-                    to.as_str()
-                )
+                write!(f, "an order cannot go from {} to {}", from.as_str(), to.as_str())
             }
             Rejection::OrderLocked { field } => {
                 write!(f, "the order was paid; its {field} can no longer change")
             }
-            Rejection::RefundExceedsPaid {
-                refundable,
-                requested,
-            } => {
-                write!(
-                    f,
-                    "{requested} cannot be refunded, only {refundable} is left to refund"
-                )
+            Rejection::RefundExceedsPaid { refundable, requested } => {
+                write!(f, "{requested} cannot be refunded, only {refundable} is left to refund")
             }
             Rejection::CustomerErased => f.write_str("the customer was erased"),
-            Rejection::IdempotencyKeyReused => {
-                f.write_str("this Idempotency-Key was used with a different request")
-            }
+            Rejection::IdempotencyKeyReused => f.write_str("this Idempotency-Key was used with a different request"),
             Rejection::LimitReached { limit, max } => write!(f, "limit {limit} of {max} reached"),
             Rejection::CardCodeTaken => f.write_str("another member already holds this card code"),
             Rejection::Conflict { message } => f.write_str(message),

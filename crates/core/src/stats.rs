@@ -48,11 +48,7 @@ pub struct DayCount {
 impl CustomerStats {
     /// Average order value in minor units, rounded down; 0 without orders.
     pub fn average_order_value(&self) -> i64 {
-        if self.orders_count > 0 {
-            self.total_spent / self.orders_count
-        } else {
-            0
-        }
+        if self.orders_count > 0 { self.total_spent / self.orders_count } else { 0 }
     }
 
     /// An order was paid: it counts, and its total is spent on `paid_on`.
@@ -91,47 +87,26 @@ impl CustomerStats {
 
     /// A custom event of `name` happened on `day`.
     pub fn record_event(&mut self, name: &str, day: Date, today: Date) {
-        match self
-            .event_days
-            .binary_search_by(|e| (e.name.as_str(), e.day).cmp(&(name, day)))
-        {
+        match self.event_days.binary_search_by(|e| (e.name.as_str(), e.day).cmp(&(name, day))) {
             Ok(index) => self.event_days[index].count += 1,
-            Err(index) => self.event_days.insert(
-                index,
-                EventDay {
-                    name: name.to_owned(),
-                    day,
-                    count: 1,
-                },
-            ),
+            Err(index) => self.event_days.insert(index, EventDay { name: name.to_owned(), day, count: 1 }),
         }
         self.prune(today);
     }
 
     /// Events of `name` on days in `[from, to]`.
     pub fn events_in(&self, name: &str, from: Date, to: Date) -> i64 {
-        self.event_days
-            .iter()
-            .filter(|e| e.name == name && e.day >= from && e.day <= to)
-            .map(|e| e.count)
-            .sum()
+        self.event_days.iter().filter(|e| e.name == name && e.day >= from && e.day <= to).map(|e| e.count).sum()
     }
 
     /// Redemptions on days in `[from, to]`.
     pub fn redemptions_in(&self, from: Date, to: Date) -> i64 {
-        self.redemption_days
-            .iter()
-            .filter(|d| d.day >= from && d.day <= to)
-            .map(|d| d.count)
-            .sum()
+        self.redemption_days.iter().filter(|d| d.day >= from && d.day <= to).map(|d| d.count).sum()
     }
 
     /// Sum of (spent, orders) over days in `[from, to]`.
     pub fn window(&self, from: Date, to: Date) -> (i64, i64) {
-        self.days
-            .iter()
-            .filter(|d| d.day >= from && d.day <= to)
-            .fold((0, 0), |(s, o), d| (s + d.spent, o + d.orders))
+        self.days.iter().filter(|d| d.day >= from && d.day <= to).fold((0, 0), |(s, o), d| (s + d.spent, o + d.orders))
     }
 
     /// The bucket of `day`, created when missing (pruning drops it again if it is too old).
@@ -139,14 +114,7 @@ impl CustomerStats {
         match self.days.binary_search_by(|d| d.day.cmp(&day)) {
             Ok(index) => self.days.get_mut(index),
             Err(index) => {
-                self.days.insert(
-                    index,
-                    DayActivity {
-                        day,
-                        spent: 0,
-                        orders: 0,
-                    },
-                );
+                self.days.insert(index, DayActivity { day, spent: 0, orders: 0 });
                 self.days.get_mut(index)
             }
         }
@@ -154,8 +122,7 @@ impl CustomerStats {
 
     fn prune(&mut self, today: Date) {
         if let Some(oldest) = add_days(today, -STATS_DAYS_KEPT) {
-            self.days
-                .retain(|d| d.day >= oldest && (d.spent != 0 || d.orders != 0));
+            self.days.retain(|d| d.day >= oldest && (d.spent != 0 || d.orders != 0));
             self.event_days.retain(|e| e.day >= oldest);
             self.redemption_days.retain(|d| d.day >= oldest);
         }
@@ -177,14 +144,7 @@ mod tests {
         let mut stats = CustomerStats::default();
         stats.record_paid(5000, at("2025-03-01T10:00:00Z"), date(2025, 3, 1), today);
         stats.record_paid(3000, at("2025-03-05T10:00:00Z"), date(2025, 3, 5), today);
-        assert_eq!(
-            (
-                stats.orders_count,
-                stats.total_spent,
-                stats.average_order_value()
-            ),
-            (2, 8000, 4000)
-        );
+        assert_eq!((stats.orders_count, stats.total_spent, stats.average_order_value()), (2, 8000, 4000));
         stats.record_refund(1000, date(2025, 3, 1), today);
         assert_eq!(stats.window(date(2025, 3, 1), date(2025, 3, 1)), (4000, 1));
         stats.record_uncounted(3000, date(2025, 3, 5), today);
@@ -201,10 +161,7 @@ mod tests {
         stats.record_event("review", date(2025, 3, 1), today);
         stats.record_event("login", date(2025, 3, 2), today);
         stats.record_event("review", date(2025, 3, 9), today);
-        assert_eq!(
-            stats.events_in("review", date(2025, 3, 1), date(2025, 3, 8)),
-            2
-        );
+        assert_eq!(stats.events_in("review", date(2025, 3, 1), date(2025, 3, 8)), 2);
         assert_eq!(stats.events_in("review", date(2025, 1, 1), today), 3);
         assert_eq!(stats.events_in("login", date(2025, 3, 3), today), 0);
     }
@@ -212,18 +169,8 @@ mod tests {
     #[test]
     fn buckets_older_than_the_kept_window_are_dropped() {
         let mut stats = CustomerStats::default();
-        stats.record_paid(
-            100,
-            at("2020-01-01T00:00:00Z"),
-            date(2020, 1, 1),
-            date(2020, 1, 1),
-        );
-        stats.record_paid(
-            100,
-            at("2025-01-01T00:00:00Z"),
-            date(2025, 1, 1),
-            date(2025, 1, 1),
-        );
+        stats.record_paid(100, at("2020-01-01T00:00:00Z"), date(2020, 1, 1), date(2020, 1, 1));
+        stats.record_paid(100, at("2025-01-01T00:00:00Z"), date(2025, 1, 1), date(2025, 1, 1));
         assert_eq!(stats.days.len(), 1);
         assert_eq!(stats.total_spent, 200, "lifetime totals keep everything");
     }

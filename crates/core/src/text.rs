@@ -5,25 +5,13 @@ use crate::rejection::{FieldError, FieldErrorKey};
 /// Trims nothing and accepts nothing longer than `max_chars` or empty.
 pub fn bounded(path: &str, value: &str, max_chars: usize) -> Result<String, FieldError> {
     if value.is_empty() {
-        return Err(FieldError::new(
-            path,
-            FieldErrorKey::Required,
-            "must not be empty",
-        ));
+        return Err(FieldError::new(path, FieldErrorKey::Required, "must not be empty"));
     }
     if value.chars().count() > max_chars {
-        return Err(FieldError::new(
-            path,
-            FieldErrorKey::TooLong,
-            format!("must be at most {max_chars} characters"),
-        ));
+        return Err(FieldError::new(path, FieldErrorKey::TooLong, format!("must be at most {max_chars} characters")));
     }
     if value.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            path,
-            FieldErrorKey::InvalidFormat,
-            "must not contain control characters",
-        ));
+        return Err(FieldError::new(path, FieldErrorKey::InvalidFormat, "must not contain control characters"));
     }
     Ok(value.to_owned())
 }
@@ -32,11 +20,7 @@ pub fn bounded(path: &str, value: &str, max_chars: usize) -> Result<String, Fiel
 pub fn source_id(path: &str, value: &str) -> Result<String, FieldError> {
     let text = bounded(path, value, crate::limits::SOURCE_ID_CHARS_MAX)?;
     if text.trim() != text {
-        return Err(FieldError::new(
-            path,
-            FieldErrorKey::InvalidFormat,
-            "must not start or end with spaces",
-        ));
+        return Err(FieldError::new(path, FieldErrorKey::InvalidFormat, "must not start or end with spaces"));
     }
     Ok(text)
 }
@@ -55,11 +39,7 @@ pub fn email(path: &str, value: &str) -> Result<String, FieldError> {
         None => false,
     };
     if !valid {
-        return Err(FieldError::new(
-            path,
-            FieldErrorKey::InvalidFormat,
-            "must be an email address",
-        ));
+        return Err(FieldError::new(path, FieldErrorKey::InvalidFormat, "must be an email address"));
     }
     Ok(text)
 }
@@ -69,11 +49,7 @@ pub fn country(path: &str, value: &str) -> Result<String, FieldError> {
     if value.len() == 2 && value.bytes().all(|b| b.is_ascii_alphabetic()) {
         Ok(value.to_ascii_uppercase())
     } else {
-        Err(FieldError::new(
-            path,
-            FieldErrorKey::InvalidFormat,
-            "must be a two-letter ISO 3166 country code",
-        ))
+        Err(FieldError::new(path, FieldErrorKey::InvalidFormat, "must be a two-letter ISO 3166 country code"))
     }
 }
 
@@ -81,26 +57,16 @@ pub fn country(path: &str, value: &str) -> Result<String, FieldError> {
 pub fn time_zone(path: &str, value: &str) -> Result<String, FieldError> {
     match jiff::tz::TimeZone::get(value) {
         Ok(_) if value.len() <= 64 => Ok(value.to_owned()),
-        _ => Err(FieldError::new(
-            path,
-            FieldErrorKey::InvalidFormat,
-            "must be an IANA time zone such as Europe/Berlin",
-        )),
+        _ => {
+            Err(FieldError::new(path, FieldErrorKey::InvalidFormat, "must be an IANA time zone such as Europe/Berlin"))
+        }
     }
 }
 
 /// A calendar date `YYYY-MM-DD`.
 pub fn date(path: &str, value: &str) -> Result<jiff::civil::Date, FieldError> {
-    let parsed = (value.len() == 10)
-        .then(|| value.parse::<jiff::civil::Date>().ok())
-        .flatten();
-    parsed.ok_or_else(|| {
-        FieldError::new(
-            path,
-            FieldErrorKey::InvalidFormat,
-            "must be a date YYYY-MM-DD",
-        )
-    })
+    let parsed = (value.len() == 10).then(|| value.parse::<jiff::civil::Date>().ok()).flatten();
+    parsed.ok_or_else(|| FieldError::new(path, FieldErrorKey::InvalidFormat, "must be a date YYYY-MM-DD"))
 }
 
 #[cfg(test)]
@@ -118,13 +84,7 @@ mod tests {
     #[test]
     fn emails_need_a_local_part_and_a_dotted_domain() {
         assert!(email("/email", "ann@example.com").is_ok());
-        for bad in [
-            "ann",
-            "@example.com",
-            "ann@example",
-            "ann@.com",
-            "a nn@example.com",
-        ] {
+        for bad in ["ann", "@example.com", "ann@example", "ann@.com", "a nn@example.com"] {
             assert!(email("/email", bad).is_err(), "{bad}");
         }
     }

@@ -29,7 +29,9 @@ pub async fn run_batch(
     let result = decide_and_flush(session, commands, now, ids, renderer).await;
     match result {
         Ok(outcomes) => {
+            let started = std::time::Instant::now();
             session.commit().await?;
+            metrics::histogram!("fidelis_writer_commit_seconds").record(started.elapsed());
             Ok(outcomes)
         }
         Err(error) => {
@@ -49,7 +51,9 @@ async fn decide_and_flush(
     renderer: &dyn Renderer,
 ) -> StoreResult<Vec<Outcome>> {
     let mut ws = WorkingSet::new();
+    let started = std::time::Instant::now();
     prefetch(&mut ws, session, commands).await?;
+    metrics::histogram!("fidelis_writer_prefetch_seconds").record(started.elapsed());
     let mut outcomes = Vec::with_capacity(commands.len());
     for command in commands {
         ids.at(now);
@@ -57,7 +61,9 @@ async fn decide_and_flush(
     }
     let changes = ws.changes();
     metrics::histogram!("fidelis_writer_rows_per_batch").record(changes.rows() as f64);
+    let started = std::time::Instant::now();
     session.flush(&changes).await?;
+    metrics::histogram!("fidelis_writer_flush_seconds").record(started.elapsed());
     Ok(outcomes)
 }
 

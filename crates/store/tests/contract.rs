@@ -3,7 +3,9 @@
 use fidelis_core::customer::{Customer, Profile};
 use fidelis_core::event::CustomEvent;
 use fidelis_core::expiry::ExpiryPolicy;
-use fidelis_core::ids::{CustomerId, EntryId, EventId, LotId, MembershipId, NewIds, OrderId, ProgramId, ProjectId, SequentialIds};
+use fidelis_core::ids::{
+    CustomerId, EntryId, EventId, LotId, MembershipId, NewIds, OrderId, ProgramId, ProjectId, SequentialIds,
+};
 use fidelis_core::ledger::{Cause, Entry, EntryKind, Lot, LotTake, Membership, Totals};
 use fidelis_core::metadata::{Metadata, RawMeta};
 use fidelis_core::money::{Currency, Money};
@@ -52,7 +54,8 @@ async fn fixture(sqlite: bool) -> Option<Fixture> {
 }
 
 fn customer(f: &mut Fixture, source: &str) -> Customer {
-    let raw = vec![("tier".to_owned(), RawMeta::Str("gold".into())), ("since".to_owned(), RawMeta::Str("2020-01-02".into()))];
+    let raw =
+        vec![("tier".to_owned(), RawMeta::Str("gold".into())), ("since".to_owned(), RawMeta::Str("2020-01-02".into()))];
     let mut stats = CustomerStats::default();
     stats.record_paid(1_000, now(), date(2025, 3, 1), date(2025, 3, 1));
     stats.record_event("login", date(2025, 3, 1), date(2025, 3, 1));
@@ -70,7 +73,12 @@ fn customer(f: &mut Fixture, source: &str) -> Customer {
 }
 
 fn order(f: &mut Fixture, customer: &Customer, source: &str) -> Order {
-    let item = fidelis_core::order::ItemInput { product_id: Some("p".into()), price: Some(500), quantity: Some(2), ..Default::default() };
+    let item = fidelis_core::order::ItemInput {
+        product_id: Some("p".into()),
+        price: Some(500),
+        quantity: Some(2),
+        ..Default::default()
+    };
     Order {
         id: OrderId::fresh(&mut f.ids),
         project_id: f.project.id.clone(),
@@ -229,8 +237,14 @@ async fn every_row_reads_back_exactly_as_written(mut f: Fixture) {
     assert_eq!(f.reads.customer(&project, &CustomerRef::Id(c.id.clone())).await.unwrap(), Some(c.clone()));
     assert_eq!(f.reads.order(&project, &OrderRef::Source("o-1".into())).await.unwrap(), Some(o.clone()));
     assert_eq!(f.reads.program(&project, &p.id).await.unwrap(), Some(p.clone()));
-    assert_eq!(f.reads.membership(&project, &p.id, &MemberRef::Card(m.card_code.clone())).await.unwrap(), Some(m.clone()));
-    assert_eq!(f.reads.membership(&project, &p.id, &MemberRef::Customer(CustomerRef::Id(c.id.clone()))).await.unwrap(), Some(m.clone()));
+    assert_eq!(
+        f.reads.membership(&project, &p.id, &MemberRef::Card(m.card_code.clone())).await.unwrap(),
+        Some(m.clone())
+    );
+    assert_eq!(
+        f.reads.membership(&project, &p.id, &MemberRef::Customer(CustomerRef::Id(c.id.clone()))).await.unwrap(),
+        Some(m.clone())
+    );
     assert_eq!(f.reads.entry_list(&project, &m.id).await.unwrap(), vec![e.clone()]);
     assert_eq!(f.reads.open_lot_list(&project, &m.id).await.unwrap(), vec![l.clone()]);
     f.writer.begin().await.unwrap();
@@ -288,7 +302,8 @@ async fn due_lots_are_the_open_ones_past_their_last_day_soonest_first(mut f: Fix
     let today = lot(&mut f, &m, 10, Some(date(2025, 3, 1)));
     let spent = lot(&mut f, &m, 0, Some(date(2025, 1, 1)));
     let never = lot(&mut f, &m, 10, None);
-    let changes = ChangeSet { memberships: vec![&m], lots: vec![&late, &early, &today, &spent, &never], ..ChangeSet::default() };
+    let changes =
+        ChangeSet { memberships: vec![&m], lots: vec![&late, &early, &today, &spent, &never], ..ChangeSet::default() };
     write(&mut f, changes).await.unwrap();
     f.writer.begin().await.unwrap();
     let due = f.writer.due_lots(&p.id, date(2025, 3, 1), 10).await.unwrap();

@@ -22,25 +22,13 @@ pub fn decide_order_earning(
         return None;
     }
     let rate = program.earning?;
-    let points = rate
-        .points_for(order.lines.total())?
-        .min(crate::limits::POINTS_PER_OPERATION_MAX);
+    let points = rate.points_for(order.lines.total())?.min(crate::limits::POINTS_PER_OPERATION_MAX);
     if points <= 0 {
         return None;
     }
     let expires_on = program.expiry.expires_on(today);
-    let cause = Cause::Order {
-        order_id: order.id.clone(),
-    };
-    Some(credit(
-        membership,
-        points,
-        expires_on,
-        EntryKind::Earn,
-        cause,
-        now,
-        ids,
-    ))
+    let cause = Cause::Order { order_id: order.id.clone() };
+    Some(credit(membership, points, expires_on, EntryKind::Earn, cause, now, ids))
 }
 
 /// Takes back what `earning` should have lost by now (refunds in proportion, all on cancellation).
@@ -57,23 +45,7 @@ pub fn decide_clawback(
     if due <= 0 {
         return None;
     }
-    let shortfall = if program.allow_negative_balance {
-        Shortfall::Debt
-    } else {
-        Shortfall::Unrecovered
-    };
-    let cause = Cause::Order {
-        order_id: order.id.clone(),
-    };
-    debit(
-        membership,
-        lots,
-        due,
-        EntryKind::Clawback,
-        shortfall,
-        cause,
-        clock,
-        ids,
-    )
-    .ok()
+    let shortfall = if program.allow_negative_balance { Shortfall::Debt } else { Shortfall::Unrecovered };
+    let cause = Cause::Order { order_id: order.id.clone() };
+    debit(membership, lots, due, EntryKind::Clawback, shortfall, cause, clock, ids).ok()
 }

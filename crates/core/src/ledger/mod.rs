@@ -23,13 +23,8 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 5] = [
-        EntryKind::Earn,
-        EntryKind::ManualAdd,
-        EntryKind::ManualRemove,
-        EntryKind::Expire,
-        EntryKind::Clawback,
-    ];
+    pub const ALL: [EntryKind; 5] =
+        [EntryKind::Earn, EntryKind::ManualAdd, EntryKind::ManualRemove, EntryKind::Expire, EntryKind::Clawback];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -150,28 +145,15 @@ pub struct Posting {
 
 /// Checks the ledger identities of one wallet; returns a description of the first violation.
 pub fn check_identities(membership: &Membership, lots: &[Lot]) -> Result<(), String> {
-    if let Some(lot) = lots
-        .iter()
-        .find(|l| l.remaining < 0 || l.remaining > l.points)
-    {
-        return Err(format!(
-            "lot {} has remaining {} of {}",
-            lot.id, lot.remaining, lot.points
-        ));
+    if let Some(lot) = lots.iter().find(|l| l.remaining < 0 || l.remaining > l.points) {
+        return Err(format!("lot {} has remaining {} of {}", lot.id, lot.remaining, lot.points));
     }
     let open: i64 = lots.iter().map(|l| l.remaining).sum();
     if membership.balance != open - membership.debt {
-        return Err(format!(
-            "balance {} but open lots {} and debt {}",
-            membership.balance, open, membership.debt
-        ));
+        return Err(format!("balance {} but open lots {} and debt {}", membership.balance, open, membership.debt));
     }
     if membership.balance != membership.balance_from_totals() {
-        return Err(format!(
-            "balance {} but totals say {}",
-            membership.balance,
-            membership.balance_from_totals()
-        ));
+        return Err(format!("balance {} but totals say {}", membership.balance, membership.balance_from_totals()));
     }
     if membership.debt < 0 {
         return Err(format!("negative debt {}", membership.debt));

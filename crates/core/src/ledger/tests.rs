@@ -31,80 +31,34 @@ impl Wallet {
             created_at: now(),
             updated_at: now(),
         };
-        Wallet {
-            ids,
-            membership,
-            lots: Vec::new(),
-            entries: Vec::new(),
-        }
+        Wallet { ids, membership, lots: Vec::new(), entries: Vec::new() }
     }
 
     fn apply(&mut self, posting: Posting) {
         for update in &posting.lot_updates {
-            let lot = self
-                .lots
-                .iter_mut()
-                .find(|l| l.id == update.lot_id)
-                .expect("posting names a known lot");
+            let lot = self.lots.iter_mut().find(|l| l.id == update.lot_id).expect("posting names a known lot");
             lot.remaining = update.points;
         }
         self.lots.extend(posting.new_lot);
         self.membership = posting.membership;
         self.entries.push(posting.entry);
-        check_identities(&self.membership, &self.lots)
-            .expect("identities hold after every posting");
+        check_identities(&self.membership, &self.lots).expect("identities hold after every posting");
     }
 
     fn earn(&mut self, points: i64, expires_on: Option<Date>) -> LotId {
-        let cause = Cause::Admin {
-            reason: "test".into(),
-            actor: "t".into(),
-        };
-        let posting = credit(
-            &self.membership,
-            points,
-            expires_on,
-            EntryKind::Earn,
-            cause,
-            now(),
-            &mut self.ids,
-        );
+        let cause = Cause::Admin { reason: "test".into(), actor: "t".into() };
+        let posting = credit(&self.membership, points, expires_on, EntryKind::Earn, cause, now(), &mut self.ids);
         let id = posting.new_lot.as_ref().map(|l| l.id.clone()).unwrap();
         self.apply(posting);
         id
     }
 
-    fn spend(
-        &mut self,
-        points: i64,
-        shortfall: Shortfall,
-        today: Date,
-    ) -> Result<Vec<(LotId, i64)>, Rejection> {
-        let cause = Cause::Admin {
-            reason: "test".into(),
-            actor: "t".into(),
-        };
-        let kind = if shortfall == Shortfall::Reject {
-            EntryKind::ManualRemove
-        } else {
-            EntryKind::Clawback
-        };
-        let posting = debit(
-            &self.membership,
-            &self.lots,
-            points,
-            kind,
-            shortfall,
-            cause,
-            (now(), today),
-            &mut self.ids,
-        )?;
-        let taken = posting
-            .entry
-            .consumed
-            .iter()
-            .map(|t| (t.lot_id.clone(), t.points))
-            .collect();
+    fn spend(&mut self, points: i64, shortfall: Shortfall, today: Date) -> Result<Vec<(LotId, i64)>, Rejection> {
+        let cause = Cause::Admin { reason: "test".into(), actor: "t".into() };
+        let kind = if shortfall == Shortfall::Reject { EntryKind::ManualRemove } else { EntryKind::Clawback };
+        let posting =
+            debit(&self.membership, &self.lots, points, kind, shortfall, cause, (now(), today), &mut self.ids)?;
+        let taken = posting.entry.consumed.iter().map(|t| (t.lot_id.clone(), t.points)).collect();
         self.apply(posting);
         Ok(taken)
     }
@@ -126,10 +80,7 @@ fn lots_with_the_same_expiry_are_spent_oldest_first() {
     let mut w = Wallet::new();
     let first = w.earn(10, Some(date(2025, 6, 1)));
     let _second = w.earn(10, Some(date(2025, 6, 1)));
-    assert_eq!(
-        w.spend(5, Shortfall::Reject, date(2025, 1, 1)).unwrap(),
-        vec![(first, 5)]
-    );
+    assert_eq!(w.spend(5, Shortfall::Reject, date(2025, 1, 1)).unwrap(), vec![(first, 5)]);
 }
 
 #[test]
@@ -139,10 +90,7 @@ fn a_debit_beyond_the_balance_is_refused_whole_and_changes_nothing() {
     let before = (w.membership.clone(), w.lots.clone());
     assert_eq!(
         w.spend(101, Shortfall::Reject, date(2025, 1, 1)),
-        Err(Rejection::InsufficientPoints {
-            balance: 100,
-            requested: 101
-        })
+        Err(Rejection::InsufficientPoints { balance: 100, requested: 101 })
     );
     assert_eq!((w.membership.clone(), w.lots.clone()), before);
 }
@@ -161,18 +109,12 @@ fn expiry_takes_the_rest_of_a_lot_once() {
     let lot_id = w.earn(100, Some(date(2025, 1, 31)));
     w.spend(30, Shortfall::Reject, date(2025, 1, 10)).unwrap();
     let lot = w.lots.iter().find(|l| l.id == lot_id).unwrap().clone();
-    assert!(
-        expire_lot(&w.membership, &lot, (now(), date(2025, 1, 31)), &mut w.ids).is_none(),
-        "still usable"
-    );
+    assert!(expire_lot(&w.membership, &lot, (now(), date(2025, 1, 31)), &mut w.ids).is_none(), "still usable");
     let posting = expire_lot(&w.membership, &lot, (now(), date(2025, 2, 1)), &mut w.ids).unwrap();
     assert_eq!(posting.entry.points, -70);
     w.apply(posting);
     let lot = w.lots.iter().find(|l| l.id == lot_id).unwrap().clone();
-    assert!(
-        expire_lot(&w.membership, &lot, (now(), date(2025, 2, 2)), &mut w.ids).is_none(),
-        "nothing left"
-    );
+    assert!(expire_lot(&w.membership, &lot, (now(), date(2025, 2, 2)), &mut w.ids).is_none(), "nothing left");
     assert_eq!(w.membership.totals.expired, 70);
 }
 
@@ -181,8 +123,7 @@ fn a_clawback_of_spent_points_records_the_unrecovered_rest() {
     let mut w = Wallet::new();
     w.earn(100, None);
     w.spend(80, Shortfall::Reject, date(2025, 1, 1)).unwrap();
-    w.spend(50, Shortfall::Unrecovered, date(2025, 1, 1))
-        .unwrap();
+    w.spend(50, Shortfall::Unrecovered, date(2025, 1, 1)).unwrap();
     let last = w.entries.last().unwrap();
     assert_eq!((last.points, last.unrecovered), (-20, 30));
     assert_eq!(w.membership.balance, 0);
@@ -195,10 +136,7 @@ fn with_negative_balances_allowed_a_clawback_becomes_debt_that_later_credits_rep
     w.spend(80, Shortfall::Reject, date(2025, 1, 1)).unwrap();
     w.spend(50, Shortfall::Debt, date(2025, 1, 1)).unwrap();
     assert_eq!((w.membership.balance, w.membership.debt), (-30, 30));
-    assert!(
-        w.spend(1, Shortfall::Reject, date(2025, 1, 1)).is_err(),
-        "debt is not spendable"
-    );
+    assert!(w.spend(1, Shortfall::Reject, date(2025, 1, 1)).is_err(), "debt is not spendable");
     w.earn(50, None);
     assert_eq!((w.membership.balance, w.membership.debt), (20, 0));
     assert_eq!(w.entries.last().unwrap().debt_repaid, 30);

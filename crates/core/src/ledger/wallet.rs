@@ -17,13 +17,7 @@ pub enum Shortfall {
     Debt,
 }
 
-fn entry(
-    membership: &Membership,
-    kind: EntryKind,
-    cause: Cause,
-    now: Timestamp,
-    ids: &mut impl NewIds,
-) -> Entry {
+fn entry(membership: &Membership, kind: EntryKind, cause: Cause, now: Timestamp, ids: &mut impl NewIds) -> Entry {
     Entry {
         id: EntryId::fresh(ids),
         project_id: membership.project_id.clone(),
@@ -76,20 +70,12 @@ pub fn credit(
     e.lot_id = Some(lot.id.clone());
     e.expires_on = expires_on;
     e.debt_repaid = repaid;
-    Posting {
-        entry: e,
-        new_lot: Some(lot),
-        lot_updates: Vec::new(),
-        membership: wallet,
-    }
+    Posting { entry: e, new_lot: Some(lot), lot_updates: Vec::new(), membership: wallet }
 }
 
 /// Lots a debit may draw from, in the order it draws: soonest expiry first, non-expiring last, then oldest.
 pub fn spending_order(lots: &[Lot], today: Date) -> Vec<&Lot> {
-    let mut usable: Vec<&Lot> = lots
-        .iter()
-        .filter(|l| l.remaining > 0 && l.is_usable_on(today))
-        .collect();
+    let mut usable: Vec<&Lot> = lots.iter().filter(|l| l.remaining > 0 && l.is_usable_on(today)).collect();
     usable.sort_by(|a, b| {
         let key = |l: &Lot| (l.expires_on.is_none(), l.expires_on);
         key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
@@ -114,10 +100,7 @@ pub fn debit(
     let spendable: i64 = order.iter().map(|l| l.remaining).sum::<i64>() - membership.debt;
     let missing = (points - spendable.max(0)).max(0);
     if missing > 0 && shortfall == Shortfall::Reject {
-        return Err(Rejection::InsufficientPoints {
-            balance: spendable,
-            requested: points,
-        });
+        return Err(Rejection::InsufficientPoints { balance: spendable, requested: points });
     }
     let mut left = points - missing;
     let mut takes = Vec::new();
@@ -126,10 +109,7 @@ pub fn debit(
             break;
         }
         let take = lot.remaining.min(left);
-        takes.push(LotTake {
-            lot_id: lot.id.clone(),
-            points: take,
-        });
+        takes.push(LotTake { lot_id: lot.id.clone(), points: take });
         left -= take;
     }
     let taken = points - missing;
@@ -152,26 +132,15 @@ pub fn debit(
     let lot_updates = takes
         .iter()
         .map(|t| {
-            let before = lots
-                .iter()
-                .find(|l| l.id == t.lot_id)
-                .map_or(0, |l| l.remaining);
-            LotTake {
-                lot_id: t.lot_id.clone(),
-                points: before - t.points,
-            }
+            let before = lots.iter().find(|l| l.id == t.lot_id).map_or(0, |l| l.remaining);
+            LotTake { lot_id: t.lot_id.clone(), points: before - t.points }
         })
         .collect();
     let mut e = entry(&wallet, kind, cause, now, ids);
     e.points = -booked;
     e.consumed = takes;
     e.unrecovered = unrecovered;
-    Ok(Posting {
-        entry: e,
-        new_lot: None,
-        lot_updates,
-        membership: wallet,
-    })
+    Ok(Posting { entry: e, new_lot: None, lot_updates, membership: wallet })
 }
 
 /// Expires what is left of one lot. `None` when nothing is left or the lot is still usable on `today`.
@@ -189,28 +158,14 @@ pub fn expire_lot(
     wallet.balance -= lot.remaining;
     wallet.totals.expired += lot.remaining;
     wallet.updated_at = now;
-    let mut e = entry(
-        &wallet,
-        EntryKind::Expire,
-        Cause::Expiry {
-            lot_id: lot.id.clone(),
-        },
-        now,
-        ids,
-    );
+    let mut e = entry(&wallet, EntryKind::Expire, Cause::Expiry { lot_id: lot.id.clone() }, now, ids);
     e.points = -lot.remaining;
-    e.consumed = vec![LotTake {
-        lot_id: lot.id.clone(),
-        points: lot.remaining,
-    }];
+    e.consumed = vec![LotTake { lot_id: lot.id.clone(), points: lot.remaining }];
     e.expires_on = lot.expires_on;
     Some(Posting {
         entry: e,
         new_lot: None,
-        lot_updates: vec![LotTake {
-            lot_id: lot.id.clone(),
-            points: 0,
-        }],
+        lot_updates: vec![LotTake { lot_id: lot.id.clone(), points: 0 }],
         membership: wallet,
     })
 }

@@ -62,9 +62,12 @@ impl RuleErrorKind {
 
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.offset {
-            Some(offset) => write!(f, "{} (at {}, character {offset})", self.message, self.path),
-            None => write!(f, "{} (at {})", self.message, self.path),
+        f.write_str(&self.message)?;
+        match (self.path.is_empty(), self.offset) {
+            (false, Some(offset)) => write!(f, " (at {}, character {offset})", self.path),
+            (false, None) => write!(f, " (at {})", self.path),
+            (true, Some(offset)) => write!(f, " (at character {offset})"),
+            (true, None) => Ok(()),
         }
     }
 }

@@ -29,7 +29,8 @@
 //! `customer.address.{line_1,line_2,city,state,postal_code,country}`, `customer.metadata.<key>`,
 //! `order.{amount,discount_amount,total,items_count,items_quantity}`, `order.metadata.<key>`, inside
 //! quantifiers `item.{product_id,sku_id,collections,price,quantity,amount}` and `item.metadata.<key>`,
-//! `event.name`, `event.metadata.<key>`. A metadata key that is not `[A-Za-z0-9_]+` is written in brackets:
+//! `event.name`, `event.metadata.<key>`. `customer.created_at` and `customer.last_order_date` are dates in the
+//! project's time zone. A metadata key that is not `[A-Za-z0-9_]+` is written in brackets:
 //! `customer.metadata["a key"]`. Metadata is typed when the rule runs: a value of another type than the
 //! literal it is compared with makes the comparison false.
 //!
@@ -48,7 +49,8 @@
 //! {"and": [C, …]}   {"or": [C, …]}   {"not": C}   {"exists": E}   {"any"|"every"|"none": C}
 //! {"op": "==" | "!=" | "<" | "<=" | ">" | ">=" | "contains" | "starts_with" | "in" | "between", "left": E, "right": E}
 //! E (an operand, also allowed where a condition is expected if it is true/false):
-//! {"field": "order.amount"}   {"call": "spent", "args": [{"window": "last_calendar_year"}]}   {"count": C}
+//! {"field": "order.amount"}   {"call": "spent", "args": [{"window": "last_calendar_year"}]}   {"call": "hour"}
+//! {"count": C}   (call arguments: {"window": …}, or {"string": …} for event names, program and segment ids)
 //! {"money": "50.00"}   {"number": 3}   {"string": "DE"}   {"bool": true}   {"date": "2024-01-31"}
 //! {"list": [E, …]}   (the right side of "in"; the two bounds [low, high] of "between")
 //! ```

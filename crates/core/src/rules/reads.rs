@@ -2,9 +2,9 @@
 //! time-dependent rules are re-evaluated on a schedule.
 
 use super::ast::{Call, Cond, CustomerField, Expr, Field};
-use crate::ids::SegmentId;
+use crate::ids::{ProgramId, SegmentId};
 
-/// Categories of data a rule reads. `event_names` and `segments` are sorted and free of duplicates.
+/// Categories of data a rule reads. `event_names`, `programs` and `segments` are sorted and free of duplicates.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reads {
     /// Profile fields (`customer.name`, `customer.address.country`, `customer.birthdate`, …).
@@ -16,8 +16,9 @@ pub struct Reads {
     pub events: bool,
     pub event_names: Vec<String>,
     pub redemptions: bool,
-    /// Loyalty balance or tier.
+    /// Loyalty balance or tier; the programs named are in `programs` (`balance()` names none: it sums all).
     pub loyalty: bool,
+    pub programs: Vec<ProgramId>,
     /// Segment membership; the ids are in `segments`.
     pub segments: Vec<SegmentId>,
     /// The order being decided on (its fields, items and metadata).
@@ -36,6 +37,8 @@ impl Reads {
         reads.event_names.dedup();
         reads.segments.sort();
         reads.segments.dedup();
+        reads.programs.sort();
+        reads.programs.dedup();
         reads
     }
 
@@ -110,7 +113,11 @@ impl Reads {
                 self.customer_profile = true;
                 self.clock = true;
             }
-            Call::Balance(_) | Call::Tier(_) => self.loyalty = true,
+            Call::Balance(None) => self.loyalty = true,
+            Call::Balance(Some(program)) | Call::Tier(program) => {
+                self.loyalty = true;
+                self.programs.push(program.clone());
+            }
             Call::InSegment(segment) => self.segments.push(segment.clone()),
             Call::IsBirthdayMonth | Call::IsBirthday => {
                 self.customer_profile = true;

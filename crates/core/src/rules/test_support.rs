@@ -218,63 +218,17 @@ fn skip_space(chars: &[char], pos: &mut usize) {
 
 fn json_value(chars: &[char], pos: &mut usize) -> Json {
     skip_space(chars, pos);
-    let c = chars[*pos];
-    match c {
-        '{' => {
-            *pos += 1;
-            let mut pairs = Vec::new();
-            loop {
-                skip_space(chars, pos);
-                if chars[*pos] == '}' {
-                    *pos += 1;
-                    return Json::Object(pairs);
-                }
-                let Json::String(key) = json_value(chars, pos) else { panic!("object keys are strings") };
-                skip_space(chars, pos);
-                assert_eq!(chars[*pos], ':');
-                *pos += 1;
-                pairs.push((key, json_value(chars, pos)));
-                skip_space(chars, pos);
-                if chars[*pos] == ',' {
-                    *pos += 1;
-                }
-            }
-        }
+    match chars[*pos] {
+        '{' => json_object(chars, pos),
         '[' => {
             *pos += 1;
             let mut items = Vec::new();
-            loop {
-                skip_space(chars, pos);
-                if chars[*pos] == ']' {
-                    *pos += 1;
-                    return Json::Array(items);
-                }
+            while !json_close(chars, pos, ']') {
                 items.push(json_value(chars, pos));
-                skip_space(chars, pos);
-                if chars[*pos] == ',' {
-                    *pos += 1;
-                }
             }
+            Json::Array(items)
         }
-        '"' => {
-            *pos += 1;
-            let mut out = String::new();
-            while chars[*pos] != '"' {
-                if chars[*pos] == '\\' {
-                    *pos += 1;
-                    out.push(match chars[*pos] {
-                        'n' => '\n',
-                        't' => '\t',
-                        other => other,
-                    });
-                } else {
-                    out.push(chars[*pos]);
-                }
-                *pos += 1;
-            }
-            *pos += 1;
-            Json::String(out)
-        }
+        '"' => Json::String(json_string(chars, pos)),
         't' | 'f' | 'n' => {
             let word: String = chars[*pos..].iter().take_while(|c| c.is_ascii_alphabetic()).collect();
             *pos += word.len();
@@ -291,4 +245,52 @@ fn json_value(chars: &[char], pos: &mut usize) -> Json {
             Json::Number(number)
         }
     }
+}
+
+/// Skips a separating comma; `true` (and consumes it) at the closing bracket.
+fn json_close(chars: &[char], pos: &mut usize, close: char) -> bool {
+    skip_space(chars, pos);
+    if chars[*pos] == ',' {
+        *pos += 1;
+        skip_space(chars, pos);
+    }
+    let closed = chars[*pos] == close;
+    if closed {
+        *pos += 1;
+    }
+    closed
+}
+
+fn json_object(chars: &[char], pos: &mut usize) -> Json {
+    *pos += 1;
+    let mut pairs = Vec::new();
+    while !json_close(chars, pos, '}') {
+        let key = json_string(chars, pos);
+        skip_space(chars, pos);
+        assert_eq!(chars[*pos], ':');
+        *pos += 1;
+        pairs.push((key, json_value(chars, pos)));
+    }
+    Json::Object(pairs)
+}
+
+fn json_string(chars: &[char], pos: &mut usize) -> String {
+    assert_eq!(chars[*pos], '"', "a string");
+    *pos += 1;
+    let mut out = String::new();
+    while chars[*pos] != '"' {
+        if chars[*pos] == '\\' {
+            *pos += 1;
+            out.push(match chars[*pos] {
+                'n' => '\n',
+                't' => '\t',
+                other => other,
+            });
+        } else {
+            out.push(chars[*pos]);
+        }
+        *pos += 1;
+    }
+    *pos += 1;
+    out
 }

@@ -148,7 +148,9 @@ fn a_rule_declares_the_data_and_segments_it_reads() {
         assert_eq!(rule(text).is_time_dependent(), clock, "{text}");
     }
     assert!(rule("customer.metadata.vip").reads().customer_metadata);
-    assert!(rule("balance() > 0").reads().loyalty);
+    assert!(rule("balance() > 0").reads().loyalty && rule("balance() > 0").reads().programs.is_empty());
+    let programs = rule(&format!(r#"tier("{PROG_X}") == "Gold" or balance("{PROG_X}") > 1"#));
+    assert_eq!(programs.reads().programs.iter().map(|p| p.as_str()).collect::<Vec<_>>(), [PROG_X]);
     assert!(rule("redemptions(lifetime) > 0").reads().redemptions);
     assert!(rule("customer.last_order_date < 2024-01-01").reads().order_history);
 }

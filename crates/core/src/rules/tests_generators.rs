@@ -137,9 +137,9 @@ pub fn operands(scope: Scope) -> BoxedStrategy<(Expr, Kind)> {
 /// A literal for an operand of `kind` (metadata: any scalar).
 fn literal(kind: Kind) -> BoxedStrategy<Literal> {
     match kind {
-        Kind::Money => round_or_any(100, 30, 12_000)
-            .prop_map(|m| Literal::Money(Money::new(m).unwrap_or(Money::ZERO)))
-            .boxed(),
+        Kind::Money => {
+            round_or_any(100, 30, 12_000).prop_map(|m| Literal::Money(Money::new(m).unwrap_or(Money::ZERO))).boxed()
+        }
         Kind::Int => prop_oneof![3 => -1_i64..8, 1 => -5_i64..40].prop_map(Literal::Int).boxed(),
         Kind::Text | Kind::Texts => text().prop_map(Literal::String).boxed(),
         Kind::Date => date().prop_map(Literal::Date).boxed(),

@@ -25,7 +25,8 @@ async fn concurrent_overlapping_orders_with_retries_earn_exactly_once(app: TestA
     eprintln!("concurrency seed {seed}");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     // Every order is sent twice by different clients (overlap); some sends are retried with their key.
-    let mut work: Vec<(usize, String)> = (0..ORDERS).flat_map(|o| [(o, format!("a-{o}")), (o, format!("b-{o}"))]).collect();
+    let mut work: Vec<(usize, String)> =
+        (0..ORDERS).flat_map(|o| [(o, format!("a-{o}")), (o, format!("b-{o}"))]).collect();
     work.shuffle(&mut rng);
     let retries: Vec<bool> = work.iter().map(|_| rng.random_range(0..10) == 0).collect();
     let queue = Arc::new(Mutex::new(work.into_iter().zip(retries).collect::<Vec<_>>()));

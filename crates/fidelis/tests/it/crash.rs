@@ -46,7 +46,8 @@ impl Server {
     async fn start(&mut self) {
         let port = free_port();
         self.base = format!("http://127.0.0.1:{port}");
-        let child = self.command().args(["serve", "--listen", &format!("127.0.0.1:{port}")]).spawn().expect("server starts");
+        let child =
+            self.command().args(["serve", "--listen", &format!("127.0.0.1:{port}")]).spawn().expect("server starts");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -71,7 +72,13 @@ impl Drop for Server {
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
-async fn post(client: &HttpClient, url: String, key: &str, idempotency: &str, body: &Value) -> Option<(StatusCode, Value)> {
+async fn post(
+    client: &HttpClient,
+    url: String,
+    key: &str,
+    idempotency: &str,
+    body: &Value,
+) -> Option<(StatusCode, Value)> {
     let request = Request::post(url)
         .header("authorization", format!("Bearer {key}"))
         .header("idempotency-key", idempotency)
@@ -84,7 +91,8 @@ async fn post(client: &HttpClient, url: String, key: &str, idempotency: &str, bo
 }
 
 async fn get(client: &HttpClient, url: String, key: &str) -> Value {
-    let request = Request::get(url).header("authorization", format!("Bearer {key}")).body(Full::new(Bytes::new())).unwrap();
+    let request =
+        Request::get(url).header("authorization", format!("Bearer {key}")).body(Full::new(Bytes::new())).unwrap();
     let response = client.request(request).await.unwrap();
     serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap()
 }
@@ -98,8 +106,16 @@ async fn survives_sigkill(args: Vec<String>) {
     let key = server.admin(&["keys", "create", "--project", "crash"]);
     let client: HttpClient = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(0).build_http();
     server.start().await;
-    let program = post(&client, format!("{}/v1/programs", server.base), &key, "program",
-        &json!({"name": "P", "earning": {"every": 100, "points": 1}, "join_policy": "auto_on_first_order"})).await.unwrap().1;
+    let program = post(
+        &client,
+        format!("{}/v1/programs", server.base),
+        &key,
+        "program",
+        &json!({"name": "P", "earning": {"every": 100, "points": 1}, "join_policy": "auto_on_first_order"}),
+    )
+    .await
+    .unwrap()
+    .1;
     let program = program["id"].as_str().unwrap().to_owned();
     let next = Arc::new(AtomicUsize::new(0));
     let acked = Arc::new(Mutex::new(BTreeSet::new()));
@@ -108,11 +124,14 @@ async fn survives_sigkill(args: Vec<String>) {
         let acks_at_start = acked.lock().await.len();
         let tasks: Vec<_> = (0..CLIENTS)
             .map(|_| {
-                let (client, next, acked, base, key) = (client.clone(), next.clone(), acked.clone(), server.base.clone(), key.clone());
+                let (client, next, acked, base, key) =
+                    (client.clone(), next.clone(), acked.clone(), server.base.clone(), key.clone());
                 tokio::spawn(async move {
                     loop {
                         let n = next.fetch_add(1, Ordering::SeqCst);
-                        match post(&client, format!("{base}/v1/orders"), &key, &format!("order-{n}"), &order_body(n)).await {
+                        match post(&client, format!("{base}/v1/orders"), &key, &format!("order-{n}"), &order_body(n))
+                            .await
+                        {
                             Some((status, body)) if status.is_success() => {
                                 assert_eq!(body["earnings"].as_array().map(Vec::len), Some(1));
                                 acked.lock().await.insert(n);
@@ -141,7 +160,10 @@ async fn survives_sigkill(args: Vec<String>) {
     }
     // Clients retry what got no answer; whatever committed before the kill must not earn again.
     for n in (0..sent_max).filter(|n| !acked.contains(n)) {
-        let (status, body) = post(&client, format!("{}/v1/orders", server.base), &key, &format!("order-{n}"), &order_body(n)).await.unwrap();
+        let (status, body) =
+            post(&client, format!("{}/v1/orders", server.base), &key, &format!("order-{n}"), &order_body(n))
+                .await
+                .unwrap();
         assert!(status.is_success(), "{status} {body}");
         assert_eq!(body["earnings"].as_array().map(Vec::len), Some(1));
     }
@@ -151,7 +173,9 @@ async fn survives_sigkill(args: Vec<String>) {
     }
     for (c, points) in expected.iter().enumerate() {
         let member = get(&client, format!("{}/v1/customers/c-{c}/memberships", server.base), &key).await;
-        let balance = member["data"].as_array().unwrap().iter().find(|m| m["program_id"] == program.as_str()).unwrap()["balance"].clone();
+        let balance = member["data"].as_array().unwrap().iter().find(|m| m["program_id"] == program.as_str()).unwrap()
+            ["balance"]
+            .clone();
         assert_eq!(balance, json!(points), "customer {c} earned each order once");
     }
 }

@@ -156,7 +156,16 @@ impl Harness {
         let app = app::start(&database, clock.clone(), Default::default(), ApiConfig::default(), None).await.unwrap();
         let project = fidelis::admin::create_project(app.engine.reads(), "model", "EUR", "UTC").await.unwrap();
         let scope = Scope { project: Arc::new(project), actor: "model".into(), request_id: String::new() };
-        let mut h = Harness { app, clock, scope, program: ProgramId::from_trusted(String::new()), last_keyed: None, sequence: 0, expiry_days, _dir: dir };
+        let mut h = Harness {
+            app,
+            clock,
+            scope,
+            program: ProgramId::from_trusted(String::new()),
+            last_keyed: None,
+            sequence: 0,
+            expiry_days,
+            _dir: dir,
+        };
         let draft = ProgramDraft {
             name: Some("Model".into()),
             earning: Some(Some(EarningRate::new(100, 1).unwrap())),
@@ -168,7 +177,11 @@ impl Harness {
         let Outcome::Program { program, .. } = h.run(Action::CreateProgram(draft)).await else { panic!("program") };
         h.program = program.id;
         for c in 0..CUSTOMERS {
-            let customer = CustomerInput { reference: Some(source(c)), patch: CustomerPatch::default(), when_missing: WhenMissing::Create };
+            let customer = CustomerInput {
+                reference: Some(source(c)),
+                patch: CustomerPatch::default(),
+                when_missing: WhenMissing::Create,
+            };
             h.run(Action::Enrol { program: h.program.clone(), customer, card_code: None }).await;
         }
         Some(h)
@@ -177,7 +190,8 @@ impl Harness {
     /// Runs an action with a fresh idempotency key, remembering it for `Op::Retry`.
     async fn run(&mut self, action: Action) -> Outcome {
         self.sequence += 1;
-        let idempotency = Some(IdempotencyRequest { key: format!("k-{}", self.sequence), request_hash: format!("{action:?}") });
+        let idempotency =
+            Some(IdempotencyRequest { key: format!("k-{}", self.sequence), request_hash: format!("{action:?}") });
         let command = Command { scope: self.scope.clone(), idempotency, action };
         let outcome = self.app.engine.execute(command.clone()).await.expect("the engine answers");
         self.last_keyed = Some((command, JsonRenderer.render(&self.scope, &outcome), self.clock.now()));
@@ -197,7 +211,8 @@ impl Harness {
         let reads = self.app.engine.reads();
         let project = &self.scope.project.id;
         for (c, expected) in model.members.iter().enumerate() {
-            let member = reads.membership(project, &self.program, &MemberRef::Customer(source(c))).await.unwrap().unwrap();
+            let member =
+                reads.membership(project, &self.program, &MemberRef::Customer(source(c))).await.unwrap().unwrap();
             let lots = reads.lot_list(project, &member.id).await.unwrap();
             check_identities(&member, &lots).unwrap();
             let entries = reads.entry_list(project, &member.id).await.unwrap();
@@ -235,8 +250,13 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
                 lines: Some(OrderLines::parse(Some(*amount), None, vec![]).unwrap()),
                 ..OrderDraft::default()
             };
-            let customer_input = CustomerInput { reference: Some(source(*customer)), patch: CustomerPatch::default(), when_missing: WhenMissing::Create };
-            h.run(Action::UpsertOrder(Box::new(OrderInput { reference: None, customer: Some(customer_input), draft }))).await;
+            let customer_input = CustomerInput {
+                reference: Some(source(*customer)),
+                patch: CustomerPatch::default(),
+                when_missing: WhenMissing::Create,
+            };
+            h.run(Action::UpsertOrder(Box::new(OrderInput { reference: None, customer: Some(customer_input), draft })))
+                .await;
             let earned = amount / 100;
             if earned > 0 {
                 model.credit(*customer, earned, h.expiry(today));
@@ -283,7 +303,12 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
             if amount == 0 {
                 return;
             }
-            let outcome = h.run(Action::RefundOrder { order: OrderRef::Source(format!("o-{order}")), amount: Money::new(amount).unwrap() }).await;
+            let outcome = h
+                .run(Action::RefundOrder {
+                    order: OrderRef::Source(format!("o-{order}")),
+                    amount: Money::new(amount).unwrap(),
+                })
+                .await;
             let accepted = !o.void && o.refunded + amount <= o.total;
             assert_eq!(matches!(outcome, Outcome::Order { .. }), accepted, "refund {amount} of {o:?}: {outcome:?}");
             if accepted {
@@ -294,8 +319,13 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
         }
         Op::Cancel { order } => {
             let Some(o) = model.orders.get(*order).cloned() else { return };
-            let draft = OrderDraft { source_id: Some(format!("o-{order}")), status: Some(OrderStatus::Canceled), ..OrderDraft::default() };
-            let outcome = h.run(Action::UpsertOrder(Box::new(OrderInput { reference: None, customer: None, draft }))).await;
+            let draft = OrderDraft {
+                source_id: Some(format!("o-{order}")),
+                status: Some(OrderStatus::Canceled),
+                ..OrderDraft::default()
+            };
+            let outcome =
+                h.run(Action::UpsertOrder(Box::new(OrderInput { reference: None, customer: None, draft }))).await;
             let fully_refunded = o.void && !o.canceled;
             assert_eq!(matches!(outcome, Outcome::Order { .. }), !fully_refunded, "cancel {o:?}: {outcome:?}");
             if !o.void {
@@ -316,7 +346,9 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
                 return; // Keys are promised for 24 hours; older ones may have been pruned by the jobs.
             }
             match h.app.engine.execute(command).await.unwrap() {
-                Outcome::Replayed { status: s, body: b } => assert_eq!((s, b), (status, body), "a retry replays the first answer"),
+                Outcome::Replayed { status: s, body: b } => {
+                    assert_eq!((s, b), (status, body), "a retry replays the first answer")
+                }
                 other => panic!("a retry must replay, got {other:?}"),
             }
         }

@@ -68,7 +68,7 @@ fn connect(path: &Path) -> StoreResult<Connection> {
     conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS)).map_err(map_error)?;
     // FULL: every commit is fsynced, so an acknowledged write survives a crash or power loss.
     conn.pragma_update(None, "synchronous", "FULL").map_err(map_error)?;
-    conn.pragma_update(None, "cache_size", -65_536).map_err(map_error)?;
+    conn.pragma_update(None, "cache_size", -8_192).map_err(map_error)?;
     conn.pragma_update(None, "temp_store", "MEMORY").map_err(map_error)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)

@@ -1,0 +1,196 @@
+//! `fidelis-bench`: starts a Fidelis server as a child process on a fresh database (SQLite in a temp dir,
+//! or a durable throwaway PostgreSQL cluster), drives one scenario at maximum or fixed rate over HTTP, and
+//! prints throughput and latency percentiles. `suite` runs the matrix recorded in docs/benchmarks.md.
+
+mod load;
+mod server;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use load::{Scenario, Target};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "fidelis-bench", about = "Fidelis load generator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(clap::Args, Clone)]
+struct RunArgs {
+    #[arg(long, value_enum, default_value = "orders")]
+    scenario: Scenario,
+    #[arg(long, value_enum, default_value = "sqlite")]
+    backend: Backend,
+    /// Requests per second, or 0 for the maximum (closed loop).
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    #[arg(long, default_value_t = 2)]
+    warmup_seconds: u64,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Distinct customers the orders spread over.
+    #[arg(long, default_value_t = 10_000)]
+    customers: u64,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// One scenario, one backend, one rate.
+    Run(RunArgs),
+    /// The recorded matrix: baselines, orders at maximum and fixed rate, on both backends.
+    Suite {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Skip PostgreSQL.
+        #[arg(long)]
+        sqlite_only: bool,
+    },
+    /// Internal: the server under test.
+    Serve {
+        #[arg(long)]
+        data_dir: Option<std::path::PathBuf>,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Cmd::Serve { data_dir, database_url } => {
+            let database = match (database_url, data_dir) {
+                (Some(url), _) => {
+                    fidelis_store::Database::Postgres { url, writers: fidelis_store::POSTGRES_WRITERS_DEFAULT }
+                }
+                (None, Some(dir)) => fidelis_store::Database::Sqlite { data_dir: dir },
+                (None, None) => anyhow::bail!("serve needs --data-dir or --database-url"),
+            };
+            runtime.block_on(server::serve(database))
+        }
+        Cmd::Run(args) => {
+            println!("{}", HEADER);
+            let line = runtime.block_on(run(&args))?;
+            println!("{line}");
+            Ok(())
+        }
+        Cmd::Suite { seconds, sqlite_only } => runtime.block_on(suite(seconds, sqlite_only)),
+    }
+}
+
+const HEADER: &str = "| scenario | backend | load | connections | throughput (req/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | errors |\n|---|---|---|---|---|---|---|---|---|";
+
+struct ChildServer {
+    child: Child,
+    _dir: Option<tempfile::TempDir>,
+    _cluster: Option<fidelis_testkit::PgCluster>,
+    port: u16,
+    key: String,
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(backend: Backend) -> anyhow::Result<ChildServer> {
+    let exe = std::env::current_exe()?;
+    let mut command = Command::new(exe);
+    command.arg("serve").stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let (dir, cluster) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir()?;
+            command.arg("--data-dir").arg(dir.path());
+            (Some(dir), None)
+        }
+        Backend::Postgres => {
+            let cluster = fidelis_testkit::PgCluster::start(fidelis_testkit::Durability::Durable)
+                .map_err(|e| anyhow::anyhow!("PostgreSQL: {}", e.0))?;
+            command.arg("--database-url").arg(cluster.fresh_database());
+            (None, Some(cluster))
+        }
+    };
+    let mut child = command.spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let parts: Vec<&str> = line.split_whitespace().collect();
+    anyhow::ensure!(parts.first() == Some(&"READY"), "server did not start: {line}");
+    Ok(ChildServer { child, _dir: dir, _cluster: cluster, port: parts[1].parse()?, key: parts[2].to_owned() })
+}
+
+async fn run(args: &RunArgs) -> anyhow::Result<String> {
+    let server = start_server(args.backend)?;
+    let target = Target {
+        port: server.port,
+        key: server.key.clone(),
+        customers: args.customers,
+        run: std::process::id().into(),
+    };
+    let seq = Arc::new(AtomicU64::new(0));
+    let warmup = Duration::from_secs(args.warmup_seconds);
+    let measure = Duration::from_secs(args.seconds);
+    let measured = if args.rate == 0 {
+        load::closed_loop(&target, args.scenario, args.connections, warmup, seq.clone()).await;
+        load::closed_loop(&target, args.scenario, args.connections, measure, seq).await
+    } else {
+        load::open_loop(&target, args.scenario, args.connections, args.rate, warmup, seq.clone()).await;
+        load::open_loop(&target, args.scenario, args.connections, args.rate, measure, seq).await
+    };
+    let load = if args.rate == 0 { "max".to_owned() } else { format!("fixed {}/s", args.rate) };
+    Ok(format!(
+        "| {:?} | {:?} | {load} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+        args.scenario,
+        args.backend,
+        args.connections,
+        measured.throughput(),
+        measured.percentile_ms(0.5),
+        measured.percentile_ms(0.99),
+        measured.percentile_ms(0.999),
+        measured.errors
+    ))
+}
+
+async fn suite(seconds: u64, sqlite_only: bool) -> anyhow::Result<()> {
+    let base = RunArgs {
+        scenario: Scenario::Orders,
+        backend: Backend::Sqlite,
+        rate: 0,
+        seconds,
+        warmup_seconds: 2,
+        connections: 64,
+        customers: 10_000,
+    };
+    let mut runs = vec![
+        RunArgs { scenario: Scenario::Healthz, ..base.clone() },
+        RunArgs { scenario: Scenario::Events, ..base.clone() },
+        base.clone(),
+        RunArgs { rate: 2_000, connections: 32, ..base.clone() },
+    ];
+    if !sqlite_only {
+        runs.push(RunArgs { backend: Backend::Postgres, scenario: Scenario::Events, ..base.clone() });
+        runs.push(RunArgs { backend: Backend::Postgres, ..base.clone() });
+        runs.push(RunArgs { backend: Backend::Postgres, rate: 2_000, connections: 32, ..base.clone() });
+    }
+    println!("{HEADER}");
+    for args in runs {
+        println!("{}", run(&args).await?);
+    }
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! The server under test, run as a child process of the benchmark (`fidelis-bench serve …`), so that
+//! load generator and server are separate processes on the same machine, as in production.
+
+use fidelis::app;
+use fidelis_api::ApiConfig;
+use fidelis_engine::EngineConfig;
+use fidelis_engine::clock::SystemClock;
+use fidelis_store::Database;
+use std::io::Write;
+use std::sync::Arc;
+
+/// Starts the server, creates a project, key and an auto-join earning program, prints
+/// `READY <port> <key> <program>` and serves until killed.
+pub async fn serve(database: Database) -> anyhow::Result<()> {
+    let metrics = fidelis::telemetry::init_metrics();
+    let app =
+        app::start(&database, Arc::new(SystemClock), EngineConfig::default(), ApiConfig::default(), metrics).await?;
+    let reads = app.engine.reads();
+    let (project, _) = fidelis::admin::project_or_create(reads, "bench", "EUR", "Europe/Berlin").await?;
+    let (_, key) = fidelis::admin::create_key(reads, &project).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    let router = app.router();
+    let server = tokio::spawn(app::serve(listener, router));
+    let program = crate::load::create_program(port, &key).await?;
+    println!("READY {port} {key} {program}");
+    std::io::stdout().flush()?;
+    server.await??;
+    Ok(())
+}
