@@ -250,12 +250,12 @@ async fn every_row_reads_back_exactly_as_written(mut f: Fixture) {
     f.writer.begin().await.unwrap();
     let w = &mut f.writer;
     assert_eq!(w.customers_by_source(&[(project.clone(), "c-1".into())]).await.unwrap(), vec![c.clone()]);
-    assert_eq!(w.orders(&[o.id.clone()]).await.unwrap(), vec![o.clone()]);
+    assert_eq!(w.orders(std::slice::from_ref(&o.id)).await.unwrap(), vec![o.clone()]);
     assert_eq!(w.events_by_client_id(&[(project.clone(), "e-1".into())]).await.unwrap(), vec![ev]);
-    assert_eq!(w.memberships_of_customers(&[c.id.clone()]).await.unwrap(), vec![m.clone()]);
+    assert_eq!(w.memberships_of_customers(std::slice::from_ref(&c.id)).await.unwrap(), vec![m.clone()]);
     assert_eq!(w.idempotency(&[(project.clone(), "k".into())]).await.unwrap(), vec![idem]);
-    assert_eq!(w.programs(&[project.clone()]).await.unwrap(), vec![p]);
-    assert_eq!(w.open_lots(&[m.id.clone()]).await.unwrap(), vec![l]);
+    assert_eq!(w.programs(std::slice::from_ref(&project)).await.unwrap(), vec![p]);
+    assert_eq!(w.open_lots(std::slice::from_ref(&m.id)).await.unwrap(), vec![l]);
     assert!(w.customers(&[]).await.unwrap().is_empty(), "no keys, no rows");
     w.rollback().await.unwrap();
 }
