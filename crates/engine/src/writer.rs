@@ -66,18 +66,35 @@ pub(crate) fn spawn(
     let WriterSpec { session, mode } = spec;
     match mode {
         WriterMode::Thread => {
-            let handle = std::thread::Builder::new()
-                .name(format!("fidelis-writer-{index}"))
-                .spawn(move || futures::executor::block_on(writer_loop(session, shared, queue, Receive::Blocking)))?;
+            let replies = spawn_replier();
+            let handle = std::thread::Builder::new().name(format!("fidelis-writer-{index}")).spawn(move || {
+                futures::executor::block_on(writer_loop(session, shared, queue, Receive::Blocking(replies)))
+            })?;
             Ok(WriterHandle::Thread(handle))
         }
         WriterMode::Task => Ok(WriterHandle::Task(tokio::spawn(writer_loop(session, shared, queue, Receive::Async)))),
     }
 }
 
-#[derive(Clone, Copy)]
+type Answers = Vec<(oneshot::Sender<Result<Outcome, WriteError>>, Result<Outcome, WriteError>)>;
+
+/// Answers for a writer thread are handed to a task on the runtime in one message per batch: waking each
+/// caller from outside the runtime would cost a futex call and a context switch per request.
+fn spawn_replier() -> mpsc::UnboundedSender<Answers> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Answers>();
+    tokio::spawn(async move {
+        while let Some(answers) = rx.recv().await {
+            for (reply, result) in answers {
+                // A caller that gave up (timeout, disconnect) no longer listens; the write stands regardless.
+                let _ = reply.send(result);
+            }
+        }
+    });
+    tx
+}
+
 enum Receive {
-    Blocking,
+    Blocking(mpsc::UnboundedSender<Answers>),
     Async,
 }
 
@@ -90,7 +107,7 @@ async fn writer_loop(
     let mut ids = shared.ids.clone();
     loop {
         let first = match receive {
-            Receive::Blocking => queue.blocking_recv(),
+            Receive::Blocking(_) => queue.blocking_recv(),
             Receive::Async => queue.recv().await,
         };
         let Some(first) = first else { break };
@@ -109,9 +126,14 @@ async fn writer_loop(
         }
         let results = run_with_retries(session.as_mut(), &jobs, &shared, &mut ids).await;
         metrics::histogram!("fidelis_writer_batch_seconds").record(started.elapsed());
-        for (job, result) in jobs.into_iter().zip(results) {
-            // A caller that gave up (timeout, disconnect) no longer listens; the write stands regardless.
-            let _ = job.reply.send(result);
+        let answers: Answers = jobs.into_iter().map(|job| job.reply).zip(results).collect();
+        match &receive {
+            Receive::Blocking(replier) => {
+                if let Err(mpsc::error::SendError(answers)) = replier.send(answers) {
+                    answers.into_iter().for_each(|(reply, result)| drop(reply.send(result)));
+                }
+            }
+            Receive::Async => answers.into_iter().for_each(|(reply, result)| drop(reply.send(result))),
         }
     }
 }

@@ -11,6 +11,10 @@ use fidelis_engine::clock::{Clock, ManualClock, SystemClock};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// mimalloc: the writer allocates many small, short-lived values; glibc malloc cost a fifth of its time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "fidelis", version, about = "API-first loyalty and promotions platform")]
 struct Cli {

@@ -17,20 +17,35 @@ pub fn insert(table: &str, list: &str) -> String {
     format!("INSERT INTO {table} ({}) VALUES ({})", cols.join(", "), placeholders(cols.len()))
 }
 
-/// Insert, or overwrite every column but the key and `created_at` when the key exists.
-pub fn upsert(table: &str, list: &str, key: &str) -> String {
+/// Insert, or overwrite the columns that can change when the key exists. Columns that never change after
+/// insert (`fixed`) are left out of the update: assigning them, even to the same value, rewrites their
+/// index entries and costs page writes.
+pub fn upsert(table: &str, list: &str, key: &str, fixed: &[&str]) -> String {
     let cols = columns(list);
-    let updates: Vec<String> =
-        cols.iter().filter(|c| **c != key && **c != "created_at").map(|c| format!("{c} = excluded.{c}")).collect();
+    let keys = columns(key);
+    let updates: Vec<String> = cols
+        .iter()
+        .filter(|c| !keys.contains(c) && **c != "created_at" && !fixed.contains(c))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
     format!("{} ON CONFLICT ({key}) DO UPDATE SET {}", insert(table, list), updates.join(", "))
 }
 
-pub static UPSERT_CUSTOMER: LazyLock<String> = LazyLock::new(|| upsert("customers", CUSTOMER_COLUMNS, "id"));
-pub static UPSERT_ORDER: LazyLock<String> = LazyLock::new(|| upsert("orders", ORDER_COLUMNS, "id"));
+/// `source_id` changes only on erasure, which has a statement of its own.
+pub static UPSERT_CUSTOMER: LazyLock<String> =
+    LazyLock::new(|| upsert("customers", CUSTOMER_COLUMNS, "id", &["project_id", "source_id"]));
+pub static UPSERT_ORDER: LazyLock<String> =
+    LazyLock::new(|| upsert("orders", ORDER_COLUMNS, "id", &["project_id", "source_id"]));
 pub static INSERT_EVENT: LazyLock<String> = LazyLock::new(|| insert("events", EVENT_COLUMNS));
-pub static UPSERT_PROGRAM: LazyLock<String> = LazyLock::new(|| upsert("programs", PROGRAM_COLUMNS, "id"));
-pub static UPSERT_MEMBERSHIP: LazyLock<String> = LazyLock::new(|| upsert("memberships", MEMBERSHIP_COLUMNS, "id"));
-pub static UPSERT_LOT: LazyLock<String> = LazyLock::new(|| upsert("lots", LOT_COLUMNS, "id"));
+pub static UPSERT_PROGRAM: LazyLock<String> =
+    LazyLock::new(|| upsert("programs", PROGRAM_COLUMNS, "id", &["project_id"]));
+pub static UPSERT_MEMBERSHIP: LazyLock<String> = LazyLock::new(|| {
+    upsert("memberships", MEMBERSHIP_COLUMNS, "id", &["project_id", "program_id", "customer_id", "card_code"])
+});
+/// Only a lot's remainder ever changes.
+pub static UPSERT_LOT: LazyLock<String> = LazyLock::new(|| {
+    upsert("lots", LOT_COLUMNS, "membership_id, id", &["program_id", "points", "expires_on"])
+});
 pub static INSERT_ENTRY: LazyLock<String> = LazyLock::new(|| insert("entries", ENTRY_COLUMNS));
 pub static INSERT_IDEMPOTENCY: LazyLock<String> = LazyLock::new(|| insert("idempotency", IDEMPOTENCY_COLUMNS));
 pub static INSERT_OUTBOX: LazyLock<String> = LazyLock::new(|| insert("outbox", OUTBOX_COLUMNS));
@@ -38,6 +53,7 @@ pub static INSERT_PROJECT: LazyLock<String> = LazyLock::new(|| insert("projects"
 pub static INSERT_API_KEY: LazyLock<String> = LazyLock::new(|| insert("api_keys", API_KEY_COLUMNS));
 
 /// Erasure reaches the metadata of a customer's orders and events, where merchants put personal details.
+pub const ERASE_CUSTOMER_SOURCE: &str = "UPDATE customers SET source_id = NULL WHERE id = $1";
 pub const ERASE_ORDER_METADATA: &str = "UPDATE orders SET metadata = '{}' WHERE customer_id = $1";
 pub const ERASE_EVENT_METADATA: &str = "UPDATE events SET metadata = '{}' WHERE customer_id = $1";
 pub const REVOKE_API_KEY: &str =
@@ -56,6 +72,7 @@ pub fn flush_plan(changes: &fidelis_engine::port::ChangeSet<'_>) -> Vec<(&'stati
         (statement(&INSERT_ENTRY), changes.entries.iter().map(|e| entry_values(e)).collect()),
         (statement(&INSERT_IDEMPOTENCY), changes.idempotency.iter().map(|i| idempotency_values(i)).collect()),
         (statement(&INSERT_OUTBOX), changes.outbox.iter().map(|o| outbox_values(o)).collect()),
+        (ERASE_CUSTOMER_SOURCE, changes.erased_customers.iter().map(|c| vec![Value::Text(c.to_string())]).collect()),
         (ERASE_ORDER_METADATA, changes.erased_customers.iter().map(|c| vec![Value::Text(c.to_string())]).collect()),
         (ERASE_EVENT_METADATA, changes.erased_customers.iter().map(|c| vec![Value::Text(c.to_string())]).collect()),
     ]
@@ -66,11 +83,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_upsert_overwrites_all_but_the_key_and_creation_time() {
-        let sql = upsert("t", "id, a, created_at", "id");
+    fn an_upsert_overwrites_only_what_can_change() {
+        let sql = upsert("t", "id, a, b, created_at", "id", &["b"]);
         assert_eq!(
             sql,
-            "INSERT INTO t (id, a, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET a = excluded.a"
+            "INSERT INTO t (id, a, b, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET a = excluded.a"
         );
     }
 }

@@ -120,7 +120,7 @@ CREATE TABLE lots (
     expires_on TEXT,
     created_at BIGINT NOT NULL
 );
-CREATE INDEX lots_membership ON lots (membership_id);
+CREATE UNIQUE INDEX lots_membership ON lots (membership_id, id);
 CREATE INDEX lots_due ON lots (program_id, expires_on) WHERE remaining > 0 AND expires_on IS NOT NULL;
 
 CREATE TABLE entries (

@@ -1,5 +1,7 @@
 -- Fidelis schema, SQLite. Timestamps are microseconds since the Unix epoch; dates are 'YYYY-MM-DD' text.
 -- No foreign keys between hot tables: the engine keeps references whole, and the checks would cost every write.
+-- Tables with small rows are WITHOUT ROWID, clustered on their key: one B-tree per row instead of a rowid
+-- table plus a key index. Lots and entries cluster by membership, which is how they are read.
 
 CREATE TABLE projects (
     id TEXT PRIMARY KEY,
@@ -54,7 +56,7 @@ CREATE TABLE orders (
     earnings TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX orders_source ON orders (project_id, source_id);
 CREATE INDEX orders_project ON orders (project_id, id);
 CREATE INDEX orders_customer ON orders (customer_id, id);
@@ -68,7 +70,7 @@ CREATE TABLE events (
     metadata TEXT NOT NULL,
     occurred_at INTEGER NOT NULL,
     created_at INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX events_client ON events (project_id, client_event_id);
 CREATE INDEX events_project ON events (project_id, id);
 CREATE INDEX events_customer ON events (customer_id, id);
@@ -106,25 +108,25 @@ CREATE TABLE memberships (
     unrecovered INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX memberships_customer ON memberships (customer_id, program_id);
 CREATE UNIQUE INDEX memberships_card ON memberships (project_id, card_code);
 CREATE INDEX memberships_program ON memberships (program_id, id);
 
 CREATE TABLE lots (
-    id TEXT PRIMARY KEY,
+    id TEXT NOT NULL,
     program_id TEXT NOT NULL,
     membership_id TEXT NOT NULL,
     points INTEGER NOT NULL,
     remaining INTEGER NOT NULL,
     expires_on TEXT,
-    created_at INTEGER NOT NULL
-);
-CREATE INDEX lots_membership ON lots (membership_id);
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (membership_id, id)
+) WITHOUT ROWID;
 CREATE INDEX lots_due ON lots (program_id, expires_on) WHERE remaining > 0 AND expires_on IS NOT NULL;
 
 CREATE TABLE entries (
-    id TEXT PRIMARY KEY,
+    id TEXT NOT NULL,
     project_id TEXT NOT NULL,
     program_id TEXT NOT NULL,
     membership_id TEXT NOT NULL,
@@ -142,9 +144,9 @@ CREATE TABLE entries (
     cause_lot_id TEXT,
     reason TEXT,
     actor TEXT,
-    created_at INTEGER NOT NULL
-);
-CREATE INDEX entries_membership ON entries (membership_id, id);
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (membership_id, id)
+) WITHOUT ROWID;
 
 CREATE TABLE idempotency (
     project_id TEXT NOT NULL,

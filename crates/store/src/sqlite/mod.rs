@@ -1,6 +1,7 @@
 //! The embedded SQLite adapter (default): WAL, `synchronous=FULL`, one writer connection driven by the
 //! engine's writer thread (`BEGIN IMMEDIATE`), and a pool of read connections that never wait for it.
 
+mod checkpointer;
 mod read;
 mod write;
 
@@ -42,9 +43,13 @@ impl SqliteStore {
         &self.path
     }
 
-    /// The single writer's connection.
+    /// The single writer's connection. Checkpoints run on a thread of their own (see `checkpointer`), so
+    /// that commits only pay for the WAL append and its fsync.
     pub fn writer(&self) -> StoreResult<SqliteWriter> {
-        Ok(SqliteWriter::new(connect(&self.path)?))
+        let conn = connect(&self.path)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map_error)?;
+        let stop = checkpointer::spawn(connect(&self.path)?);
+        Ok(SqliteWriter::new(conn, stop))
     }
 
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {

@@ -19,11 +19,14 @@ use rusqlite::{Connection, ToSql};
 
 pub struct SqliteWriter {
     conn: Connection,
+    last_checkpoint: std::time::Instant,
+    /// Stops the checkpoint thread when the writer goes away.
+    _checkpoints: super::checkpointer::Stop,
 }
 
 impl SqliteWriter {
-    pub(crate) fn new(conn: Connection) -> SqliteWriter {
-        SqliteWriter { conn }
+    pub(crate) fn new(conn: Connection, checkpoints: super::checkpointer::Stop) -> SqliteWriter {
+        SqliteWriter { conn, last_checkpoint: std::time::Instant::now(), _checkpoints: checkpoints }
     }
 
     /// One query per key: in-process lookups cost microseconds, so bulk SQL would not pay for itself.
@@ -52,7 +55,15 @@ impl WriteSession for SqliteWriter {
     }
 
     async fn commit(&mut self) -> StoreResult<()> {
-        self.conn.execute_batch("COMMIT").map_err(map_error)
+        self.conn.execute_batch("COMMIT").map_err(map_error)?;
+        if self.last_checkpoint.elapsed() >= super::checkpointer::WRITER_CHECKPOINT_INTERVAL {
+            self.last_checkpoint = std::time::Instant::now();
+            // After the commit, so a failure here cannot undo it; the next interval tries again.
+            if let Err(e) = self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "writer checkpoint failed");
+            }
+        }
+        Ok(())
     }
 
     async fn rollback(&mut self) -> StoreResult<()> {
