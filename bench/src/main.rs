@@ -49,6 +49,9 @@ struct RunArgs {
     /// Distinct customers the orders spread over.
     #[arg(long, default_value_t = 10_000)]
     customers: u64,
+    /// Writer connections (PostgreSQL only).
+    #[arg(long, default_value_t = fidelis_store::POSTGRES_WRITERS_DEFAULT)]
+    writers: usize,
 }
 
 #[derive(Subcommand)]
@@ -69,6 +72,8 @@ enum Cmd {
         data_dir: Option<std::path::PathBuf>,
         #[arg(long)]
         database_url: Option<String>,
+        #[arg(long, default_value_t = fidelis_store::POSTGRES_WRITERS_DEFAULT)]
+        writers: usize,
     },
 }
 
@@ -76,11 +81,9 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
-        Cmd::Serve { data_dir, database_url } => {
+        Cmd::Serve { data_dir, database_url, writers } => {
             let database = match (database_url, data_dir) {
-                (Some(url), _) => {
-                    fidelis_store::Database::Postgres { url, writers: fidelis_store::POSTGRES_WRITERS_DEFAULT }
-                }
+                (Some(url), _) => fidelis_store::Database::Postgres { url, writers },
                 (None, Some(dir)) => fidelis_store::Database::Sqlite { data_dir: dir },
                 (None, None) => anyhow::bail!("serve needs --data-dir or --database-url"),
             };
@@ -113,10 +116,10 @@ impl Drop for ChildServer {
     }
 }
 
-fn start_server(backend: Backend) -> anyhow::Result<ChildServer> {
+fn start_server(backend: Backend, writers: usize) -> anyhow::Result<ChildServer> {
     let exe = std::env::current_exe()?;
     let mut command = Command::new(exe);
-    command.arg("serve").stdout(Stdio::piped()).stderr(Stdio::inherit());
+    command.arg("serve").arg("--writers").arg(writers.to_string()).stdout(Stdio::piped()).stderr(Stdio::inherit());
     let (dir, cluster) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir()?;
@@ -140,7 +143,7 @@ fn start_server(backend: Backend) -> anyhow::Result<ChildServer> {
 }
 
 async fn run(args: &RunArgs) -> anyhow::Result<String> {
-    let server = start_server(args.backend)?;
+    let server = start_server(args.backend, args.writers)?;
     let target = Target {
         port: server.port,
         key: server.key.clone(),
@@ -180,6 +183,7 @@ async fn suite(seconds: u64, sqlite_only: bool) -> anyhow::Result<()> {
         warmup_seconds: 2,
         connections: 64,
         customers: 10_000,
+        writers: fidelis_store::POSTGRES_WRITERS_DEFAULT,
     };
     let mut runs = vec![
         RunArgs { scenario: Scenario::Healthz, ..base.clone() },

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// PostgreSQL writers per node by default: enough to overlap round trips, few enough to rarely contend.
-pub const POSTGRES_WRITERS_DEFAULT: usize = 4;
+pub const POSTGRES_WRITERS_DEFAULT: usize = 2;
 
 #[derive(Clone, Debug)]
 pub enum Database {

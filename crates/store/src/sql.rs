@@ -1,14 +1,17 @@
-//! SQL shared by both databases: the flush's upserts and inserts (both accept `$n` placeholders and
-//! `ON CONFLICT … DO UPDATE`), built once from the column lists in `rows`.
+//! SQL shared by both databases. A flush is a list of `Step`s (a table, its columns, how rows are
+//! written, the rows); SQLite runs each row through a single-row statement (in-process calls are cheap),
+//! PostgreSQL runs each step as one multi-row statement over `UNNEST`ed column arrays (round trips and
+//! per-statement overhead are not).
 
 use crate::rows::*;
+use fidelis_engine::port::ChangeSet;
 use std::sync::LazyLock;
 
 fn placeholders(count: usize) -> String {
     (1..=count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
-fn columns(list: &str) -> Vec<&str> {
+pub fn columns(list: &str) -> Vec<&str> {
     list.split(',').map(str::trim).collect()
 }
 
@@ -17,65 +20,126 @@ pub fn insert(table: &str, list: &str) -> String {
     format!("INSERT INTO {table} ({}) VALUES ({})", cols.join(", "), placeholders(cols.len()))
 }
 
-/// Insert, or overwrite the columns that can change when the key exists. Columns that never change after
-/// insert (`fixed`) are left out of the update: assigning them, even to the same value, rewrites their
-/// index entries and costs page writes.
-pub fn upsert(table: &str, list: &str, key: &str, fixed: &[&str]) -> String {
-    let cols = columns(list);
+/// How a step writes its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    Insert,
+    /// Insert, or on a key conflict overwrite the columns that can change. Columns that never change after
+    /// insert (`fixed`) are left out of the update: assigning them, even to the same value, rewrites their
+    /// index entries and costs page writes.
+    Upsert {
+        key: &'static str,
+        fixed: &'static [&'static str],
+    },
+    /// An UPDATE of all rows of a customer: `SET {set} WHERE customer_id = …` (or `id` for customers).
+    Erase {
+        set: &'static str,
+        key_column: &'static str,
+    },
+}
+
+pub struct Step {
+    pub table: &'static str,
+    pub columns: &'static str,
+    pub write: Write,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// `ON CONFLICT … DO UPDATE SET …` for an upsert.
+pub fn conflict_clause(list: &str, key: &str, fixed: &[&str]) -> String {
     let keys = columns(key);
-    let updates: Vec<String> = cols
+    let updates: Vec<String> = columns(list)
         .iter()
         .filter(|c| !keys.contains(c) && **c != "created_at" && !fixed.contains(c))
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
-    format!("{} ON CONFLICT ({key}) DO UPDATE SET {}", insert(table, list), updates.join(", "))
+    format!(" ON CONFLICT ({key}) DO UPDATE SET {}", updates.join(", "))
 }
 
-/// `source_id` changes only on erasure, which has a statement of its own.
-pub static UPSERT_CUSTOMER: LazyLock<String> =
-    LazyLock::new(|| upsert("customers", CUSTOMER_COLUMNS, "id", &["project_id", "source_id"]));
-pub static UPSERT_ORDER: LazyLock<String> =
-    LazyLock::new(|| upsert("orders", ORDER_COLUMNS, "id", &["project_id", "source_id"]));
-pub static INSERT_EVENT: LazyLock<String> = LazyLock::new(|| insert("events", EVENT_COLUMNS));
-pub static UPSERT_PROGRAM: LazyLock<String> =
-    LazyLock::new(|| upsert("programs", PROGRAM_COLUMNS, "id", &["project_id"]));
-pub static UPSERT_MEMBERSHIP: LazyLock<String> = LazyLock::new(|| {
-    upsert("memberships", MEMBERSHIP_COLUMNS, "id", &["project_id", "program_id", "customer_id", "card_code"])
-});
-/// Only a lot's remainder ever changes.
-pub static UPSERT_LOT: LazyLock<String> = LazyLock::new(|| {
-    upsert("lots", LOT_COLUMNS, "membership_id, id", &["program_id", "points", "expires_on"])
-});
-pub static INSERT_ENTRY: LazyLock<String> = LazyLock::new(|| insert("entries", ENTRY_COLUMNS));
-pub static INSERT_IDEMPOTENCY: LazyLock<String> = LazyLock::new(|| insert("idempotency", IDEMPOTENCY_COLUMNS));
-pub static INSERT_OUTBOX: LazyLock<String> = LazyLock::new(|| insert("outbox", OUTBOX_COLUMNS));
+pub fn upsert(table: &str, list: &str, key: &str, fixed: &[&str]) -> String {
+    format!("{}{}", insert(table, list), conflict_clause(list, key, fixed))
+}
+
+/// The single-row statement of a step.
+pub fn row_sql(step: &Step) -> String {
+    match step.write {
+        Write::Insert => insert(step.table, step.columns),
+        Write::Upsert { key, fixed } => upsert(step.table, step.columns, key, fixed),
+        Write::Erase { set, key_column } => format!("UPDATE {} SET {set} WHERE {key_column} = $1", step.table),
+    }
+}
+
 pub static INSERT_PROJECT: LazyLock<String> = LazyLock::new(|| insert("projects", PROJECT_COLUMNS));
 pub static INSERT_API_KEY: LazyLock<String> = LazyLock::new(|| insert("api_keys", API_KEY_COLUMNS));
-
-/// Erasure reaches the metadata of a customer's orders and events, where merchants put personal details.
-pub const ERASE_CUSTOMER_SOURCE: &str = "UPDATE customers SET source_id = NULL WHERE id = $1";
-pub const ERASE_ORDER_METADATA: &str = "UPDATE orders SET metadata = '{}' WHERE customer_id = $1";
-pub const ERASE_EVENT_METADATA: &str = "UPDATE events SET metadata = '{}' WHERE customer_id = $1";
 pub const REVOKE_API_KEY: &str =
     "UPDATE api_keys SET revoked_at = $1 WHERE project_id = $2 AND id = $3 AND revoked_at IS NULL";
 
-/// Every write statement of a flush with its rows, in a fixed order.
-pub fn flush_plan(changes: &fidelis_engine::port::ChangeSet<'_>) -> Vec<(&'static str, Vec<Vec<Value>>)> {
-    let statement = |s: &'static LazyLock<String>| -> &'static str { s.as_str() };
-    vec![
-        (statement(&UPSERT_CUSTOMER), changes.customers.iter().map(|c| customer_values(c)).collect()),
-        (statement(&UPSERT_ORDER), changes.orders.iter().map(|o| order_values(o)).collect()),
-        (statement(&INSERT_EVENT), changes.events.iter().map(|e| event_values(e)).collect()),
-        (statement(&UPSERT_PROGRAM), changes.programs.iter().map(|p| program_values(p)).collect()),
-        (statement(&UPSERT_MEMBERSHIP), changes.memberships.iter().map(|m| membership_values(m)).collect()),
-        (statement(&UPSERT_LOT), changes.lots.iter().map(|l| lot_values(l)).collect()),
-        (statement(&INSERT_ENTRY), changes.entries.iter().map(|e| entry_values(e)).collect()),
-        (statement(&INSERT_IDEMPOTENCY), changes.idempotency.iter().map(|i| idempotency_values(i)).collect()),
-        (statement(&INSERT_OUTBOX), changes.outbox.iter().map(|o| outbox_values(o)).collect()),
-        (ERASE_CUSTOMER_SOURCE, changes.erased_customers.iter().map(|c| vec![Value::Text(c.to_string())]).collect()),
-        (ERASE_ORDER_METADATA, changes.erased_customers.iter().map(|c| vec![Value::Text(c.to_string())]).collect()),
-        (ERASE_EVENT_METADATA, changes.erased_customers.iter().map(|c| vec![Value::Text(c.to_string())]).collect()),
-    ]
+fn step<T>(
+    table: &'static str,
+    columns: &'static str,
+    write: Write,
+    rows: &[&T],
+    values: fn(&T) -> Vec<Value>,
+) -> Step {
+    Step { table, columns, write, rows: rows.iter().map(|r| values(r)).collect() }
+}
+
+fn erase(changes: &ChangeSet<'_>, table: &'static str, set: &'static str, key_column: &'static str) -> Step {
+    let rows = changes.erased_customers.iter().map(|c| vec![Value::Text(c.to_string())]).collect();
+    Step { table, columns: key_column, write: Write::Erase { set, key_column }, rows }
+}
+
+/// Every write of a flush, in a fixed order, empty steps left out.
+pub fn flush_steps(changes: &ChangeSet<'_>) -> Vec<Step> {
+    use Write::{Insert, Upsert};
+    let steps = vec![
+        // `source_id` changes only on erasure, which has a step of its own.
+        step(
+            "customers",
+            CUSTOMER_COLUMNS,
+            Upsert { key: "id", fixed: &["project_id", "source_id"] },
+            &changes.customers,
+            customer_values,
+        ),
+        step(
+            "orders",
+            ORDER_COLUMNS,
+            Upsert { key: "id", fixed: &["project_id", "source_id"] },
+            &changes.orders,
+            order_values,
+        ),
+        step("events", EVENT_COLUMNS, Insert, &changes.events, event_values),
+        step(
+            "programs",
+            PROGRAM_COLUMNS,
+            Upsert { key: "id", fixed: &["project_id"] },
+            &changes.programs,
+            program_values,
+        ),
+        step(
+            "memberships",
+            MEMBERSHIP_COLUMNS,
+            Upsert { key: "id", fixed: &["project_id", "program_id", "customer_id", "card_code"] },
+            &changes.memberships,
+            membership_values,
+        ),
+        // Only a lot's remainder ever changes.
+        step(
+            "lots",
+            LOT_COLUMNS,
+            Upsert { key: "membership_id, id", fixed: &["program_id", "points", "expires_on"] },
+            &changes.lots,
+            lot_values,
+        ),
+        step("entries", ENTRY_COLUMNS, Insert, &changes.entries, entry_values),
+        step("idempotency", IDEMPOTENCY_COLUMNS, Insert, &changes.idempotency, idempotency_values),
+        step("outbox", OUTBOX_COLUMNS, Insert, &changes.outbox, outbox_values),
+        // Erasure reaches the metadata of a customer's orders and events, where merchants put personal details.
+        erase(changes, "customers", "source_id = NULL", "id"),
+        erase(changes, "orders", "metadata = '{}'", "customer_id"),
+        erase(changes, "events", "metadata = '{}'", "customer_id"),
+    ];
+    steps.into_iter().filter(|s| !s.rows.is_empty()).collect()
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! the rows they load (`FOR UPDATE`) and flush with pipelined statements, so a batch costs a handful of
 //! round trips; several writers (and several API nodes) can share one database.
 
+mod bulk;
 mod read;
 mod write;
 
@@ -28,7 +29,14 @@ pub struct PgStore {
 impl PgStore {
     /// Connects, applies pending migrations (under an advisory lock, so that nodes starting together agree).
     pub async fn connect(url: &str) -> StoreResult<PgStore> {
-        let config: Config = url.parse().map_err(|e| StoreError::Unavailable(format!("bad database URL: {e}")))?;
+        let mut config: Config = url.parse().map_err(|e| StoreError::Unavailable(format!("bad database URL: {e}")))?;
+        // Plan every execution with its real parameters and the tables' current size. A cached generic plan
+        // is made once, often while the tables are still empty, where every index looks as good as any
+        // other; it then stays (seen: a lookup by source_id walking the project's whole id index, O(n) per
+        // order). The plans here are simple, so planning is cheap. JIT only adds latency to such queries.
+        let options =
+            format!("{} -c plan_cache_mode=force_custom_plan -c jit=off", config.get_options().unwrap_or_default());
+        config.options(options.trim());
         let manager =
             Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)

@@ -1,7 +1,7 @@
 //! The PostgreSQL writer session: a dedicated connection; bulk loads with `= ANY($1)` that lock the rows
 //! the batch may change (`FOR UPDATE`, in id order), and a flush of pipelined prepared statements.
 
-use super::{map_error, pair_arrays};
+use super::{bulk, map_error, pair_arrays};
 use crate::rows::{self, *};
 use crate::sql;
 use async_trait::async_trait;
@@ -25,16 +25,23 @@ pub struct PgWriter {
     statements: HashMap<String, Statement>,
 }
 
+// Lookups are written as a LATERAL subquery per key, which leaves the planner one plan: an index probe
+// per key. Prepared statements run on a cached generic plan, and the plain `IN (…)`/`= ANY` forms got a
+// plan made while a table was still empty (a sequential or whole-index scan) that stayed cached as the
+// table grew: a millisecond of server CPU per order. Keys arrive sorted, so rows are locked in key order.
+
 /// Rows of `table` whose `(project_id, column)` pair is among the given pairs.
 fn by_pairs(columns: &str, table: &str, column: &str, lock: &str) -> String {
     format!(
-        "SELECT {columns} FROM {table} WHERE (project_id, {column}) IN \
-         (SELECT * FROM UNNEST($1::text[], $2::text[])) ORDER BY id {lock}"
+        "SELECT t.* FROM UNNEST($1::text[], $2::text[]) AS k(p, v), \
+         LATERAL (SELECT {columns} FROM {table} WHERE project_id = k.p AND {column} = k.v {lock}) t"
     )
 }
 
 fn by_ids(columns: &str, table: &str, column: &str, lock: &str) -> String {
-    format!("SELECT {columns} FROM {table} WHERE {column} = ANY($1) ORDER BY id {lock}")
+    format!(
+        "SELECT t.* FROM UNNEST($1::text[]) AS k(v), LATERAL (SELECT {columns} FROM {table} WHERE {column} = k.v {lock}) t"
+    )
 }
 
 const LOCK: &str = "FOR UPDATE";
@@ -109,11 +116,7 @@ impl WriteSession for PgWriter {
     }
 
     async fn idempotency(&mut self, keys: &[(ProjectId, String)]) -> StoreResult<Vec<IdempotencyRecord>> {
-        let sql = format!(
-            "SELECT {IDEMPOTENCY_COLUMNS} FROM idempotency WHERE (project_id, key) IN \
-             (SELECT * FROM UNNEST($1::text[], $2::text[]))"
-        );
-        self.by_pairs(&sql, keys, rows::idempotency).await
+        self.by_pairs(&by_pairs(IDEMPOTENCY_COLUMNS, "idempotency", "key", ""), keys, rows::idempotency).await
     }
 
     async fn programs(&mut self, projects: &[ProjectId]) -> StoreResult<Vec<Program>> {
@@ -155,7 +158,8 @@ impl WriteSession for PgWriter {
 
     async fn open_lots(&mut self, memberships: &[MembershipId]) -> StoreResult<Vec<Lot>> {
         let sql = format!(
-            "SELECT {LOT_COLUMNS} FROM lots WHERE membership_id = ANY($1) AND remaining > 0 ORDER BY id {LOCK}"
+            "SELECT t.* FROM UNNEST($1::text[]) AS k(v), \
+             LATERAL (SELECT {LOT_COLUMNS} FROM lots WHERE membership_id = k.v AND remaining > 0 {LOCK}) t"
         );
         self.by_ids(&sql, strings(memberships), rows::lot).await
     }
@@ -170,20 +174,17 @@ impl WriteSession for PgWriter {
     }
 
     async fn flush(&mut self, changes: &ChangeSet<'_>) -> StoreResult<()> {
-        let plan = sql::flush_plan(changes);
-        let mut statements = Vec::with_capacity(plan.len());
-        for (sql, rows) in &plan {
-            if !rows.is_empty() {
-                statements.push((self.statement(sql).await?, rows));
-            }
+        let steps: Vec<(String, Vec<bulk::ColumnArray>)> =
+            sql::flush_steps(changes).iter().map(bulk::statement).collect();
+        let mut statements = Vec::with_capacity(steps.len());
+        for (sql, arrays) in &steps {
+            statements.push((self.statement(sql).await?, arrays));
         }
         let params: Vec<(&Statement, Vec<Param<'_>>)> = statements
             .iter()
-            .flat_map(|(statement, rows)| {
-                rows.iter().map(move |values| (statement, values.iter().map(|v| v as Param<'_>).collect()))
-            })
+            .map(|(statement, arrays)| (statement, arrays.iter().map(|a| a as Param<'_>).collect()))
             .collect();
-        // Polled together, the statements are pipelined: one round trip for the whole flush.
+        // One statement per table, polled together so that they are pipelined: one round trip in all.
         let client = &self.client;
         futures::future::try_join_all(params.iter().map(|(statement, p)| client.execute(*statement, p)))
             .await

@@ -136,12 +136,9 @@ impl WriteSession for SqliteWriter {
     }
 
     async fn flush(&mut self, changes: &ChangeSet<'_>) -> StoreResult<()> {
-        for (statement, rows) in sql::flush_plan(changes) {
-            if rows.is_empty() {
-                continue;
-            }
-            let mut prepared = self.conn.prepare_cached(statement).map_err(map_error)?;
-            for values in &rows {
+        for step in sql::flush_steps(changes) {
+            let mut prepared = self.conn.prepare_cached(&sql::row_sql(&step)).map_err(map_error)?;
+            for values in &step.rows {
                 let params: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
                 prepared.execute(params.as_slice()).map_err(map_error)?;
             }
