@@ -48,8 +48,8 @@ impl SqliteStore {
     pub fn writer(&self) -> StoreResult<SqliteWriter> {
         let conn = connect(&self.path)?;
         conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map_error)?;
-        let stop = checkpointer::spawn(connect(&self.path)?);
-        Ok(SqliteWriter::new(conn, stop))
+        let checkpoints = checkpointer::spawn(connect(&self.path)?);
+        Ok(SqliteWriter::new(conn, checkpoints))
     }
 
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {

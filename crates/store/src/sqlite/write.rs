@@ -21,12 +21,12 @@ pub struct SqliteWriter {
     conn: Connection,
     last_checkpoint: std::time::Instant,
     /// Stops the checkpoint thread when the writer goes away.
-    _checkpoints: super::checkpointer::Stop,
+    checkpoints: super::checkpointer::Checkpoints,
 }
 
 impl SqliteWriter {
-    pub(crate) fn new(conn: Connection, checkpoints: super::checkpointer::Stop) -> SqliteWriter {
-        SqliteWriter { conn, last_checkpoint: std::time::Instant::now(), _checkpoints: checkpoints }
+    pub(crate) fn new(conn: Connection, checkpoints: super::checkpointer::Checkpoints) -> SqliteWriter {
+        SqliteWriter { conn, last_checkpoint: std::time::Instant::now(), checkpoints }
     }
 
     /// One query per key: in-process lookups cost microseconds, so bulk SQL would not pay for itself.
@@ -59,9 +59,9 @@ impl WriteSession for SqliteWriter {
         if self.last_checkpoint.elapsed() >= super::checkpointer::WRITER_CHECKPOINT_INTERVAL {
             self.last_checkpoint = std::time::Instant::now();
             // After the commit, so a failure here cannot undo it; the next interval tries again.
-            if let Err(e) = self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                tracing::warn!(error = %e, "writer checkpoint failed");
-            }
+            super::checkpointer::checkpoint(&self.conn, "writer");
+        } else {
+            self.checkpoints.nudge();
         }
         Ok(())
     }
