@@ -2,17 +2,14 @@
 //! After a restart every acknowledged order is there and earned exactly once, and retrying the requests
 //! that got no answer earns nothing twice. Runs the real binary, on both databases.
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::{Request, StatusCode};
+use crate::binary::{HttpClient, Server, get, post};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Mutex;
 
 const ROUNDS: usize = 3;
@@ -20,89 +17,12 @@ const CLIENTS: usize = 8;
 /// Acknowledged orders per round before the kill (the kill lands while more are in flight).
 const ACKS_BEFORE_KILL: usize = 150;
 
-struct Server {
-    args: Vec<String>,
-    child: Option<Child>,
-    base: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-impl Server {
-    fn command(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_fidelis"));
-        c.args(&self.args).args(["--log-level", "warn"]).stdout(Stdio::piped()).stderr(Stdio::inherit());
-        c
-    }
-
-    fn admin(&self, args: &[&str]) -> String {
-        let out = self.command().args(args).output().expect("fidelis runs");
-        assert!(out.status.success(), "fidelis {args:?} failed");
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    }
-
-    async fn start(&mut self) {
-        let port = free_port();
-        self.base = format!("http://127.0.0.1:{port}");
-        let child =
-            self.command().args(["serve", "--listen", &format!("127.0.0.1:{port}")]).spawn().expect("server starts");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the server did not come up");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().expect("SIGKILL");
-            child.wait().unwrap();
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
-
-async fn post(
-    client: &HttpClient,
-    url: String,
-    key: &str,
-    idempotency: &str,
-    body: &Value,
-) -> Option<(StatusCode, Value)> {
-    let request = Request::post(url)
-        .header("authorization", format!("Bearer {key}"))
-        .header("idempotency-key", idempotency)
-        .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap();
-    let response = tokio::time::timeout(Duration::from_secs(10), client.request(request)).await.ok()?.ok()?;
-    let status = response.status();
-    let bytes = response.into_body().collect().await.ok()?.to_bytes();
-    Some((status, serde_json::from_slice(&bytes).ok()?))
-}
-
-async fn get(client: &HttpClient, url: String, key: &str) -> Value {
-    let request =
-        Request::get(url).header("authorization", format!("Bearer {key}")).body(Full::new(Bytes::new())).unwrap();
-    let response = client.request(request).await.unwrap();
-    serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap()
-}
-
 fn order_body(n: usize) -> Value {
     json!({"source_id": format!("o-{n}"), "status": "PAID", "amount": 1_000 + n as i64, "customer": {"source_id": format!("c-{}", n % 10)}})
 }
 
 async fn survives_sigkill(args: Vec<String>) {
-    let mut server = Server { args, child: None, base: String::new() };
+    let mut server = Server::new(args);
     let key = server.admin(&["keys", "create", "--project", "crash"]);
     let client: HttpClient = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(0).build_http();
     server.start().await;

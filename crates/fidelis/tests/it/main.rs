@@ -3,6 +3,8 @@
 mod support;
 
 mod bad_input;
+mod binary;
+mod cli;
 mod concurrency;
 mod crash;
 mod customers;
