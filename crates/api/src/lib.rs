@@ -76,11 +76,21 @@ async fn method_not_allowed() -> ApiError {
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
-    use routes::{customers, events, members, ops, orders, programs};
+    use routes::{customers, events, members, ops, orders, programs, rules, segments};
     let v1 = Router::new()
         .route("/customers", post(customers::upsert).get(customers::list))
         .route("/customers/{customer}", get(customers::get).post(customers::update).delete(customers::erase))
         .route("/customers/{customer}/memberships", get(customers::memberships))
+        .route("/customers/{customer}/segments", get(customers::segments))
+        .route("/segments", post(segments::create).get(segments::list))
+        .route("/segments/preview", post(segments::preview))
+        .route("/segments/{segment}", get(segments::get).post(segments::update))
+        .route("/segments/{segment}/members", get(segments::members).post(segments::change_members))
+        .route("/segments/{segment}/members/import", post(segments::import))
+        .route("/segments/{segment}/recompute", post(segments::recompute))
+        .route("/rules/validate", post(rules::validate))
+        .route("/rules/evaluate", post(rules::evaluate))
+        .route("/outbox", get(ops::outbox))
         .route("/orders", post(orders::upsert).get(orders::list))
         .route("/orders/{order}", get(orders::get))
         .route("/orders/{order}/refunds", post(orders::refund))

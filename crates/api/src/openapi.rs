@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use crate::routes::{customers, events, members, ops, orders, programs};
+use crate::routes::{customers, events, members, ops, orders, programs, rules, segments};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -16,7 +16,11 @@ use utoipa::{Modify, OpenApi};
         programs::create, programs::update, programs::get, programs::list,
         members::enrol, members::list, members::get, members::add_points, members::remove_points,
         members::transactions, members::expiring,
-        ops::healthz, ops::readyz, ops::metrics, ops::project,
+        customers::segments,
+        segments::create, segments::update, segments::get, segments::list, segments::members,
+        segments::change_members, segments::import, segments::recompute, segments::preview,
+        rules::validate, rules::evaluate,
+        ops::healthz, ops::readyz, ops::metrics, ops::project, ops::outbox,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

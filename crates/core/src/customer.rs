@@ -36,6 +36,8 @@ pub struct Customer {
     pub profile: Profile,
     pub metadata: Metadata,
     pub stats: CustomerStats,
+    /// Segments (static and dynamic) the customer belongs to, sorted.
+    pub segments: Vec<crate::ids::SegmentId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Set when personal data was erased; the record stays so that the ledger keeps its references.
@@ -134,6 +136,7 @@ pub fn decide_upsert(
                 profile: Profile::default(),
                 metadata: Metadata::default(),
                 stats: CustomerStats::default(),
+                segments: Vec::new(),
                 created_at: now,
                 updated_at: now,
                 erased_at: None,

@@ -14,6 +14,7 @@ pub mod order;
 pub mod program;
 pub mod rejection;
 pub mod rules;
+pub mod segment;
 pub mod stats;
 pub mod text;
 

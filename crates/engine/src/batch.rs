@@ -6,6 +6,7 @@ use crate::command::{Action, Command, Outcome};
 use crate::handlers::{Ctx, Stop, dispatch};
 use crate::idgen::UlidIds;
 use crate::port::{CustomerRef, IdempotencyRecord, MemberRef, OrderRef, StoreResult, WriteSession};
+use crate::segments::{RuleCache, maintain};
 use crate::working_set::WorkingSet;
 use fidelis_core::ids::{CustomerId, OrderId, ProjectId};
 use fidelis_core::rejection::Rejection;
@@ -14,7 +15,15 @@ use std::collections::BTreeSet;
 
 /// Turns an outcome into the (status, body) a client receives, so that a replay returns the same bytes.
 pub trait Renderer: Send + Sync {
-    fn render(&self, scope: &crate::command::Scope, outcome: &Outcome) -> (u16, Vec<u8>);
+    /// `now` is the batch's clock reading (responses may show values relative to it).
+    fn render(&self, scope: &crate::command::Scope, outcome: &Outcome, now: Timestamp) -> (u16, Vec<u8>);
+}
+
+/// What a writer keeps from batch to batch: its id source and its compiled segment rules.
+#[derive(Default)]
+pub struct WriterState {
+    pub ids: UlidIds,
+    pub rules: RuleCache,
 }
 
 /// Runs `commands` in one transaction; outcomes are in command order.
@@ -22,11 +31,11 @@ pub async fn run_batch(
     session: &mut dyn WriteSession,
     commands: &[&Command],
     now: Timestamp,
-    ids: &mut UlidIds,
+    state: &mut WriterState,
     renderer: &dyn Renderer,
 ) -> StoreResult<Vec<Outcome>> {
     session.begin().await?;
-    let result = decide_and_flush(session, commands, now, ids, renderer).await;
+    let result = decide_and_flush(session, commands, now, state, renderer).await;
     match result {
         Ok(outcomes) => {
             let started = std::time::Instant::now();
@@ -47,7 +56,7 @@ async fn decide_and_flush(
     session: &mut dyn WriteSession,
     commands: &[&Command],
     now: Timestamp,
-    ids: &mut UlidIds,
+    state: &mut WriterState,
     renderer: &dyn Renderer,
 ) -> StoreResult<Vec<Outcome>> {
     let mut ws = WorkingSet::new();
@@ -56,8 +65,8 @@ async fn decide_and_flush(
     metrics::histogram!("fidelis_writer_prefetch_seconds").record(started.elapsed());
     let mut outcomes = Vec::with_capacity(commands.len());
     for command in commands {
-        ids.at(now);
-        outcomes.push(decide_one(&mut ws, session, command, now, ids, renderer).await?);
+        state.ids.at(now);
+        outcomes.push(decide_one(&mut ws, session, command, now, state, renderer).await?);
     }
     let changes = ws.changes();
     metrics::histogram!("fidelis_writer_rows_per_batch").record(changes.rows() as f64);
@@ -72,7 +81,7 @@ async fn decide_one(
     session: &mut dyn WriteSession,
     command: &Command,
     now: Timestamp,
-    ids: &mut UlidIds,
+    state: &mut WriterState,
     renderer: &dyn Renderer,
 ) -> StoreResult<Outcome> {
     let project = &command.scope.project;
@@ -86,8 +95,13 @@ async fn decide_one(
         });
     }
     ws.begin_command();
-    let mut ctx = Ctx { now, ids, session, ws, project, actor: &command.scope.actor };
-    let outcome = match dispatch(&mut ctx, command).await {
+    let mut ctx =
+        Ctx { now, ids: &mut state.ids, session, ws, project, actor: &command.scope.actor, rules: &mut state.rules };
+    let decided = match dispatch(&mut ctx, command).await {
+        Ok(outcome) => maintain(&mut ctx).await.map(|()| refreshed(ctx.ws, outcome)),
+        Err(stop) => Err(stop),
+    };
+    let outcome = match decided {
         Ok(outcome) => outcome,
         Err(Stop::Reject(rejection)) => {
             ws.rollback_command();
@@ -97,7 +111,7 @@ async fn decide_one(
         Err(Stop::Store(error)) => return Err(error),
     };
     if let Some(request) = &command.idempotency {
-        let (status, body) = renderer.render(&command.scope, &outcome);
+        let (status, body) = renderer.render(&command.scope, &outcome, now);
         ws.put_idempotency(IdempotencyRecord {
             project_id: project.id.clone(),
             key: request.key.clone(),
@@ -109,6 +123,17 @@ async fn decide_one(
     }
     ws.commit_command();
     Ok(outcome)
+}
+
+/// A customer in an outcome as it is after segment upkeep.
+fn refreshed(ws: &WorkingSet, outcome: Outcome) -> Outcome {
+    match outcome {
+        Outcome::Customer { customer, created } => {
+            let customer = ws.customer_in_batch(&customer.id).cloned().unwrap_or(customer);
+            Outcome::Customer { customer, created }
+        }
+        other => other,
+    }
 }
 
 /// Keys named by a batch, loaded with one bulk query per kind before any command runs.
@@ -167,7 +192,15 @@ impl Keys {
                     self.customer(project, Some(reference));
                 }
             }
-            Action::CreateProgram(_) | Action::UpdateProgram { .. } | Action::RunDueJobs { .. } => {}
+            Action::ChangeSegmentMembers { add, remove, .. } => {
+                add.iter().chain(remove).for_each(|r| self.customer(project, Some(r)));
+            }
+            Action::CreateProgram(_)
+            | Action::UpdateProgram { .. }
+            | Action::RunDueJobs { .. }
+            | Action::CreateSegment { .. }
+            | Action::UpdateSegment { .. }
+            | Action::RecomputeSegment { .. } => {}
         }
     }
 
@@ -202,6 +235,8 @@ async fn prefetch(ws: &mut WorkingSet, s: &mut dyn WriteSession, commands: &[&Co
     let projects = vec_of(&keys.projects);
     let programs = s.programs(&projects).await?;
     ws.absorb_programs(&projects, programs);
+    let segments = s.segments(&projects).await?;
+    ws.absorb_segments(&projects, segments);
     if !keys.customer_sources.is_empty() {
         let rows = s.customers_by_source(&vec_of(&keys.customer_sources)).await?;
         ws.absorb_customers(rows);

@@ -4,13 +4,14 @@ use crate::port::{CustomerRef, MemberRef, OrderRef};
 use crate::project::Project;
 use fidelis_core::customer::{Customer, CustomerPatch};
 use fidelis_core::event::CustomEvent;
-use fidelis_core::ids::ProgramId;
+use fidelis_core::ids::{CustomerId, ProgramId, SegmentId};
 use fidelis_core::ledger::{Entry, Membership};
 use fidelis_core::metadata::Metadata;
 use fidelis_core::money::{Money, Points};
 use fidelis_core::order::{Order, OrderDraft};
 use fidelis_core::program::{Program, ProgramDraft};
 use fidelis_core::rejection::Rejection;
+use fidelis_core::segment::Segment;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use std::sync::Arc;
@@ -122,6 +123,54 @@ pub enum Action {
     RunDueJobs {
         lots_max: usize,
     },
+    CreateSegment {
+        name: String,
+        definition: SegmentDefinition,
+    },
+    UpdateSegment {
+        segment: SegmentId,
+        name: Option<String>,
+        rule: Option<String>,
+    },
+    /// Adds and removes members of a static segment.
+    ChangeSegmentMembers {
+        segment: SegmentId,
+        add: Vec<CustomerRef>,
+        remove: Vec<CustomerRef>,
+        unknown: UnknownCustomers,
+    },
+    /// Evaluates a dynamic segment for up to `limit` customers after `after` (one chunk of a recompute).
+    /// Stops (without marking the segment computed) if the rule is no longer at `version`.
+    RecomputeSegment {
+        segment: SegmentId,
+        version: i64,
+        after: Option<CustomerId>,
+        limit: usize,
+    },
+}
+
+/// A segment's definition as given: static, or dynamic with the canonical JSON text of its rule.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SegmentDefinition {
+    Static,
+    Dynamic { rule: String },
+}
+
+/// What a member change does with customers that do not exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnknownCustomers {
+    /// Refuse the whole change.
+    Reject,
+    /// Apply the rest and report them (CSV import).
+    Report,
+}
+
+/// A member change that could not be applied, by position in the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberError {
+    pub index: usize,
+    pub reference: String,
+    pub reason: &'static str,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -135,6 +184,8 @@ pub struct JobReport {
     pub expired_lots: u64,
     pub expired_points: i64,
     pub idempotency_records_pruned: u64,
+    /// Dynamic segments re-evaluated for every customer (never computed, or time-dependent and due).
+    pub segments_swept: u64,
     /// More due work remained when the per-command bound was reached.
     pub more_due: bool,
 }
@@ -167,6 +218,22 @@ pub enum Outcome {
         membership: Membership,
     },
     Jobs(JobReport),
+    Segment {
+        segment: Segment,
+        created: bool,
+    },
+    SegmentMembers {
+        added: u64,
+        removed: u64,
+        unchanged: u64,
+        errors: Vec<MemberError>,
+    },
+    Recomputed {
+        evaluated: u64,
+        entered: u64,
+        left: u64,
+        next: Option<CustomerId>,
+    },
     Rejected(Rejection),
     /// The stored response of an earlier request with the same idempotency key.
     Replayed {

@@ -9,6 +9,7 @@ mod handlers;
 pub mod idgen;
 pub mod port;
 pub mod project;
+pub mod segments;
 mod working_set;
 pub mod writer;
 
@@ -19,6 +20,7 @@ use crate::clock::Clock;
 use crate::command::{Action, Command, JobReport, Outcome, Scope};
 use crate::port::ReadPort;
 use crate::writer::{Job, WriteError, WriterHandle, WriterShared, WriterSpec};
+use fidelis_core::ids::SegmentId;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,6 +28,8 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Lots expired per job command, so that one command never makes a huge transaction.
 pub const EXPIRY_LOTS_PER_COMMAND_MAX: usize = 2_000;
+/// Customers evaluated per recompute command (one writer transaction).
+pub const SEGMENT_RECOMPUTE_CUSTOMERS_PER_COMMAND: usize = 5_000;
 
 pub struct EngineConfig {
     pub batch_commands_max: usize,
@@ -118,8 +122,57 @@ impl Engine {
                     break;
                 }
             }
+            total.segments_swept += self.sweep_segments(&scope).await?;
         }
         Ok(total)
+    }
+
+    /// Re-evaluates, for every customer, the dynamic segments that are due: never computed, or reading the
+    /// clock and last swept in an earlier hour (project time zone). Returns how many were swept.
+    pub async fn sweep_segments(&self, scope: &Scope) -> Result<u64, WriteError> {
+        let now = self.clock.now();
+        let tz = scope.project.tz();
+        let hour = |t: jiff::Timestamp| {
+            let local = t.to_zoned(tz.clone());
+            (local.date(), local.hour())
+        };
+        let mut swept = 0;
+        for segment in self.reads.segment_list(&scope.project.id).await? {
+            let due = match (&segment.kind, segment.swept_at) {
+                (fidelis_core::segment::SegmentKind::Static, _) => false,
+                (_, None) => true,
+                (_, Some(at)) => segment.time_dependent && hour(at) < hour(now) && at < now,
+            };
+            if due {
+                self.recompute_segment(scope, &segment.id).await?;
+                swept += 1;
+            }
+        }
+        Ok(swept)
+    }
+
+    /// Evaluates a dynamic segment for every customer of the project, chunk by chunk through the writer.
+    pub async fn recompute_segment(&self, scope: &Scope, segment: &SegmentId) -> Result<Outcome, WriteError> {
+        let version = self.reads.segment(&scope.project.id, segment).await?.map_or(0, |s| s.version);
+        let (mut evaluated, mut entered, mut left, mut after) = (0, 0, 0, None);
+        loop {
+            let action = Action::RecomputeSegment {
+                segment: segment.clone(),
+                version,
+                after: after.clone(),
+                limit: SEGMENT_RECOMPUTE_CUSTOMERS_PER_COMMAND,
+            };
+            match self.execute(Command { scope: scope.clone(), idempotency: None, action }).await? {
+                Outcome::Recomputed { evaluated: e, entered: n, left: l, next } => {
+                    (evaluated, entered, left) = (evaluated + e, entered + n, left + l);
+                    if next.is_none() {
+                        return Ok(Outcome::Recomputed { evaluated, entered, left, next: None });
+                    }
+                    after = next;
+                }
+                other => return Ok(other),
+            }
+        }
     }
 
     pub fn keys(&self) -> &auth::KeyCache {
@@ -176,6 +229,12 @@ fn routing_key(action: &Action) -> Option<String> {
             MemberRef::Card(c) => Some(c.clone()),
             MemberRef::Customer(r) => customer(&Some(r.clone())),
         },
-        Action::CreateProgram(_) | Action::UpdateProgram { .. } | Action::RunDueJobs { .. } => None,
+        Action::CreateProgram(_)
+        | Action::UpdateProgram { .. }
+        | Action::RunDueJobs { .. }
+        | Action::CreateSegment { .. }
+        | Action::UpdateSegment { .. }
+        | Action::ChangeSegmentMembers { .. }
+        | Action::RecomputeSegment { .. } => None,
     }
 }

@@ -10,10 +10,11 @@ use crate::project::{ApiKey, Project};
 use async_trait::async_trait;
 use fidelis_core::customer::Customer;
 use fidelis_core::event::CustomEvent;
-use fidelis_core::ids::{ApiKeyId, CustomerId, MembershipId, OrderId, OutboxId, ProgramId, ProjectId};
+use fidelis_core::ids::{ApiKeyId, CustomerId, MembershipId, OrderId, OutboxId, ProgramId, ProjectId, SegmentId};
 use fidelis_core::ledger::{Entry, Lot, Membership};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
+use fidelis_core::segment::Segment;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
@@ -83,6 +84,15 @@ pub struct OutboxEvent {
     pub created_at: Timestamp,
 }
 
+/// Which customer columns a scan decodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Projection {
+    Full,
+    /// The aggregates (`stats`) are left out and read as empty: for rules that do not read them. Such
+    /// customers must never be written back whole.
+    WithoutStats,
+}
+
 /// Everything a batch writes, each row once. Rows are upserted by primary key.
 #[derive(Default, Debug)]
 pub struct ChangeSet<'a> {
@@ -97,6 +107,11 @@ pub struct ChangeSet<'a> {
     pub outbox: Vec<&'a OutboxEvent>,
     /// Customers erased in this batch: the metadata of their orders and events is cleared too.
     pub erased_customers: Vec<&'a CustomerId>,
+    pub segments: Vec<&'a Segment>,
+    /// Segment lists of customers that are not written whole (loaded without their aggregates).
+    pub customer_segments: Vec<(&'a CustomerId, &'a [SegmentId])>,
+    pub members_added: Vec<(&'a SegmentId, &'a CustomerId, Timestamp)>,
+    pub members_removed: Vec<(&'a SegmentId, &'a CustomerId)>,
 }
 
 impl ChangeSet<'_> {
@@ -111,6 +126,10 @@ impl ChangeSet<'_> {
             + self.idempotency.len()
             + self.outbox.len()
             + self.erased_customers.len()
+            + self.segments.len()
+            + self.customer_segments.len()
+            + self.members_added.len()
+            + self.members_removed.len()
     }
 }
 
@@ -171,6 +190,32 @@ pub trait ReadPort: Send + Sync {
     /// Every entry of a membership, oldest first (for audits and tests).
     async fn entry_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Entry>>;
     async fn outbox_page(&self, project: &ProjectId, page: &PageRequest) -> StoreResult<Vec<OutboxEvent>>;
+
+    async fn segment(&self, project: &ProjectId, segment: &SegmentId) -> StoreResult<Option<Segment>>;
+    async fn segment_list(&self, project: &ProjectId) -> StoreResult<Vec<Segment>>;
+    /// Members of a segment, newest customer id first: (customer, member since).
+    async fn segment_member_page(
+        &self,
+        project: &ProjectId,
+        segment: &SegmentId,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<(CustomerId, Timestamp)>>;
+    async fn segment_member_count(&self, project: &ProjectId, segment: &SegmentId) -> StoreResult<i64>;
+    /// Customers of a project in id order, after `after`: for previews and exports.
+    async fn customer_scan(
+        &self,
+        project: &ProjectId,
+        after: Option<&CustomerId>,
+        limit: usize,
+        projection: Projection,
+    ) -> StoreResult<Vec<Customer>>;
+    /// Memberships of a project in id order, after `after`.
+    async fn membership_scan(
+        &self,
+        project: &ProjectId,
+        after: Option<&MembershipId>,
+        limit: usize,
+    ) -> StoreResult<Vec<Membership>>;
 }
 
 /// One writer's connection. A batch is `begin`, loads, one `flush`, `commit` (or `rollback`).
@@ -196,6 +241,15 @@ pub trait WriteSession: Send {
     async fn open_lots(&mut self, memberships: &[MembershipId]) -> StoreResult<Vec<Lot>>;
     /// Lots of `program` with points left whose last usable day is before `today`, oldest expiry first.
     async fn due_lots(&mut self, program: &ProgramId, today: Date, limit: usize) -> StoreResult<Vec<Lot>>;
+    async fn segments(&mut self, projects: &[ProjectId]) -> StoreResult<Vec<Segment>>;
+    /// Customers of a project in id order after `after` (locked on PostgreSQL when `Full`).
+    async fn customers_after(
+        &mut self,
+        project: &ProjectId,
+        after: Option<&CustomerId>,
+        limit: usize,
+        projection: Projection,
+    ) -> StoreResult<Vec<Customer>>;
     async fn flush(&mut self, changes: &ChangeSet<'_>) -> StoreResult<()>;
     /// Deletes idempotency records created before `before`; returns how many.
     async fn prune_idempotency(&mut self, before: Timestamp, limit: usize) -> StoreResult<u64>;

@@ -10,10 +10,12 @@ use crate::port::{
 };
 use fidelis_core::customer::Customer;
 use fidelis_core::event::CustomEvent;
-use fidelis_core::ids::{CustomerId, LotId, MembershipId, OrderId, ProgramId, ProjectId};
+use fidelis_core::ids::{CustomerId, LotId, MembershipId, OrderId, ProgramId, ProjectId, SegmentId};
 use fidelis_core::ledger::{Entry, Lot, Membership, Posting};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
+use fidelis_core::segment::Segment;
+use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 type SourceKey = (ProjectId, String);
@@ -52,6 +54,19 @@ pub(crate) struct Tables {
     pub new_idempotency: Vec<IdempotencyRecord>,
     pub outbox: Vec<OutboxEvent>,
     pub erased: Vec<CustomerId>,
+    pub segments_loaded: HashSet<ProjectId>,
+    pub segments: HashMap<SegmentId, Row<Segment>>,
+    /// Net membership changes of the batch: `Some(since)` entered, `None` left.
+    pub member_changes: HashMap<(SegmentId, CustomerId), Option<Timestamp>>,
+    /// Segment lists of customers the batch holds only without their aggregates.
+    pub segment_only: HashMap<CustomerId, Vec<SegmentId>>,
+}
+
+/// Customers one command changed, with their state before it (for segment upkeep).
+#[derive(Default)]
+pub struct Touched {
+    pub customers: Vec<(CustomerId, Option<Customer>)>,
+    pub loyalty: HashSet<CustomerId>,
 }
 
 type Undo = Box<dyn FnOnce(&mut Tables) + Send>;
@@ -60,6 +75,7 @@ type Undo = Box<dyn FnOnce(&mut Tables) + Send>;
 pub struct WorkingSet {
     pub(crate) t: Tables,
     journal: Vec<Undo>,
+    touched: Touched,
 }
 
 fn remember<K, V>(journal: &mut Vec<Undo>, map: fn(&mut Tables) -> &mut HashMap<K, V>, key: K, old: Option<V>)
@@ -84,6 +100,7 @@ impl WorkingSet {
     /// Starts a command: everything it changes can be undone until `commit_command`.
     pub fn begin_command(&mut self) {
         self.journal.clear();
+        self.touched = Touched::default();
         let lengths = (
             self.t.entries.len(),
             self.t.new_events.len(),
@@ -141,9 +158,13 @@ impl WorkingSet {
     }
 
     pub(crate) fn absorb_customers(&mut self, rows: Vec<Customer>) {
-        for c in rows {
+        for mut c in rows {
             if self.t.customers.contains_key(&c.id) {
                 continue;
+            }
+            // An earlier command of the batch may have changed this customer's segments without loading it.
+            if let Some(segments) = self.t.segment_only.get(&c.id) {
+                c.segments = segments.clone();
             }
             if let Some(source) = &c.source_id {
                 self.t.customer_by_source.insert((c.project_id.clone(), source.clone()), Some(c.id.clone()));
@@ -398,7 +419,65 @@ impl WorkingSet {
         }
         let id = c.id.clone();
         let old = self.t.customers.insert(id.clone(), Row { value: c, dirty: true });
+        if !self.touched.customers.iter().any(|(t, _)| *t == id) {
+            self.touched.customers.push((id.clone(), old.as_ref().map(|r| r.value.clone())));
+        }
         remember(&mut self.journal, |t| &mut t.customers, id, old);
+    }
+
+    /// The customers this command changed so far (and whose wallets it changed), handing them over.
+    pub fn take_touched(&mut self) -> Touched {
+        std::mem::take(&mut self.touched)
+    }
+
+    pub fn customer_in_batch(&self, id: &CustomerId) -> Option<&Customer> {
+        self.t.customers.get(id).map(|r| &r.value)
+    }
+
+    pub async fn segments(&mut self, s: &mut dyn WriteSession, project: &ProjectId) -> StoreResult<Vec<Segment>> {
+        if !self.t.segments_loaded.contains(project) {
+            let rows = s.segments(std::slice::from_ref(project)).await?;
+            self.absorb_segments(std::slice::from_ref(project), rows);
+        }
+        let mut list: Vec<Segment> =
+            self.t.segments.values().filter(|r| &r.value.project_id == project).map(|r| r.value.clone()).collect();
+        list.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(list)
+    }
+
+    pub(crate) fn absorb_segments(&mut self, projects: &[ProjectId], rows: Vec<Segment>) {
+        for segment in rows {
+            self.t.segments.entry(segment.id.clone()).or_insert(Row { value: segment, dirty: false });
+        }
+        self.t.segments_loaded.extend(projects.iter().cloned());
+    }
+
+    pub fn put_segment(&mut self, segment: Segment) {
+        let id = segment.id.clone();
+        let old = self.t.segments.insert(id.clone(), Row { value: segment, dirty: true });
+        remember(&mut self.journal, |t| &mut t.segments, id, old);
+    }
+
+    /// Records a customer entering (`Some(since)`) or leaving (`None`) a segment.
+    pub fn set_member(&mut self, segment: &SegmentId, customer: &CustomerId, entered: Option<Timestamp>) {
+        let key = (segment.clone(), customer.clone());
+        let old = self.t.member_changes.insert(key.clone(), entered);
+        remember(&mut self.journal, |t| &mut t.member_changes, key, old);
+    }
+
+    pub fn push_outbox(&mut self, event: OutboxEvent) {
+        self.t.outbox.push(event);
+    }
+
+    /// Sets the segment list of a customer the batch holds only without aggregates (not written whole).
+    pub fn set_segment_only(&mut self, customer: &CustomerId, segments: Vec<SegmentId>) {
+        let old = self.t.segment_only.insert(customer.clone(), segments);
+        remember(&mut self.journal, |t| &mut t.segment_only, customer.clone(), old);
+    }
+
+    /// The segment list a customer has in this batch, if the batch changed it without loading them whole.
+    pub fn segment_only(&self, customer: &CustomerId) -> Option<&Vec<SegmentId>> {
+        self.t.segment_only.get(customer)
     }
 
     /// Records an erasure: the old `source_id` stops naming the customer, and the flush clears the
@@ -444,6 +523,7 @@ impl WorkingSet {
     }
 
     pub fn put_membership(&mut self, m: Membership) {
+        self.touched.loyalty.insert(m.customer_id.clone());
         let card_key = (m.project_id.clone(), m.card_code.clone());
         let old_card = self.t.membership_by_card.insert(card_key.clone(), Some(m.id.clone()));
         remember(&mut self.journal, |t| &mut t.membership_by_card, card_key, old_card);
@@ -529,6 +609,27 @@ impl WorkingSet {
             idempotency: self.t.new_idempotency.iter().collect(),
             outbox: self.t.outbox.iter().collect(),
             erased_customers: self.t.erased.iter().collect(),
+            segments: dirty(&self.t.segments),
+            customer_segments: self
+                .t
+                .segment_only
+                .iter()
+                .filter(|(id, _)| !self.t.customers.get(*id).is_some_and(|r| r.dirty))
+                .map(|(id, s)| (id, s.as_slice()))
+                .collect(),
+            members_added: self
+                .t
+                .member_changes
+                .iter()
+                .filter_map(|((s, c), since)| since.map(|at| (s, c, at)))
+                .collect(),
+            members_removed: self
+                .t
+                .member_changes
+                .iter()
+                .filter(|(_, since)| since.is_none())
+                .map(|((s, c), _)| (s, c))
+                .collect(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! most `batch_commands_max`), runs it as one transaction and answers every caller after the commit.
 //! Batching is natural: while one batch commits, the next one queues, so a lone request waits for no one.
 
-use crate::batch::{Renderer, run_batch};
+use crate::batch::{Renderer, WriterState, run_batch};
 use crate::clock::Clock;
 use crate::command::{Command, Outcome};
 use crate::idgen::UlidIds;
@@ -104,7 +104,7 @@ async fn writer_loop(
     mut queue: mpsc::Receiver<Job>,
     receive: Receive,
 ) {
-    let mut ids = shared.ids.clone();
+    let mut state = WriterState { ids: shared.ids.clone(), rules: Default::default() };
     loop {
         let first = match receive {
             Receive::Blocking(_) => queue.blocking_recv(),
@@ -124,7 +124,7 @@ async fn writer_loop(
         for job in &jobs {
             metrics::histogram!("fidelis_writer_queue_wait_seconds").record(started.duration_since(job.queued_at));
         }
-        let results = run_with_retries(session.as_mut(), &jobs, &shared, &mut ids).await;
+        let results = run_with_retries(session.as_mut(), &jobs, &shared, &mut state).await;
         metrics::histogram!("fidelis_writer_batch_seconds").record(started.elapsed());
         let answers: Answers = jobs.into_iter().map(|job| job.reply).zip(results).collect();
         match &receive {
@@ -150,13 +150,13 @@ async fn run_with_retries(
     session: &mut dyn WriteSession,
     jobs: &[Job],
     shared: &WriterShared,
-    ids: &mut UlidIds,
+    state: &mut WriterState,
 ) -> Vec<Result<Outcome, WriteError>> {
     let commands: Vec<&Command> = jobs.iter().map(|j| &j.command).collect();
     let mut last_error = None;
     for _ in 0..=BATCH_RETRIES_MAX {
         let now = storable(shared.clock.now());
-        match run_batch(session, &commands, now, ids, shared.renderer.as_ref()).await {
+        match run_batch(session, &commands, now, state, shared.renderer.as_ref()).await {
             Ok(outcomes) => return outcomes.into_iter().map(Ok).collect(),
             Err(error) => {
                 metrics::counter!("fidelis_writer_batch_failures_total").increment(1);
@@ -176,7 +176,7 @@ async fn run_with_retries(
     let mut results = Vec::with_capacity(commands.len());
     for command in &commands {
         let now = storable(shared.clock.now());
-        let single = run_batch(session, std::slice::from_ref(command), now, ids, shared.renderer.as_ref()).await;
+        let single = run_batch(session, std::slice::from_ref(command), now, state, shared.renderer.as_ref()).await;
         results.push(single.map_err(WriteError::Store).and_then(|mut o| o.pop().ok_or(WriteError::Stopped)));
     }
     results

@@ -77,6 +77,14 @@ pub fn stats(text: &str) -> CodecResult<CustomerStats> {
     from_json("stats", text)
 }
 
+pub fn segment_ids_json(ids: &[fidelis_core::ids::SegmentId]) -> String {
+    to_json(&ids)
+}
+
+pub fn segment_ids(text: &str) -> CodecResult<Vec<fidelis_core::ids::SegmentId>> {
+    from_json("segments", text)
+}
+
 pub fn items_json(items: &[OrderItem]) -> String {
     to_json(&items)
 }

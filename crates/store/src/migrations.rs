@@ -3,9 +3,15 @@
 /// (version, name, SQL). Applied in order; each version once, recorded in `fidelis_migrations`.
 pub type Migration = (i64, &'static str, &'static str);
 
-pub const SQLITE: &[Migration] = &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
+pub const SQLITE: &[Migration] = &[
+    (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, "segments", include_str!("../migrations/sqlite/0002_segments.sql")),
+];
 
-pub const POSTGRES: &[Migration] = &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+pub const POSTGRES: &[Migration] = &[
+    (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
+    (2, "segments", include_str!("../migrations/postgres/0002_segments.sql")),
+];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS fidelis_migrations (
     version BIGINT PRIMARY KEY,

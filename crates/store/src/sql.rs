@@ -4,6 +4,7 @@
 //! per-statement overhead are not).
 
 use crate::rows::*;
+use fidelis_core::ids::{CustomerId, SegmentId};
 use fidelis_engine::port::ChangeSet;
 use std::sync::LazyLock;
 
@@ -31,11 +32,17 @@ pub enum Write {
         key: &'static str,
         fixed: &'static [&'static str],
     },
+    /// Insert, leaving rows whose key exists as they are.
+    InsertIgnore,
     /// An UPDATE of all rows of a customer: `SET {set} WHERE customer_id = …` (or `id` for customers).
     Erase {
         set: &'static str,
         key_column: &'static str,
     },
+    /// Set the columns after the first to the given values where the first column (the key) matches.
+    Update,
+    /// Delete the rows whose columns all match.
+    Delete,
 }
 
 pub struct Step {
@@ -65,7 +72,18 @@ pub fn row_sql(step: &Step) -> String {
     match step.write {
         Write::Insert => insert(step.table, step.columns),
         Write::Upsert { key, fixed } => upsert(step.table, step.columns, key, fixed),
+        Write::InsertIgnore => format!("{} ON CONFLICT DO NOTHING", insert(step.table, step.columns)),
         Write::Erase { set, key_column } => format!("UPDATE {} SET {set} WHERE {key_column} = $1", step.table),
+        Write::Update => {
+            let cols = columns(step.columns);
+            let sets: Vec<String> = cols.iter().enumerate().skip(1).map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
+            format!("UPDATE {} SET {} WHERE {} = $1", step.table, sets.join(", "), cols[0])
+        }
+        Write::Delete => {
+            let conds: Vec<String> =
+                columns(step.columns).iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
+            format!("DELETE FROM {} WHERE {}", step.table, conds.join(" AND "))
+        }
     }
 }
 
@@ -91,7 +109,8 @@ fn erase(changes: &ChangeSet<'_>, table: &'static str, set: &'static str, key_co
 
 /// Every write of a flush, in a fixed order, empty steps left out.
 pub fn flush_steps(changes: &ChangeSet<'_>) -> Vec<Step> {
-    use Write::{Insert, Upsert};
+    use Write::{Delete, Insert, InsertIgnore, Update, Upsert};
+    let member = |(s, c): &(&SegmentId, &CustomerId)| vec![Value::Text(s.to_string()), Value::Text(c.to_string())];
     let steps = vec![
         // `source_id` changes only on erasure, which has a step of its own.
         step(
@@ -134,6 +153,37 @@ pub fn flush_steps(changes: &ChangeSet<'_>) -> Vec<Step> {
         step("entries", ENTRY_COLUMNS, Insert, &changes.entries, entry_values),
         step("idempotency", IDEMPOTENCY_COLUMNS, Insert, &changes.idempotency, idempotency_values),
         step("outbox", OUTBOX_COLUMNS, Insert, &changes.outbox, outbox_values),
+        step(
+            "segments",
+            SEGMENT_COLUMNS,
+            Upsert { key: "id", fixed: &["project_id"] },
+            &changes.segments,
+            segment_values,
+        ),
+        Step {
+            table: "customers",
+            columns: "id, segments",
+            write: Update,
+            rows: changes.customer_segments.iter().map(|(c, s)| customer_segment_values(c, s)).collect(),
+        },
+        Step {
+            table: "segment_members",
+            columns: "segment_id, customer_id",
+            write: Delete,
+            rows: changes.members_removed.iter().map(member).collect(),
+        },
+        Step {
+            table: "segment_members",
+            columns: SEGMENT_MEMBER_COLUMNS,
+            write: InsertIgnore,
+            rows: changes
+                .members_added
+                .iter()
+                .map(|(s, c, since)| {
+                    vec![Value::Text(s.to_string()), Value::Text(c.to_string()), Value::Int(since.as_microsecond())]
+                })
+                .collect(),
+        },
         // Erasure reaches the metadata of a customer's orders and events, where merchants put personal details.
         erase(changes, "customers", "source_id = NULL", "id"),
         erase(changes, "orders", "metadata = '{}'", "customer_id"),

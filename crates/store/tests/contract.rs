@@ -66,6 +66,7 @@ fn customer(f: &mut Fixture, source: &str) -> Customer {
         profile: Profile { name: Some("Zoë".into()), birthdate: Some(date(1990, 4, 21)), ..Profile::default() },
         metadata: Metadata::parse("/m", raw).unwrap(),
         stats,
+        segments: Vec::new(),
         created_at: now(),
         updated_at: now(),
         erased_at: None,

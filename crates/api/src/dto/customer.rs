@@ -147,6 +147,56 @@ pub struct SummaryResponse {
     pub average_order_value: i64,
     pub first_order_at: Option<String>,
     pub last_order_at: Option<String>,
+    /// Windows the rule language uses, as of the time of the response (project time zone).
+    pub windows: WindowsResponse,
+}
+
+/// Spent (net, minor units) and paid orders over a window.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WindowResponse {
+    pub spent: i64,
+    pub orders: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WindowsResponse {
+    pub last_30_days: WindowResponse,
+    pub last_365_days: WindowResponse,
+    pub this_calendar_year: WindowResponse,
+    pub last_calendar_year: WindowResponse,
+    /// Custom events of the last 30 days by name.
+    #[schema(value_type = Object)]
+    pub events_last_30_days: std::collections::BTreeMap<String, i64>,
+}
+
+/// What a customer response is rendered against: the time of the answer and the project's time zone.
+pub struct AsOf<'a> {
+    pub now: jiff::Timestamp,
+    pub time_zone: &'a jiff::tz::TimeZone,
+}
+
+fn windows(c: &Customer, as_of: &AsOf<'_>) -> WindowsResponse {
+    use fidelis_core::calendar::{Period, add_days, local_date, start_of_period};
+    let today = local_date(as_of.now, as_of.time_zone);
+    let back = |days: i32| add_days(today, -days).unwrap_or(today);
+    let window = |from, to| {
+        let (spent, orders) = c.stats.window(from, to);
+        WindowResponse { spent, orders }
+    };
+    let year_start = start_of_period(today, Period::Year);
+    let last_year_end = year_start.yesterday().unwrap_or(year_start);
+    let from_30 = back(29);
+    let mut events = std::collections::BTreeMap::new();
+    for e in c.stats.event_days.iter().filter(|e| e.day >= from_30 && e.day <= today) {
+        *events.entry(e.name.clone()).or_default() += e.count;
+    }
+    WindowsResponse {
+        last_30_days: window(from_30, today),
+        last_365_days: window(back(364), today),
+        this_calendar_year: window(year_start, today),
+        last_calendar_year: window(start_of_period(last_year_end, Period::Year), last_year_end),
+        events_last_30_days: events,
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -164,6 +214,8 @@ pub struct CustomerResponse {
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
     pub summary: SummaryResponse,
+    /// Segments (static and dynamic) the customer belongs to.
+    pub segments: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
     /// Set when personal data was erased.
@@ -171,7 +223,7 @@ pub struct CustomerResponse {
 }
 
 impl CustomerResponse {
-    pub fn from(c: &Customer) -> CustomerResponse {
+    pub fn from(c: &Customer, as_of: &AsOf<'_>) -> CustomerResponse {
         let p = &c.profile;
         let a = &p.address;
         CustomerResponse {
@@ -198,7 +250,9 @@ impl CustomerResponse {
                 average_order_value: c.stats.average_order_value(),
                 first_order_at: opt_time(c.stats.first_order_at),
                 last_order_at: opt_time(c.stats.last_order_at),
+                windows: windows(c, as_of),
             },
+            segments: c.segments.iter().map(ToString::to_string).collect(),
             created_at: time(c.created_at),
             updated_at: time(c.updated_at),
             erased_at: opt_time(c.erased_at),

@@ -7,3 +7,5 @@ pub mod event;
 pub mod member;
 pub mod order;
 pub mod program;
+pub mod rule;
+pub mod segment;

@@ -3,8 +3,9 @@
 use super::{PathArgs, check, customer_ref, run};
 use crate::RequestId;
 use crate::dto::common::ListBody;
-use crate::dto::customer::{CustomerBody, CustomerResponse};
+use crate::dto::customer::{AsOf, CustomerBody, CustomerResponse};
 use crate::dto::member::MemberResponse;
+use crate::dto::segment::SegmentResponse;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, IdempotencyOnly, JsonBody, Query};
 use crate::state::AppState;
@@ -67,7 +68,9 @@ pub async fn get(
     PathArgs(reference): PathArgs<String>,
 ) -> Result<Json<CustomerResponse>, ApiError> {
     let found = state.engine.reads().customer(auth.project(), &customer_ref(&reference)).await?;
-    found.map(|c| Json(CustomerResponse::from(&c))).ok_or_else(|| ApiError::not_found("customer", &reference))
+    let tz = auth.0.project.tz();
+    let as_of = AsOf { now: state.engine.clock().now(), time_zone: &tz };
+    found.map(|c| Json(CustomerResponse::from(&c, &as_of))).ok_or_else(|| ApiError::not_found("customer", &reference))
 }
 
 /// Customers, newest first.
@@ -83,7 +86,9 @@ pub async fn list(
     let limit = page.limit;
     page.limit += 1;
     let rows = state.engine.reads().customer_page(auth.project(), &page).await?;
-    Ok(Json(ListBody::page(rows, limit, |c| c.id.to_string(), CustomerResponse::from)))
+    let tz = auth.0.project.tz();
+    let as_of = AsOf { now: state.engine.clock().now(), time_zone: &tz };
+    Ok(Json(ListBody::page(rows, limit, |c| c.id.to_string(), |c| CustomerResponse::from(c, &as_of))))
 }
 
 /// Erase a customer's personal data (profile, metadata, source_id, and the metadata of their orders and
@@ -118,4 +123,25 @@ pub async fn memberships(
     let rows = reads.customer_memberships(auth.project(), &customer.id).await?;
     let count = rows.len();
     Ok(Json(ListBody::page(rows, count, |m| m.id.to_string(), MemberResponse::from)))
+}
+
+/// The segments the customer belongs to.
+#[utoipa::path(get, path = "/v1/customers/{customer}/segments", tag = "customers",
+    params(("customer" = String, Path, description = "cust_… id or source_id")),
+    responses((status = 200, body = ListBody<SegmentResponse>), (status = "4XX", body = ErrorBody)))]
+pub async fn segments(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathArgs(reference): PathArgs<String>,
+) -> Result<Json<ListBody<SegmentResponse>>, ApiError> {
+    let reads = state.engine.reads();
+    let customer = reads
+        .customer(auth.project(), &customer_ref(&reference))
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer", &reference))?;
+    let all = reads.segment_list(auth.project()).await?;
+    let mine: Vec<_> = all.into_iter().filter(|s| customer.segments.binary_search(&s.id).is_ok()).collect();
+    let count = mine.len();
+    let currency = auth.0.project.currency;
+    Ok(Json(ListBody::page(mine, count, |s| s.id.to_string(), |s| SegmentResponse::from(s, currency, None))))
 }

@@ -7,6 +7,8 @@ pub mod members;
 pub mod ops;
 pub mod orders;
 pub mod programs;
+pub mod rules;
+pub mod segments;
 
 use crate::error::ApiError;
 use crate::extract::Auth;
@@ -48,11 +50,23 @@ pub async fn run(
     idempotency: Option<IdempotencyRequest>,
     action: Action,
 ) -> Result<Response, ApiError> {
+    let (scope, outcome) = run_outcome(state, auth, request_id, idempotency, action).await?;
+    Ok(respond(&scope, &outcome, state.engine.clock().now()))
+}
+
+/// Runs a command through the writer, for handlers that look at the outcome before answering.
+pub async fn run_outcome(
+    state: &AppState,
+    auth: &Auth,
+    request_id: crate::RequestId,
+    idempotency: Option<IdempotencyRequest>,
+    action: Action,
+) -> Result<(fidelis_engine::command::Scope, fidelis_engine::command::Outcome), ApiError> {
     let mut scope = auth.scope();
     scope.request_id = request_id.0;
     let command = Command { scope: scope.clone(), idempotency, action };
     let outcome = state.engine.execute(command).await?;
-    Ok(respond(&scope, &outcome))
+    Ok((scope, outcome))
 }
 
 /// `cust_…` ids name customers by id; anything else is a `source_id`.

@@ -58,3 +58,44 @@ pub async fn project(auth: Auth) -> Json<ProjectResponse> {
         key_id: auth.0.key.id.to_string(),
     })
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct OutboxResponse {
+    /// Always "outbox_event".
+    pub object: &'static str,
+    pub id: String,
+    /// `segment.entered` or `segment.left`.
+    pub topic: String,
+    pub customer_id: Option<String>,
+    /// What the event is about (the segment id).
+    pub subject_id: String,
+    pub created_at: String,
+}
+
+/// Events for the outside world, newest first, written in the same commit as their cause.
+#[utoipa::path(get, path = "/v1/outbox", tag = "operations",
+    params(("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = crate::dto::common::ListBody<OutboxResponse>), (status = "4XX", body = ErrorBody)))]
+pub async fn outbox(
+    State(state): State<AppState>,
+    auth: Auth,
+    query: crate::extract::Query,
+) -> Result<Json<crate::dto::common::ListBody<OutboxResponse>>, ApiError> {
+    let mut page = query.page(&[])?;
+    let limit = page.limit;
+    page.limit += 1;
+    let rows = state.engine.reads().outbox_page(auth.project(), &page).await?;
+    Ok(Json(crate::dto::common::ListBody::page(
+        rows,
+        limit,
+        |o| o.id.to_string(),
+        |o| OutboxResponse {
+            object: "outbox_event",
+            id: o.id.to_string(),
+            topic: o.topic.clone(),
+            customer_id: o.customer_id.as_ref().map(ToString::to_string),
+            subject_id: o.subject_id.clone(),
+            created_at: o.created_at.to_string(),
+        },
+    )))
+}

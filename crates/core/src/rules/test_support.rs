@@ -102,6 +102,7 @@ pub fn customer(created_at: Timestamp, stats: CustomerStats) -> Customer {
         profile: Profile::default(),
         metadata: Metadata::default(),
         stats,
+        segments: Vec::new(),
         created_at,
         updated_at: created_at,
         erased_at: None,

@@ -7,6 +7,7 @@ mod jobs;
 mod orders;
 mod points;
 mod programs;
+mod segments;
 
 use crate::command::{Action, Command, CustomerInput, Outcome, WhenMissing};
 use crate::idgen::UlidIds;
@@ -48,6 +49,7 @@ pub struct Ctx<'a> {
     pub ws: &'a mut WorkingSet,
     pub project: &'a crate::project::Project,
     pub actor: &'a str,
+    pub rules: &'a mut crate::segments::RuleCache,
 }
 
 impl Ctx<'_> {
@@ -117,5 +119,15 @@ pub async fn dispatch(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, S
         }
         Action::AdjustPoints(adjustment) => points::adjust(ctx, adjustment).await,
         Action::RunDueJobs { lots_max } => jobs::run_due(ctx, *lots_max).await,
+        Action::CreateSegment { name, definition } => segments::create(ctx, name, definition).await,
+        Action::UpdateSegment { segment, name, rule } => {
+            segments::update(ctx, segment, name.as_deref(), rule.as_deref()).await
+        }
+        Action::ChangeSegmentMembers { segment, add, remove, unknown } => {
+            segments::change_members(ctx, segment, add, remove, *unknown).await
+        }
+        Action::RecomputeSegment { segment, version, after, limit } => {
+            segments::recompute(ctx, segment, *version, after.as_ref(), *limit).await
+        }
     }
 }

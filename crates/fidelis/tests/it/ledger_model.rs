@@ -194,7 +194,8 @@ impl Harness {
             Some(IdempotencyRequest { key: format!("k-{}", self.sequence), request_hash: format!("{action:?}") });
         let command = Command { scope: self.scope.clone(), idempotency, action };
         let outcome = self.app.engine.execute(command.clone()).await.expect("the engine answers");
-        self.last_keyed = Some((command, JsonRenderer.render(&self.scope, &outcome), self.clock.now()));
+        self.last_keyed =
+            Some((command, JsonRenderer.render(&self.scope, &outcome, self.clock.now()), self.clock.now()));
         outcome
     }
 

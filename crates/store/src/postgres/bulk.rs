@@ -82,12 +82,31 @@ pub fn statement(step: &Step) -> (String, Vec<ColumnArray>) {
     let arrays: Vec<ColumnArray> = (0..count).map(|c| ColumnArray::of(&step.rows, c)).collect();
     let unnest: Vec<String> = arrays.iter().enumerate().map(|(i, a)| format!("${}::{}", i + 1, a.sql_type())).collect();
     let insert = format!("INSERT INTO {} ({}) SELECT * FROM UNNEST({})", step.table, step.columns, unnest.join(", "));
+    let cols = columns(step.columns);
     let sql = match step.write {
         Write::Insert => insert,
+        Write::InsertIgnore => format!("{insert} ON CONFLICT DO NOTHING"),
         Write::Upsert { key, fixed } => format!("{insert}{}", conflict_clause(step.columns, key, fixed)),
         Write::Erase { set, key_column } => {
             format!("UPDATE {} SET {set} WHERE {key_column} = ANY($1::text[])", step.table)
         }
+        Write::Update => {
+            let sets: Vec<String> = cols.iter().skip(1).map(|c| format!("{c} = u.{c}")).collect();
+            format!(
+                "UPDATE {table} SET {} FROM UNNEST({}) AS u({}) WHERE {table}.{key} = u.{key}",
+                sets.join(", "),
+                unnest.join(", "),
+                cols.join(", "),
+                table = step.table,
+                key = cols[0]
+            )
+        }
+        Write::Delete => format!(
+            "DELETE FROM {} WHERE ({}) IN (SELECT * FROM UNNEST({}))",
+            step.table,
+            cols.join(", "),
+            unnest.join(", ")
+        ),
     };
     (sql, arrays)
 }

@@ -152,6 +152,15 @@ impl ToSql for Value {
     to_sql_checked!();
 }
 
+/// Customers of a project in id order after `$2`, at most `$3`; `lock` is appended (`FOR UPDATE` or empty).
+pub(crate) fn customer_scan_sql(projection: fidelis_engine::port::Projection, lock: &str) -> String {
+    let columns = match projection {
+        fidelis_engine::port::Projection::Full => crate::rows::CUSTOMER_COLUMNS,
+        fidelis_engine::port::Projection::WithoutStats => crate::rows::CUSTOMER_COLUMNS_WITHOUT_STATS,
+    };
+    format!("SELECT {columns} FROM customers WHERE project_id = $1 AND id > $2 ORDER BY id LIMIT $3 {lock}")
+}
+
 /// Splits (project, key) pairs into the two arrays an `UNNEST($1::text[], $2::text[])` takes.
 pub(crate) fn pair_arrays<P: AsRef<str>>(keys: &[(P, String)]) -> (Vec<String>, Vec<String>) {
     keys.iter().map(|(p, k)| (p.as_ref().to_owned(), k.clone())).unzip()

@@ -11,7 +11,8 @@ use fidelis_core::ids::{CustomerId, MembershipId, OrderId, ProgramId, ProjectId}
 use fidelis_core::ledger::{Lot, Membership};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
-use fidelis_engine::port::{ChangeSet, IdempotencyRecord, StoreResult, WriteSession};
+use fidelis_core::segment::Segment;
+use fidelis_engine::port::{ChangeSet, IdempotencyRecord, Projection, StoreResult, WriteSession};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use std::collections::HashMap;
@@ -171,6 +172,25 @@ impl WriteSession for PgWriter {
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.rows(&sql, &[&program.as_str(), &today.to_string(), &limit], rows::lot).await
+    }
+
+    async fn segments(&mut self, projects: &[ProjectId]) -> StoreResult<Vec<Segment>> {
+        self.by_ids(&by_ids(SEGMENT_COLUMNS, "segments", "project_id", ""), strings(projects), rows::segment).await
+    }
+
+    async fn customers_after(
+        &mut self,
+        project: &ProjectId,
+        after: Option<&CustomerId>,
+        limit: usize,
+        projection: Projection,
+    ) -> StoreResult<Vec<Customer>> {
+        // Locked like every write load: a scan changes these customers' segment lists, and another writer
+        // must not overwrite them with a list it read before.
+        let sql = super::customer_scan_sql(projection, LOCK);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let after = after.map_or("", |a| a.as_str());
+        self.rows(&sql, &[&project.as_str(), &after, &limit], rows::customer).await
     }
 
     async fn flush(&mut self, changes: &ChangeSet<'_>) -> StoreResult<()> {

@@ -147,6 +147,24 @@ impl ToSql for Value {
     }
 }
 
+/// Customers of a project in id order after `after`, decoding only what `projection` asks for.
+pub(crate) fn customer_scan(
+    conn: &Connection,
+    project: &fidelis_core::ids::ProjectId,
+    after: Option<&fidelis_core::ids::CustomerId>,
+    limit: usize,
+    projection: fidelis_engine::port::Projection,
+) -> StoreResult<Vec<fidelis_core::customer::Customer>> {
+    let columns = match projection {
+        fidelis_engine::port::Projection::Full => crate::rows::CUSTOMER_COLUMNS,
+        fidelis_engine::port::Projection::WithoutStats => crate::rows::CUSTOMER_COLUMNS_WITHOUT_STATS,
+    };
+    let sql = format!("SELECT {columns} FROM customers WHERE project_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let after = after.map_or("", |a| a.as_str());
+    query_all(conn, &sql, &[&project.as_str(), &after, &limit], crate::rows::customer)
+}
+
 /// Runs a query and decodes every row.
 pub(crate) fn query_all<T>(
     conn: &Connection,

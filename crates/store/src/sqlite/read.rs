@@ -6,11 +6,14 @@ use crate::sql;
 use async_trait::async_trait;
 use fidelis_core::customer::Customer;
 use fidelis_core::event::CustomEvent;
-use fidelis_core::ids::{ApiKeyId, CustomerId, MembershipId, ProgramId, ProjectId};
+use fidelis_core::ids::{ApiKeyId, CustomerId, MembershipId, ProgramId, ProjectId, SegmentId};
 use fidelis_core::ledger::{Entry, Lot, Membership};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
-use fidelis_engine::port::{CustomerRef, MemberRef, OrderRef, OutboxEvent, PageRequest, ReadPort, StoreResult};
+use fidelis_core::segment::Segment;
+use fidelis_engine::port::{
+    CustomerRef, MemberRef, OrderRef, OutboxEvent, PageRequest, Projection, ReadPort, StoreResult,
+};
 use fidelis_engine::project::{ApiKey, Project};
 use jiff::Timestamp;
 use rusqlite::{Connection, ToSql};
@@ -243,5 +246,63 @@ impl ReadPort for SqliteStore {
 
     async fn outbox_page(&self, project: &ProjectId, p: &PageRequest) -> StoreResult<Vec<OutboxEvent>> {
         self.read(|c| page(c, ("outbox", OUTBOX_COLUMNS), ("project_id", project.as_str()), p, rows::outbox))
+    }
+
+    async fn segment(&self, project: &ProjectId, segment: &SegmentId) -> StoreResult<Option<Segment>> {
+        let sql = format!("SELECT {SEGMENT_COLUMNS} FROM segments WHERE project_id = ?1 AND id = ?2");
+        self.read(|c| Ok(query_all(c, &sql, &[&project.as_str(), &segment.as_str()], rows::segment)?.pop()))
+    }
+
+    async fn segment_list(&self, project: &ProjectId) -> StoreResult<Vec<Segment>> {
+        let sql = format!("SELECT {SEGMENT_COLUMNS} FROM segments WHERE project_id = ?1 ORDER BY id");
+        self.read(|c| query_all(c, &sql, &[&project.as_str()], rows::segment))
+    }
+
+    async fn segment_member_page(
+        &self,
+        project: &ProjectId,
+        segment: &SegmentId,
+        p: &PageRequest,
+    ) -> StoreResult<Vec<(CustomerId, Timestamp)>> {
+        let limit = i64::try_from(p.limit).unwrap_or(i64::MAX);
+        let scope = "EXISTS (SELECT 1 FROM segments s WHERE s.id = ?1 AND s.project_id = ?2)";
+        let before = p.before.clone().unwrap_or_else(|| "~".to_owned());
+        let sql = format!(
+            "SELECT {SEGMENT_MEMBER_COLUMNS} FROM segment_members WHERE segment_id = ?1 AND {scope} \
+             AND customer_id < ?3 ORDER BY customer_id DESC LIMIT ?4"
+        );
+        self.read(|c| {
+            query_all(c, &sql, &[&segment.as_str(), &project.as_str(), &before, &limit], rows::segment_member)
+        })
+    }
+
+    async fn segment_member_count(&self, project: &ProjectId, segment: &SegmentId) -> StoreResult<i64> {
+        let sql = "SELECT count(*) FROM segment_members WHERE segment_id = ?1 \
+                   AND EXISTS (SELECT 1 FROM segments s WHERE s.id = ?1 AND s.project_id = ?2)";
+        self.read(|c| Ok(query_all(c, sql, &[&segment.as_str(), &project.as_str()], |r| r.int(0))?.pop().unwrap_or(0)))
+    }
+
+    async fn customer_scan(
+        &self,
+        project: &ProjectId,
+        after: Option<&CustomerId>,
+        limit: usize,
+        projection: Projection,
+    ) -> StoreResult<Vec<Customer>> {
+        self.read(|c| super::customer_scan(c, project, after, limit, projection))
+    }
+
+    async fn membership_scan(
+        &self,
+        project: &ProjectId,
+        after: Option<&MembershipId>,
+        limit: usize,
+    ) -> StoreResult<Vec<Membership>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let after = after.map_or("", |a| a.as_str());
+        let sql = format!(
+            "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE project_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+        );
+        self.read(|c| query_all(c, &sql, &[&project.as_str(), &after, &limit], rows::membership))
     }
 }

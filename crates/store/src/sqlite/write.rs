@@ -12,7 +12,10 @@ use fidelis_core::ids::{CustomerId, MembershipId, OrderId, ProgramId, ProjectId}
 use fidelis_core::ledger::{Lot, Membership};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
-use fidelis_engine::port::{ChangeSet, CustomerRef, IdempotencyRecord, OrderRef, StoreResult, WriteSession};
+use fidelis_core::segment::Segment;
+use fidelis_engine::port::{
+    ChangeSet, CustomerRef, IdempotencyRecord, OrderRef, Projection, StoreResult, WriteSession,
+};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{Connection, ToSql};
@@ -133,6 +136,21 @@ impl WriteSession for SqliteWriter {
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         query_all(&self.conn, &sql, &[&program.as_str(), &today.to_string(), &limit], rows::lot)
+    }
+
+    async fn segments(&mut self, projects: &[ProjectId]) -> StoreResult<Vec<Segment>> {
+        let sql = format!("SELECT {SEGMENT_COLUMNS} FROM segments WHERE project_id = ?1");
+        self.each(projects, |c, p| by_one(c, &sql, &[&p.as_str()], rows::segment))
+    }
+
+    async fn customers_after(
+        &mut self,
+        project: &ProjectId,
+        after: Option<&CustomerId>,
+        limit: usize,
+        projection: Projection,
+    ) -> StoreResult<Vec<Customer>> {
+        super::customer_scan(&self.conn, project, after, limit, projection)
     }
 
     async fn flush(&mut self, changes: &ChangeSet<'_>) -> StoreResult<()> {

@@ -1,0 +1,392 @@
+//! `/v1/segments`: static and dynamic segments, members (by hand or CSV), recompute and preview.
+
+use super::{PathArgs, check, run, run_outcome};
+use crate::RequestId;
+use crate::dto::common::ListBody;
+use crate::dto::rule::{RuleResponse, canonical, parse};
+use crate::dto::segment::*;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Auth, JsonBody, Query};
+use crate::render::respond;
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use fidelis_core::ids::{CustomerId, SegmentId};
+use fidelis_core::rejection::{FieldErrorKey, FieldErrors};
+use fidelis_core::rules::CustomerFacts;
+use fidelis_engine::command::{Action, MemberError, Outcome, SegmentDefinition, UnknownCustomers};
+use fidelis_engine::port::{CustomerRef, Projection};
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// Rows in one CSV import.
+pub const SEGMENT_IMPORT_ROWS_MAX: usize = 100_000;
+/// Rows of an import applied per writer command.
+pub const SEGMENT_IMPORT_ROWS_PER_COMMAND: usize = 1_000;
+/// Customers read per page by a preview.
+pub const PREVIEW_PAGE_CUSTOMERS: usize = 20_000;
+/// Largest preview sample.
+pub const PREVIEW_SAMPLE_MAX: usize = 100;
+
+fn segment_id(raw: &str) -> Result<SegmentId, ApiError> {
+    SegmentId::parse(raw).ok_or_else(|| ApiError::not_found("segment", raw))
+}
+
+/// Starts evaluating every customer for a new or changed dynamic segment; answers do not wait for it.
+fn recompute_in_background(state: &AppState, scope: fidelis_engine::command::Scope, outcome: &Outcome) {
+    if let Outcome::Segment { segment, .. } = outcome
+        && matches!(segment.kind, fidelis_core::segment::SegmentKind::Dynamic { .. })
+    {
+        let (engine, id) = (state.engine.clone(), segment.id.clone());
+        tokio::spawn(async move {
+            if let Err(error) = engine.recompute_segment(&scope, &id).await {
+                tracing::warn!(%error, segment = %id, "segment recompute failed; the scheduler retries it");
+            }
+        });
+    }
+}
+
+/// Create a segment. A dynamic one is evaluated for every customer in the background (`computed_at`
+/// is set when done) and kept current as customers change.
+#[utoipa::path(post, path = "/v1/segments", tag = "segments", request_body = SegmentBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses((status = 201, body = SegmentResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    request_id: RequestId,
+    body: JsonBody<SegmentBody>,
+) -> Result<Response, ApiError> {
+    let definition = match (body.value.kind.as_str(), &body.value.rule) {
+        ("static", None) => SegmentDefinition::Static,
+        ("dynamic", Some(rule)) => {
+            SegmentDefinition::Dynamic { rule: canonical(&parse(rule, auth.0.project.currency)?) }
+        }
+        ("static", Some(_)) => return Err(invalid("/rule", "a static segment takes no rule")),
+        ("dynamic", None) => return Err(invalid("/rule", "a dynamic segment needs a rule")),
+        _ => return Err(invalid("/type", "must be static or dynamic")),
+    };
+    let action = Action::CreateSegment { name: body.value.name.clone(), definition };
+    let (scope, outcome) = run_outcome(&state, &auth, request_id, body.idempotency, action).await?;
+    recompute_in_background(&state, scope.clone(), &outcome);
+    Ok(respond(&scope, &outcome, state.engine.clock().now()))
+}
+
+fn invalid(path: &str, message: &str) -> ApiError {
+    let mut errors = FieldErrors::default();
+    errors.push(path, FieldErrorKey::InvalidFormat, message);
+    ApiError::invalid(errors.0)
+}
+
+/// Rename a segment or change its rule (which re-evaluates every customer).
+#[utoipa::path(post, path = "/v1/segments/{segment}", tag = "segments", request_body = SegmentUpdateBody,
+    params(("segment" = String, Path)),
+    responses((status = 200, body = SegmentResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    request_id: RequestId,
+    PathArgs(segment): PathArgs<String>,
+    body: JsonBody<SegmentUpdateBody>,
+) -> Result<Response, ApiError> {
+    let segment = segment_id(&segment)?;
+    let rule = match &body.value.rule {
+        Some(rule) => Some(canonical(&parse(rule, auth.0.project.currency)?)),
+        None => None,
+    };
+    let action = Action::UpdateSegment { segment, name: body.value.name.clone(), rule: rule.clone() };
+    let (scope, outcome) = run_outcome(&state, &auth, request_id, body.idempotency, action).await?;
+    if rule.is_some() {
+        recompute_in_background(&state, scope.clone(), &outcome);
+    }
+    Ok(respond(&scope, &outcome, state.engine.clock().now()))
+}
+
+#[utoipa::path(get, path = "/v1/segments/{segment}", tag = "segments", params(("segment" = String, Path)),
+    responses((status = 200, body = SegmentResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathArgs(raw): PathArgs<String>,
+) -> Result<Json<SegmentResponse>, ApiError> {
+    let id = segment_id(&raw)?;
+    let reads = state.engine.reads();
+    let segment = reads.segment(auth.project(), &id).await?.ok_or_else(|| ApiError::not_found("segment", &raw))?;
+    let count = reads.segment_member_count(auth.project(), &id).await?;
+    Ok(Json(SegmentResponse::from(&segment, auth.0.project.currency, Some(count))))
+}
+
+#[utoipa::path(get, path = "/v1/segments", tag = "segments",
+    responses((status = 200, body = ListBody<SegmentResponse>), (status = "4XX", body = ErrorBody)))]
+pub async fn list(State(state): State<AppState>, auth: Auth) -> Result<Json<ListBody<SegmentResponse>>, ApiError> {
+    let rows = state.engine.reads().segment_list(auth.project()).await?;
+    let count = rows.len();
+    let currency = auth.0.project.currency;
+    Ok(Json(ListBody::page(rows, count, |s| s.id.to_string(), |s| SegmentResponse::from(s, currency, None))))
+}
+
+/// Members of a segment, by customer id (newest first).
+#[utoipa::path(get, path = "/v1/segments/{segment}/members", tag = "segments",
+    params(("segment" = String, Path), ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ListBody<MemberEntryResponse>), (status = "4XX", body = ErrorBody)))]
+pub async fn members(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathArgs(raw): PathArgs<String>,
+    query: Query,
+) -> Result<Json<ListBody<MemberEntryResponse>>, ApiError> {
+    let id = segment_id(&raw)?;
+    let reads = state.engine.reads();
+    reads.segment(auth.project(), &id).await?.ok_or_else(|| ApiError::not_found("segment", &raw))?;
+    let mut page = query.page(&[])?;
+    let limit = page.limit;
+    page.limit += 1;
+    let rows = reads.segment_member_page(auth.project(), &id, &page).await?;
+    Ok(Json(ListBody::page(
+        rows,
+        limit,
+        |(c, _)| c.to_string(),
+        |(c, since)| MemberEntryResponse { customer_id: c.to_string(), since: since.to_string() },
+    )))
+}
+
+/// Add and remove members of a static segment; all named customers must exist, or nothing changes.
+#[utoipa::path(post, path = "/v1/segments/{segment}/members", tag = "segments", request_body = MembersBody,
+    params(("segment" = String, Path)),
+    responses((status = 200, body = MembersChangeResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn change_members(
+    State(state): State<AppState>,
+    auth: Auth,
+    request_id: RequestId,
+    PathArgs(raw): PathArgs<String>,
+    body: JsonBody<MembersBody>,
+) -> Result<Response, ApiError> {
+    let segment = segment_id(&raw)?;
+    let mut errors = FieldErrors::default();
+    let mut refs = |list: &[crate::dto::customer::CustomerBody], name: &str| -> Vec<CustomerRef> {
+        list.iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let path = format!("/{name}/{i}");
+                let reference = c.reference(&mut errors, &path);
+                if reference.is_none() && c.id.is_none() && c.source_id.is_none() {
+                    errors.push(path, FieldErrorKey::Required, "name the customer by id or source_id");
+                }
+                reference
+            })
+            .collect()
+    };
+    let add = refs(&body.value.add, "add");
+    let remove = refs(&body.value.remove, "remove");
+    if add.len() + remove.len() > SEGMENT_IMPORT_ROWS_PER_COMMAND {
+        errors.push(
+            "/add",
+            FieldErrorKey::TooMany,
+            format!("at most {SEGMENT_IMPORT_ROWS_PER_COMMAND} changes per request; import a CSV for more"),
+        );
+    }
+    check(errors)?;
+    let action = Action::ChangeSegmentMembers { segment, add, remove, unknown: UnknownCustomers::Reject };
+    run(&state, &auth, request_id, body.idempotency, action).await
+}
+
+/// Reads a CSV of customer references (header `source_id`, `customer_id` or `id`) into references, and the
+/// rows that are not one (by line number).
+/// References by line number, and the lines that hold none.
+type CsvRows = (Vec<(usize, CustomerRef)>, Vec<MemberError>);
+
+fn csv_references(text: &str) -> Result<CsvRows, ApiError> {
+    let mut lines = text.lines().enumerate();
+    let header = lines.next().map(|(_, h)| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase());
+    let by_id = match header.as_deref() {
+        Some("source_id") => false,
+        Some("customer_id" | "id") => true,
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_csv",
+                "the first line must be a header: source_id, customer_id or id",
+            ));
+        }
+    };
+    let (mut references, mut errors) = (Vec::new(), Vec::new());
+    for (index, line) in lines {
+        let row = index + 1;
+        let value = line.trim().trim_matches('"');
+        if value.is_empty() {
+            continue;
+        }
+        let reference = if by_id {
+            CustomerId::parse(value).map(CustomerRef::Id)
+        } else {
+            fidelis_core::text::source_id("/source_id", value).ok().map(CustomerRef::Source)
+        };
+        match reference {
+            Some(r) => references.push((row, r)),
+            None => errors.push(MemberError {
+                index: row,
+                reference: value.chars().take(140).collect(),
+                reason: "not a customer reference",
+            }),
+        }
+        if references.len() + errors.len() > SEGMENT_IMPORT_ROWS_MAX {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_many_rows",
+                format!("at most {SEGMENT_IMPORT_ROWS_MAX} rows per import"),
+            ));
+        }
+    }
+    Ok((references, errors))
+}
+
+/// Add the customers of a CSV file to a static segment. Rows that name no customer are reported by line
+/// number; the others are added (in chunks of 1000, each atomic).
+#[utoipa::path(post, path = "/v1/segments/{segment}/members/import", tag = "segments",
+    request_body(content = String, content_type = "text/csv", description = "source_id\nalice\nbob"),
+    params(("segment" = String, Path)),
+    responses((status = 200, body = MembersChangeResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn import(
+    State(state): State<AppState>,
+    auth: Auth,
+    request_id: RequestId,
+    PathArgs(raw): PathArgs<String>,
+    body: Bytes,
+) -> Result<Json<MembersChangeResponse>, ApiError> {
+    let segment = segment_id(&raw)?;
+    let text =
+        std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("invalid_csv", "the file is not UTF-8 text"))?;
+    let (references, mut errors) = csv_references(text)?;
+    let mut report = MembersChangeResponse {
+        object: "segment_members_change",
+        added: 0,
+        removed: 0,
+        unchanged: 0,
+        errors: Vec::new(),
+    };
+    for chunk in references.chunks(SEGMENT_IMPORT_ROWS_PER_COMMAND) {
+        let add = chunk.iter().map(|(_, r)| r.clone()).collect();
+        let action = Action::ChangeSegmentMembers {
+            segment: segment.clone(),
+            add,
+            remove: Vec::new(),
+            unknown: UnknownCustomers::Report,
+        };
+        match run_outcome(&state, &auth, request_id.clone(), None, action).await? {
+            (_, Outcome::SegmentMembers { added, unchanged, errors: missing, .. }) => {
+                report.added += added;
+                report.unchanged += unchanged;
+                errors.extend(missing.into_iter().map(|e| MemberError { index: chunk[e.index].0, ..e }));
+            }
+            (_, Outcome::Rejected(r)) => return Err(crate::error::rejection(&r)),
+            _ => {}
+        }
+    }
+    errors.sort_by_key(|e| e.index);
+    report.errors = errors
+        .into_iter()
+        .map(|e| MemberErrorResponse { row: e.index, reference: e.reference, message: e.reason.to_owned() })
+        .collect();
+    Ok(Json(report))
+}
+
+/// Evaluate a dynamic segment for every customer now, and wait for it.
+#[utoipa::path(post, path = "/v1/segments/{segment}/recompute", tag = "segments", params(("segment" = String, Path)),
+    responses((status = 200, body = RecomputeResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn recompute(
+    State(state): State<AppState>,
+    auth: Auth,
+    request_id: RequestId,
+    PathArgs(raw): PathArgs<String>,
+) -> Result<Response, ApiError> {
+    let id = segment_id(&raw)?;
+    let mut scope = auth.scope();
+    scope.request_id = request_id.0;
+    let outcome = state.engine.recompute_segment(&scope, &id).await?;
+    Ok(respond(&scope, &outcome, state.engine.clock().now()))
+}
+
+/// Count the customers a rule selects, with a sample, without saving anything (a dry run of a segment).
+#[utoipa::path(post, path = "/v1/segments/preview", tag = "segments", request_body = PreviewBody,
+    responses((status = 200, body = PreviewResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn preview(
+    State(state): State<AppState>,
+    auth: Auth,
+    body: JsonBody<PreviewBody>,
+) -> Result<Json<PreviewResponse>, ApiError> {
+    let started = Instant::now();
+    let project = &auth.0.project;
+    let rule = parse(&body.value.rule, project.currency)?;
+    let sample_size = body.value.sample_size.unwrap_or(10).min(PREVIEW_SAMPLE_MAX);
+    let reads = state.engine.reads();
+    let r = rule.reads();
+    let projection =
+        if r.order_history || r.events || r.redemptions { Projection::Full } else { Projection::WithoutStats };
+    let balances = if r.loyalty { balances(&state, &auth).await? } else { HashMap::new() };
+    let (now, tz) = (state.engine.clock().now(), project.tz());
+    let (mut evaluated, mut count, mut sample, mut after) = (0_u64, 0_u64, Vec::new(), None);
+    loop {
+        let page = reads.customer_scan(auth.project(), after.as_ref(), PREVIEW_PAGE_CUSTOMERS, projection).await?;
+        for customer in &page {
+            let none = Vec::new();
+            let memberships = balances.get(&customer.id).unwrap_or(&none);
+            let loyalty: Vec<_> = memberships
+                .iter()
+                .map(|(program_id, balance)| fidelis_core::rules::LoyaltyFacts {
+                    program_id,
+                    balance: *balance,
+                    tier: None,
+                })
+                .collect();
+            let ctx = fidelis_core::rules::Context {
+                now,
+                time_zone: &tz,
+                currency: project.currency,
+                customer: Some(CustomerFacts { customer, segments: &customer.segments, loyalty: &loyalty }),
+                order: None,
+                event: None,
+            };
+            evaluated += 1;
+            if rule.evaluate(&ctx) {
+                count += 1;
+                if sample.len() < sample_size {
+                    sample.push(customer.id.to_string());
+                }
+            }
+        }
+        if page.len() < PREVIEW_PAGE_CUSTOMERS {
+            break;
+        }
+        after = page.last().map(|c| c.id.clone());
+    }
+    let took_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(Json(PreviewResponse {
+        object: "segment_preview",
+        evaluated,
+        count,
+        sample,
+        rule: RuleResponse::from(&rule),
+        took_ms,
+    }))
+}
+
+type Balances = HashMap<CustomerId, Vec<(fidelis_core::ids::ProgramId, fidelis_core::money::Points)>>;
+
+async fn balances(state: &AppState, auth: &Auth) -> Result<Balances, ApiError> {
+    let mut map: Balances = HashMap::new();
+    let mut after = None;
+    loop {
+        let page = state.engine.reads().membership_scan(auth.project(), after.as_ref(), PREVIEW_PAGE_CUSTOMERS).await?;
+        for m in &page {
+            map.entry(m.customer_id.clone())
+                .or_default()
+                .push((m.program_id.clone(), fidelis_core::money::Points::from_stored(m.balance)));
+        }
+        if page.len() < PREVIEW_PAGE_CUSTOMERS {
+            return Ok(map);
+        }
+        after = page.last().map(|m| m.id.clone());
+    }
+}
