@@ -92,6 +92,7 @@ fn loyalty_facts(memberships: &[Membership]) -> Vec<LoyaltyFacts<'_>> {
 /// After a command: re-evaluates, for every customer it changed, the dynamic segments the change can affect.
 pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
     let touched = ctx.ws.take_touched();
+    let loyalty_changed = touched.loyalty.clone();
     if touched.customers.is_empty() && touched.loyalty.is_empty() {
         return Ok(());
     }
@@ -100,27 +101,37 @@ pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
         return Ok(());
     }
     let needs_loyalty = segments.iter().any(|s| s.rule.reads().loyalty);
-    let mut ids: Vec<(CustomerId, Option<Customer>, bool)> =
-        touched.customers.into_iter().map(|(id, before)| (id, before, false)).collect();
+    // Customers the command wrote (with their state before it: `None` when it created them), then those
+    // whose wallets alone changed.
+    let mut ids: Vec<(CustomerId, Before)> = touched
+        .customers
+        .into_iter()
+        .map(|(id, before)| (id, before.map_or(Before::Created, Before::Was)))
+        .collect();
     for id in touched.loyalty {
-        match ids.iter_mut().find(|(c, _, _)| *c == id) {
-            Some(entry) => entry.2 = true,
-            None => {
-                let before = ctx.ws.customer_in_batch(&id).cloned();
-                ids.push((id, before, true));
-            }
+        if !ids.iter().any(|(c, _)| *c == id) {
+            ids.push((id, Before::Same));
         }
     }
-    for (id, before, loyalty_changed) in ids {
-        let Some(after) = ctx.ws.customer_in_batch(&id).cloned() else { continue };
-        let mut changes = Changes::between(before.as_ref(), &after);
-        changes.loyalty |= loyalty_changed;
-        if before.is_some() {
-            changes.segments.extend(symmetric_difference(
-                &before.as_ref().map(|b| b.segments.clone()).unwrap_or_default(),
-                &after.segments,
-            ));
-        }
+    let project = ctx.project.id.clone();
+    for (id, before) in ids {
+        let after = match ctx.ws.customer_in_batch(&id).cloned() {
+            Some(c) => c,
+            None => match ctx.ws.customer(ctx.session, &project, &crate::port::CustomerRef::Id(id.clone())).await? {
+                Some(c) => c,
+                None => continue,
+            },
+        };
+        let mut changes = match &before {
+            Before::Created => Changes::everything(),
+            Before::Was(old) => {
+                let mut c = Changes::between(Some(old), &after);
+                c.segments.extend(symmetric_difference(&old.segments, &after.segments));
+                c
+            }
+            Before::Same => Changes::default(),
+        };
+        changes.loyalty |= loyalty_changed.contains(&id);
         if changes.is_empty() {
             continue;
         }
@@ -138,6 +149,14 @@ pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
     // The upkeep's own writes are not changes to react to.
     ctx.ws.take_touched();
     Ok(())
+}
+
+/// What a customer was before the command.
+enum Before {
+    Created,
+    Was(Customer),
+    /// Not written by the command (only their wallet changed).
+    Same,
 }
 
 fn symmetric_difference(a: &[SegmentId], b: &[SegmentId]) -> Vec<SegmentId> {

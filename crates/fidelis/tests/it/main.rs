@@ -15,3 +15,5 @@ mod ledger_model;
 mod ops;
 mod orders;
 mod points;
+mod rules;
+mod segments;

@@ -92,7 +92,8 @@ fn membership_by_ref(
 
 fn execute(conn: &Connection, sql: &str, values: &[Value]) -> StoreResult<usize> {
     let params: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
-    conn.prepare_cached(sql).and_then(|mut s| s.execute(params.as_slice())).map_err(map_error)
+    let sql = sql.replace('$', "?");
+    conn.prepare_cached(&sql).and_then(|mut s| s.execute(params.as_slice())).map_err(map_error)
 }
 
 #[async_trait]

@@ -155,7 +155,9 @@ impl WriteSession for SqliteWriter {
 
     async fn flush(&mut self, changes: &ChangeSet<'_>) -> StoreResult<()> {
         for step in sql::flush_steps(changes) {
-            let mut prepared = self.conn.prepare_cached(&sql::row_sql(&step)).map_err(map_error)?;
+            // `?N` binds by number; SQLite would number `$N` names by first appearance instead.
+            let statement = sql::row_sql(&step).replace('$', "?");
+            let mut prepared = self.conn.prepare_cached(&statement).map_err(map_error)?;
             for values in &step.rows {
                 let params: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
                 prepared.execute(params.as_slice()).map_err(map_error)?;
