@@ -16,4 +16,5 @@ mod ops;
 mod orders;
 mod points;
 mod rules;
+mod segment_model;
 mod segments;
