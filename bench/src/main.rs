@@ -3,6 +3,7 @@
 //! prints throughput and latency percentiles. `suite` runs the matrix recorded in docs/benchmarks.md.
 
 mod load;
+mod segments;
 mod server;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -52,6 +53,9 @@ struct RunArgs {
     /// Writer connections (PostgreSQL only).
     #[arg(long, default_value_t = fidelis_store::POSTGRES_WRITERS_DEFAULT)]
     writers: usize,
+    /// Dynamic segments kept current during the run (a mix of attribute, history and balance rules).
+    #[arg(long, default_value_t = 0)]
+    segments: usize,
 }
 
 #[derive(Subcommand)]
@@ -74,6 +78,15 @@ enum Cmd {
         database_url: Option<String>,
         #[arg(long, default_value_t = fidelis_store::POSTGRES_WRITERS_DEFAULT)]
         writers: usize,
+        #[arg(long, default_value_t = 0)]
+        segments: usize,
+    },
+    /// Median evaluation time of a 20-node rule on a customer with long history.
+    RuleEval,
+    /// Seed customers, then time a segment's first computation, a recompute and a preview.
+    Segments {
+        #[arg(long, default_value_t = 200_000)]
+        customers: usize,
     },
 }
 
@@ -81,13 +94,21 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
-        Cmd::Serve { data_dir, database_url, writers } => {
+        Cmd::RuleEval => {
+            println!("{}", segments::rule_eval()?);
+            Ok(())
+        }
+        Cmd::Segments { customers } => {
+            println!("{}", runtime.block_on(segments::recompute_and_preview(customers))?);
+            Ok(())
+        }
+        Cmd::Serve { data_dir, database_url, writers, segments } => {
             let database = match (database_url, data_dir) {
                 (Some(url), _) => fidelis_store::Database::Postgres { url, writers },
                 (None, Some(dir)) => fidelis_store::Database::Sqlite { data_dir: dir },
                 (None, None) => anyhow::bail!("serve needs --data-dir or --database-url"),
             };
-            runtime.block_on(server::serve(database))
+            runtime.block_on(server::serve(database, segments))
         }
         Cmd::Run(args) => {
             println!("{}", HEADER);
@@ -116,10 +137,14 @@ impl Drop for ChildServer {
     }
 }
 
-fn start_server(backend: Backend, writers: usize) -> anyhow::Result<ChildServer> {
+fn start_server(backend: Backend, writers: usize, segments: usize) -> anyhow::Result<ChildServer> {
     let exe = std::env::current_exe()?;
     let mut command = Command::new(exe);
-    command.arg("serve").arg("--writers").arg(writers.to_string()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    command
+        .arg("serve")
+        .args(["--writers", &writers.to_string(), "--segments", &segments.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
     let (dir, cluster) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir()?;
@@ -143,7 +168,7 @@ fn start_server(backend: Backend, writers: usize) -> anyhow::Result<ChildServer>
 }
 
 async fn run(args: &RunArgs) -> anyhow::Result<String> {
-    let server = start_server(args.backend, args.writers)?;
+    let server = start_server(args.backend, args.writers, args.segments)?;
     let target = Target {
         port: server.port,
         key: server.key.clone(),
@@ -162,8 +187,9 @@ async fn run(args: &RunArgs) -> anyhow::Result<String> {
     };
     let load = if args.rate == 0 { "max".to_owned() } else { format!("fixed {}/s", args.rate) };
     Ok(format!(
-        "| {:?} | {:?} | {load} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+        "| {:?}{} | {:?} | {load} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
         args.scenario,
+        if args.segments > 0 { format!(" + {} segments", args.segments) } else { String::new() },
         args.backend,
         args.connections,
         measured.throughput(),
@@ -184,6 +210,7 @@ async fn suite(seconds: u64, sqlite_only: bool) -> anyhow::Result<()> {
         connections: 64,
         customers: 10_000,
         writers: fidelis_store::POSTGRES_WRITERS_DEFAULT,
+        segments: 0,
     };
     let mut runs = vec![
         RunArgs { scenario: Scenario::Healthz, ..base.clone() },

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 /// Starts the server, creates a project, key and an auto-join earning program, prints
 /// `READY <port> <key> <program>` and serves until killed.
-pub async fn serve(database: Database) -> anyhow::Result<()> {
+pub async fn serve(database: Database, segments: usize) -> anyhow::Result<()> {
     let metrics = fidelis::telemetry::init_metrics();
     let app =
         app::start(&database, Arc::new(SystemClock), EngineConfig::default(), ApiConfig::default(), metrics).await?;
@@ -23,6 +23,7 @@ pub async fn serve(database: Database) -> anyhow::Result<()> {
     let router = app.router();
     let server = tokio::spawn(app::serve(listener, router));
     let program = crate::load::create_program(port, &key).await?;
+    crate::segments::create_mix(port, &key, &program, segments).await?;
     println!("READY {port} {key} {program}");
     std::io::stdout().flush()?;
     server.await??;

@@ -71,10 +71,16 @@ impl RuleCache {
 }
 
 impl Ctx<'_> {
+    /// The project's dynamic segments, compiled, in dependency order (looked up once per batch).
     pub async fn compiled_segments(&mut self) -> Result<Arc<Vec<CompiledSegment>>, Stop> {
+        if let Some(compiled) = self.ws.t.compiled.get(&self.project.id) {
+            return Ok(compiled.clone());
+        }
         let project = self.project.id.clone();
         let segments = self.ws.segments(self.session, &project).await?;
-        Ok(self.rules.dynamic(&project, self.project.currency, &segments))
+        let compiled = self.rules.dynamic(&project, self.project.currency, &segments);
+        self.ws.t.compiled.insert(project, compiled.clone());
+        Ok(compiled)
     }
 
     fn environment(&self) -> (jiff::tz::TimeZone, Currency) {
@@ -103,11 +109,8 @@ pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
     let needs_loyalty = segments.iter().any(|s| s.rule.reads().loyalty);
     // Customers the command wrote (with their state before it: `None` when it created them), then those
     // whose wallets alone changed.
-    let mut ids: Vec<(CustomerId, Before)> = touched
-        .customers
-        .into_iter()
-        .map(|(id, before)| (id, before.map_or(Before::Created, Before::Was)))
-        .collect();
+    let mut ids: Vec<(CustomerId, Before)> =
+        touched.customers.into_iter().map(|(id, before)| (id, before.map_or(Before::Created, Before::Was))).collect();
     for id in touched.loyalty {
         if !ids.iter().any(|(c, _)| *c == id) {
             ids.push((id, Before::Same));
@@ -154,7 +157,7 @@ pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
 /// What a customer was before the command.
 enum Before {
     Created,
-    Was(Customer),
+    Was(Box<Customer>),
     /// Not written by the command (only their wallet changed).
     Same,
 }

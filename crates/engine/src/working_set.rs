@@ -60,6 +60,8 @@ pub(crate) struct Tables {
     pub member_changes: HashMap<(SegmentId, CustomerId), Option<Timestamp>>,
     /// Segment lists of customers the batch holds only without their aggregates.
     pub segment_only: HashMap<CustomerId, Vec<SegmentId>>,
+    /// Compiled dynamic segments per project, for this batch (dropped when a segment changes).
+    pub compiled: HashMap<ProjectId, std::sync::Arc<Vec<fidelis_core::segment::CompiledSegment>>>,
 }
 
 /// Customers one command changed, with their state before it (for segment upkeep).
@@ -453,6 +455,7 @@ impl WorkingSet {
     }
 
     pub fn put_segment(&mut self, segment: Segment) {
+        self.t.compiled.remove(&segment.project_id);
         let id = segment.id.clone();
         let old = self.t.segments.insert(id.clone(), Row { value: segment, dirty: true });
         remember(&mut self.journal, |t| &mut t.segments, id, old);

@@ -10,7 +10,10 @@ use serde_json::{Value, json};
 /// (rule, expected (path, key) of every error).
 fn invalid_rules() -> Vec<(Value, Vec<(&'static str, &'static str)>)> {
     vec![
-        (json!({"op": ">=", "left": {"field": "order.amont"}, "right": {"money": "5x"}}), vec![("/left", "unknown_field"), ("/right", "invalid_literal")]),
+        (
+            json!({"op": ">=", "left": {"field": "order.amont"}, "right": {"money": "5x"}}),
+            vec![("/left", "unknown_field"), ("/right", "invalid_literal")],
+        ),
         (
             json!({"and": [{"op": "==", "left": {"field": "customer.name"}, "right": {"number": 3}}, {"op": "<", "left": {"field": "order.amount"}, "right": {"string": "x"}}]}),
             vec![("/and/0/right", "type_mismatch"), ("/and/1/right", "type_mismatch")],
@@ -24,14 +27,25 @@ fn invalid_rules() -> Vec<(Value, Vec<(&'static str, &'static str)>)> {
 async fn every_error_of_an_invalid_rule_comes_with_its_path(app: TestApp) {
     for (rule, expected) in invalid_rules() {
         let reply = app.post("/v1/rules/validate", json!({"rule": rule})).await;
-        assert_eq!((reply.status, reply.key()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_rule"), "{rule}: {}", reply.body);
+        assert_eq!(
+            (reply.status, reply.key()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_rule"),
+            "{rule}: {}",
+            reply.body
+        );
         let errors = reply.body["details"]["errors"].as_array().unwrap();
         let found: Vec<(String, String)> = errors
             .iter()
             .map(|e| (e["path"].as_str().unwrap_or("").to_owned(), e["key"].as_str().unwrap_or("").to_owned()))
             .collect();
         for (path, key) in &expected {
-            assert!(found.iter().any(|(p, k)| p == path && (k == key || key == &"syntax" || key == &"empty" || key == &"unknown_key")), "{rule}: {found:?}");
+            assert!(
+                found
+                    .iter()
+                    .any(|(p, k)| p == path
+                        && (k == key || key == &"syntax" || key == &"empty" || key == &"unknown_key")),
+                "{rule}: {found:?}"
+            );
         }
         assert!(found.len() >= expected.len(), "{rule}: all errors at once, got {found:?}");
     }
@@ -64,9 +78,12 @@ async fn evaluation_explains_every_condition_with_hints(app: TestApp) {
     assert_eq!(children[0]["actual"], 3_800);
     assert_eq!(children[0]["expected"]["value"], 5_000);
     assert_eq!(children[1]["result"], true);
-    let hints: Vec<_> = reply.body["hints"].as_array().unwrap().iter().map(|h| h["text"].as_str().unwrap().to_owned()).collect();
+    let hints: Vec<_> =
+        reply.body["hints"].as_array().unwrap().iter().map(|h| h["text"].as_str().unwrap().to_owned()).collect();
     assert_eq!(hints, vec!["add 12.00 more".to_owned(), "spend 40.00 more".to_owned()]);
-    let described = app.post("/v1/rules/evaluate", json!({"rule": "customer.metadata.vip", "customer": {"metadata": {"vip": true}}})).await;
+    let described = app
+        .post("/v1/rules/evaluate", json!({"rule": "customer.metadata.vip", "customer": {"metadata": {"vip": true}}}))
+        .await;
     assert_eq!(described.body["result"], true, "a described customer needs no history");
 }
 on_both!(evaluation_explains_every_condition_with_hints);
@@ -77,13 +94,31 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
         "[a-z_.]{0,12}".prop_map(Value::String),
-        prop_oneof![Just("order.amount"), Just("customer.name"), Just("and"), Just("op"), Just(">=")].prop_map(|s| json!(s)),
+        prop_oneof![Just("order.amount"), Just("customer.name"), Just("and"), Just("op"), Just(">=")]
+            .prop_map(|s| json!(s)),
     ];
     leaf.prop_recursive(4, 32, 4, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            proptest::collection::vec((prop_oneof![Just("and"), Just("or"), Just("not"), Just("op"), Just("left"), Just("right"), Just("field"), Just("money"), Just("list")].prop_map(String::from), inner), 0..4)
-                .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+            proptest::collection::vec(
+                (
+                    prop_oneof![
+                        Just("and"),
+                        Just("or"),
+                        Just("not"),
+                        Just("op"),
+                        Just("left"),
+                        Just("right"),
+                        Just("field"),
+                        Just("money"),
+                        Just("list")
+                    ]
+                    .prop_map(String::from),
+                    inner
+                ),
+                0..4
+            )
+            .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
         ]
     })
 }

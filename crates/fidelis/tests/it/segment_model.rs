@@ -54,7 +54,8 @@ struct World {
 async fn world(db: Db) -> Option<World> {
     let app = spawn(db).await?;
     let program = app.auto_program().await;
-    let vip = app.post("/v1/segments", json!({"name": "VIP list", "type": "static"})).await.body["id"].as_str()?.to_owned();
+    let vip =
+        app.post("/v1/segments", json!({"name": "VIP list", "type": "static"})).await.body["id"].as_str()?.to_owned();
     let rules = [
         "customer.address.country in [\"DE\", \"AT\"]".to_owned(),
         "customer.metadata.vip".to_owned(),
@@ -106,12 +107,17 @@ async fn apply(w: &mut World, op: &Op) {
             let member = app.member(&w.program, &format!("c{customer}")).await;
             if let Some(id) = member["id"].as_str() {
                 let verb = if *add { "add" } else { "remove" };
-                app.post(&format!("/v1/programs/{}/members/{id}/points/{verb}", w.program), json!({"points": points, "reason": "model"})).await;
+                app.post(
+                    &format!("/v1/programs/{}/members/{id}/points/{verb}", w.program),
+                    json!({"points": points, "reason": "model"}),
+                )
+                .await;
             }
         }
         Op::Static { customer, add } => {
             let key = if *add { "add" } else { "remove" };
-            app.post(&format!("/v1/segments/{}/members", w.vip), json!({key: [{"source_id": format!("c{customer}")}]})).await;
+            app.post(&format!("/v1/segments/{}/members", w.vip), json!({key: [{"source_id": format!("c{customer}")}]}))
+                .await;
         }
         Op::Advance { days } => {
             use fidelis_engine::clock::Clock;
@@ -145,7 +151,8 @@ fn run(db: Db, ops: &[Op]) {
     runtime.block_on(async {
         let Some(mut w) = world(db).await else { return };
         for id in w.dynamic.clone() {
-            let scope = Scope { project: Arc::new(w.app.project.clone()), actor: "model".into(), request_id: String::new() };
+            let scope =
+                Scope { project: Arc::new(w.app.project.clone()), actor: "model".into(), request_id: String::new() };
             w.app.app.engine.recompute_segment(&scope, &SegmentId::parse(&id).unwrap()).await.unwrap();
         }
         for (step, op) in ops.iter().enumerate() {

@@ -45,13 +45,21 @@ async fn topics(app: &TestApp) -> Vec<(String, String)> {
 async fn a_dynamic_segment_follows_profile_and_orders(app: TestApp) {
     app.post("/v1/customers", json!({"source_id": "ann", "address": {"country": "DE"}})).await;
     app.post("/v1/customers", json!({"source_id": "bob", "address": {"country": "FR"}})).await;
-    let big = create(&app, json!({"name": "Big DACH", "type": "dynamic",
-        "rule": "customer.address.country in [\"DE\", \"AT\"] and spent(last_30_days) >= 50.00"})).await;
+    let big = create(
+        &app,
+        json!({"name": "Big DACH", "type": "dynamic",
+        "rule": "customer.address.country in [\"DE\", \"AT\"] and spent(last_30_days) >= 50.00"}),
+    )
+    .await;
     assert!(segments_of(&app, "ann").await.is_empty());
     let order = json!({"source_id": "o-1", "status": "PAID", "amount": 6_000, "customer": {"source_id": "ann"}});
     app.post("/v1/orders", order).await;
     assert_eq!(segments_of(&app, "ann").await, vec![big.clone()], "an order moved ann in, in the same commit");
-    app.post("/v1/orders", json!({"source_id": "o-2", "status": "PAID", "amount": 9_000, "customer": {"source_id": "bob"}})).await;
+    app.post(
+        "/v1/orders",
+        json!({"source_id": "o-2", "status": "PAID", "amount": 9_000, "customer": {"source_id": "bob"}}),
+    )
+    .await;
     assert!(segments_of(&app, "bob").await.is_empty(), "bob spends but lives in France");
     app.post("/v1/customers", json!({"source_id": "bob", "address": {"country": "AT"}})).await;
     assert_eq!(segments_of(&app, "bob").await, vec![big.clone()], "a profile change moved bob in");
@@ -68,14 +76,25 @@ on_both!(a_dynamic_segment_follows_profile_and_orders);
 
 async fn events_and_balances_move_members_too(app: TestApp) {
     let program = app.auto_program().await;
-    let reviewers = create(&app, json!({"name": "Reviewers", "type": "dynamic", "rule": "events(\"review.written\", last_30_days) >= 2"})).await;
-    let rich = create(&app, json!({"name": "Rich", "type": "dynamic", "rule": format!("balance(\"{program}\") >= 100")})).await;
+    let reviewers = create(
+        &app,
+        json!({"name": "Reviewers", "type": "dynamic", "rule": "events(\"review.written\", last_30_days) >= 2"}),
+    )
+    .await;
+    let rich =
+        create(&app, json!({"name": "Rich", "type": "dynamic", "rule": format!("balance(\"{program}\") >= 100")}))
+            .await;
     for i in 0..2 {
-        let event = json!({"event": "review.written", "customer": {"source_id": "ann"}, "client_event_id": format!("r-{i}")});
+        let event =
+            json!({"event": "review.written", "customer": {"source_id": "ann"}, "client_event_id": format!("r-{i}")});
         app.post("/v1/events", event).await;
     }
     assert_eq!(segments_of(&app, "ann").await, vec![reviewers.clone()]);
-    app.post("/v1/orders", json!({"source_id": "o-1", "status": "PAID", "amount": 15_000, "customer": {"source_id": "ann"}})).await;
+    app.post(
+        "/v1/orders",
+        json!({"source_id": "o-1", "status": "PAID", "amount": 15_000, "customer": {"source_id": "ann"}}),
+    )
+    .await;
     let mut expected = vec![reviewers.clone(), rich.clone()];
     expected.sort();
     assert_eq!(segments_of(&app, "ann").await, expected, "earning 150 points moved ann into Rich");
@@ -100,7 +119,8 @@ async fn a_static_segment_takes_members_by_hand_and_by_csv(app: TestApp) {
     let removed = app.post(&members, json!({"remove": [{"source_id": "bob"}]})).await;
     assert_eq!(removed.body["removed"], 1);
     let csv = "source_id\ncid\nnobody\n\nann\n   \n".to_owned() + &"y".repeat(200) + "\n";
-    let import = app.send(Method::POST, &format!("{members}/import"), Some(&csv), &[("content-type", "text/csv")]).await;
+    let import =
+        app.send(Method::POST, &format!("{members}/import"), Some(&csv), &[("content-type", "text/csv")]).await;
     assert_eq!(import.status, StatusCode::OK, "{}", import.body);
     assert_eq!((import.body["added"].clone(), import.body["unchanged"].clone()), (json!(1), json!(1)));
     let rows: Vec<_> = import.body["errors"].as_array().unwrap().iter().map(|e| e["row"].clone()).collect();
@@ -114,8 +134,12 @@ on_both!(a_static_segment_takes_members_by_hand_and_by_csv);
 async fn segments_that_read_segments_follow_them(app: TestApp) {
     app.post("/v1/customers", json!({"source_id": "ann", "address": {"country": "DE"}})).await;
     let vip = create(&app, json!({"name": "VIP", "type": "static"})).await;
-    let german_vip = create(&app, json!({"name": "German VIP", "type": "dynamic",
-        "rule": format!("in_segment(\"{vip}\") and customer.address.country == \"DE\"")})).await;
+    let german_vip = create(
+        &app,
+        json!({"name": "German VIP", "type": "dynamic",
+        "rule": format!("in_segment(\"{vip}\") and customer.address.country == \"DE\"")}),
+    )
+    .await;
     app.post(&format!("/v1/segments/{vip}/members"), json!({"add": [{"source_id": "ann"}]})).await;
     let mut both = vec![vip.clone(), german_vip.clone()];
     both.sort();
@@ -126,31 +150,47 @@ async fn segments_that_read_segments_follow_them(app: TestApp) {
 on_both!(segments_that_read_segments_follow_them);
 
 async fn rules_that_read_orders_or_form_cycles_are_refused(app: TestApp) {
-    let order_rule = app.post("/v1/segments", json!({"name": "x", "type": "dynamic", "rule": "order.amount > 10.00"})).await;
+    let order_rule =
+        app.post("/v1/segments", json!({"name": "x", "type": "dynamic", "rule": "order.amount > 10.00"})).await;
     assert_eq!(order_rule.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", order_rule.body);
     let a = create(&app, json!({"name": "A", "type": "dynamic", "rule": "customer.metadata.vip"})).await;
     let b = create(&app, json!({"name": "B", "type": "dynamic", "rule": format!("in_segment(\"{a}\")")})).await;
     let cycle = app.post(&format!("/v1/segments/{a}"), json!({"rule": format!("in_segment(\"{b}\")")})).await;
     assert_eq!(cycle.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", cycle.body);
-    let unknown = app.post("/v1/segments", json!({"name": "x", "type": "dynamic", "rule": "in_segment(\"seg_01JAAAAAAAAAAAAAAAAAAAAAAA\")"})).await;
+    let unknown = app
+        .post(
+            "/v1/segments",
+            json!({"name": "x", "type": "dynamic", "rule": "in_segment(\"seg_01JAAAAAAAAAAAAAAAAAAAAAAA\")"}),
+        )
+        .await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
     let bad = app.post("/v1/segments", json!({"name": "x", "type": "dynamic", "rule": "spent(last_3_days) >"})).await;
     assert_eq!(bad.key(), "invalid_rule");
-    let static_rule = app.post("/v1/segments", json!({"name": "x", "type": "static", "rule": "customer.metadata.vip"})).await;
+    let static_rule =
+        app.post("/v1/segments", json!({"name": "x", "type": "static", "rule": "customer.metadata.vip"})).await;
     assert_eq!(static_rule.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 on_both!(rules_that_read_orders_or_form_cycles_are_refused);
 
 async fn time_dependent_segments_are_swept_on_schedule(app: TestApp) {
     app.set_time("2025-03-01T10:00:00Z");
-    app.post("/v1/orders", json!({"source_id": "o-1", "status": "PAID", "amount": 1_000, "customer": {"source_id": "ann"}})).await;
-    let lapsed = create(&app, json!({"name": "Lapsed", "type": "dynamic", "rule": "days_since_last_order() > 30"})).await;
+    app.post(
+        "/v1/orders",
+        json!({"source_id": "o-1", "status": "PAID", "amount": 1_000, "customer": {"source_id": "ann"}}),
+    )
+    .await;
+    let lapsed =
+        create(&app, json!({"name": "Lapsed", "type": "dynamic", "rule": "days_since_last_order() > 30"})).await;
     assert!(segments_of(&app, "ann").await.is_empty());
     app.set_time("2025-04-01T09:00:00Z");
     assert!(app.run_jobs().await.segments_swept >= 1);
     assert_eq!(segments_of(&app, "ann").await, vec![lapsed.clone()], "31 days without an order");
     assert_eq!(app.run_jobs().await.segments_swept, 0, "swept once per hour");
-    app.post("/v1/orders", json!({"source_id": "o-2", "status": "PAID", "amount": 1_000, "customer": {"source_id": "ann"}})).await;
+    app.post(
+        "/v1/orders",
+        json!({"source_id": "o-2", "status": "PAID", "amount": 1_000, "customer": {"source_id": "ann"}}),
+    )
+    .await;
     assert!(segments_of(&app, "ann").await.is_empty(), "a new order brings ann back at once");
 }
 on_both!(time_dependent_segments_are_swept_on_schedule);
@@ -159,15 +199,27 @@ async fn recompute_and_preview_agree_with_the_rule(app: TestApp) {
     for (c, country) in [("a", "DE"), ("b", "DE"), ("c", "FR")] {
         app.post("/v1/customers", json!({"source_id": c, "address": {"country": country}})).await;
     }
-    let preview = app.post("/v1/segments/preview", json!({"rule": "customer.address.country == \"DE\"", "sample_size": 1})).await;
-    assert_eq!((preview.body["count"].clone(), preview.body["evaluated"].clone()), (json!(2), json!(3)), "{}", preview.body);
+    let preview =
+        app.post("/v1/segments/preview", json!({"rule": "customer.address.country == \"DE\"", "sample_size": 1})).await;
+    assert_eq!(
+        (preview.body["count"].clone(), preview.body["evaluated"].clone()),
+        (json!(2), json!(3)),
+        "{}",
+        preview.body
+    );
     assert_eq!(preview.body["sample"].as_array().unwrap().len(), 1);
     assert_eq!(app.get("/v1/segments").await.body["data"], json!([]), "a preview saves nothing");
-    let german = create(&app, json!({"name": "German", "type": "dynamic", "rule": "customer.address.country == \"DE\""})).await;
+    let german =
+        create(&app, json!({"name": "German", "type": "dynamic", "rule": "customer.address.country == \"DE\""})).await;
     let again = app.post(&format!("/v1/segments/{german}/recompute"), json!({})).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
-    assert_eq!((again.body["evaluated"].clone(), again.body["entered"].clone()), (json!(3), json!(0)), "already current");
-    let renamed = app.post(&format!("/v1/segments/{german}"), json!({"rule": "customer.address.country == \"FR\""})).await;
+    assert_eq!(
+        (again.body["evaluated"].clone(), again.body["entered"].clone()),
+        (json!(3), json!(0)),
+        "already current"
+    );
+    let renamed =
+        app.post(&format!("/v1/segments/{german}"), json!({"rule": "customer.address.country == \"FR\""})).await;
     assert_eq!(renamed.status, StatusCode::OK);
     wait_computed(&app, &german).await;
     assert_eq!(segments_of(&app, "c").await, vec![german.clone()]);

@@ -166,5 +166,5 @@ CREATE TABLE outbox (
     customer_id TEXT,
     subject_id TEXT NOT NULL,
     created_at INTEGER NOT NULL
-);
-CREATE INDEX outbox_project ON outbox (project_id, id);
+) WITHOUT ROWID;
+
