@@ -109,8 +109,11 @@ pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
     let needs_loyalty = segments.iter().any(|s| s.rule.reads().loyalty);
     // Customers the command wrote (with their state before it: `None` when it created them), then those
     // whose wallets alone changed.
-    let mut ids: Vec<(CustomerId, Before)> =
-        touched.customers.into_iter().map(|(id, before)| (id, before.map_or(Before::Created, Before::Was))).collect();
+    let mut ids: Vec<(CustomerId, Before)> = touched
+        .customers
+        .into_iter()
+        .map(|(id, before)| (id, before.map_or(Before::Created, |c| Before::Was(Box::new(c)))))
+        .collect();
     for id in touched.loyalty {
         if !ids.iter().any(|(c, _)| *c == id) {
             ids.push((id, Before::Same));
