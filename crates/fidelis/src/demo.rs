@@ -11,7 +11,7 @@ use fidelis_core::order::{ItemInput, OrderDraft, OrderLines, OrderStatus};
 use fidelis_core::program::{EarningRate, JoinPolicy, ProgramDraft};
 use fidelis_engine::Engine;
 use fidelis_engine::clock::ManualClock;
-use fidelis_engine::command::{
+use fidelis_engine::command::{SegmentDefinition, 
     Action, Command, CustomerInput, EventInput, OrderInput, Outcome, Scope, Submission, WhenMissing,
 };
 use fidelis_engine::port::CustomerRef;
@@ -25,6 +25,12 @@ pub const DEMO_PROJECT: &str = "demo";
 /// Days of order history the demo creates.
 pub const DEMO_HISTORY_DAYS: i64 = 21;
 pub const DEMO_CUSTOMERS: usize = 25;
+/// Dynamic segments of the demo: kept current as the demo's orders come in.
+const DEMO_SEGMENTS: &[(&str, &str)] = &[
+    ("German-speaking", "customer.address.country in [\"AT\", \"DE\"]"),
+    ("Regulars", "orders(last_30_days) >= 3"),
+    ("Reviewers", "events(\"review.written\", last_30_days) >= 1"),
+];
 
 const FIRST: &[&str] = &["Ada", "Ben", "Chloé", "Dmitri", "Emma", "Farid", "Greta", "Hugo", "Ines", "Jonas"];
 const LAST: &[&str] = &["Schmidt", "Novak", "García", "Rossi", "Müller", "Dubois", "Larsen", "Silva"];
@@ -150,6 +156,16 @@ pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh:
                 exec(engine, &scope, Action::RecordEvents { events: vec![event], submission: Submission::Single })
                     .await?;
             }
+        }
+    }
+    for (name, rule) in DEMO_SEGMENTS {
+        let compiled = fidelis_core::rules::Rule::parse_text(rule, &fidelis_core::rules::RuleSchema::new(seeded.project.currency))
+            .map_err(|e| anyhow::anyhow!("demo segment rule: {e:?}"))?;
+        let definition = SegmentDefinition::Dynamic { rule: compiled.to_json().to_string() };
+        if let Outcome::Segment { segment, .. } =
+            exec(engine, &scope, Action::CreateSegment { name: (*name).to_owned(), definition }).await?
+        {
+            engine.recompute_segment(&scope, &segment.id).await?;
         }
     }
     let member = engine.reads().customer_memberships(&seeded.project.id, &customer_id(engine, &seeded).await?).await?;
