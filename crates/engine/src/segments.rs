@@ -7,7 +7,7 @@ use crate::port::{OutboxEvent, Projection};
 use fidelis_core::customer::Customer;
 use fidelis_core::ids::{CustomerId, OutboxId, ProjectId, SegmentId};
 use fidelis_core::ledger::Membership;
-use fidelis_core::money::{Currency, Points};
+use fidelis_core::money::Currency;
 use fidelis_core::rules::{Json, LoyaltyFacts, Rule, RuleSchema};
 use fidelis_core::segment::{
     Changes, CompiledSegment, Environment, Segment, SegmentKind, Transition, dependency_order, reevaluate,
@@ -89,10 +89,7 @@ impl Ctx<'_> {
 }
 
 fn loyalty_facts(memberships: &[Membership]) -> Vec<LoyaltyFacts<'_>> {
-    memberships
-        .iter()
-        .map(|m| LoyaltyFacts { program_id: &m.program_id, balance: Points::from_stored(m.balance), tier: None })
-        .collect()
+    memberships.iter().map(LoyaltyFacts::of).collect()
 }
 
 /// After a command: re-evaluates, for every customer it changed, the dynamic segments the change can affect.

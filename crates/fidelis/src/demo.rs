@@ -11,8 +11,8 @@ use fidelis_core::order::{ItemInput, OrderDraft, OrderLines, OrderStatus};
 use fidelis_core::program::{EarningRate, JoinPolicy, ProgramDraft};
 use fidelis_engine::Engine;
 use fidelis_engine::clock::ManualClock;
-use fidelis_engine::command::{SegmentDefinition, 
-    Action, Command, CustomerInput, EventInput, OrderInput, Outcome, Scope, Submission, WhenMissing,
+use fidelis_engine::command::{
+    Action, Command, CustomerInput, EventInput, OrderInput, Outcome, Scope, SegmentDefinition, Submission, WhenMissing,
 };
 use fidelis_engine::port::CustomerRef;
 use fidelis_engine::project::Project;
@@ -159,8 +159,9 @@ pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh:
         }
     }
     for (name, rule) in DEMO_SEGMENTS {
-        let compiled = fidelis_core::rules::Rule::parse_text(rule, &fidelis_core::rules::RuleSchema::new(seeded.project.currency))
-            .map_err(|e| anyhow::anyhow!("demo segment rule: {e:?}"))?;
+        let compiled =
+            fidelis_core::rules::Rule::parse_text(rule, &fidelis_core::rules::RuleSchema::new(seeded.project.currency))
+                .map_err(|e| anyhow::anyhow!("demo segment rule: {e:?}"))?;
         let definition = SegmentDefinition::Dynamic { rule: compiled.to_json().to_string() };
         if let Outcome::Segment { segment, .. } =
             exec(engine, &scope, Action::CreateSegment { name: (*name).to_owned(), definition }).await?

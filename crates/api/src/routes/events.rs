@@ -1,6 +1,6 @@
 //! `/v1/events`: custom events, one or a batch, deduplicated by `client_event_id`.
 
-use super::{check, customer_ref, run};
+use super::{check, run};
 use crate::RequestId;
 use crate::dto::common::ListBody;
 use crate::dto::event::{EventBatchBody, EventBatchResponse, EventBody, EventResponse};
@@ -60,16 +60,7 @@ pub async fn list(
     let limit = page.limit;
     page.limit += 1;
     let reads = state.engine.reads();
-    let customer = match query.0.get("customer") {
-        Some(raw) => Some(
-            reads
-                .customer(auth.project(), &customer_ref(raw))
-                .await?
-                .ok_or_else(|| ApiError::not_found("customer", raw))?
-                .id,
-        ),
-        None => None,
-    };
+    let customer = super::customer_filter(&state, &auth, &query).await?;
     let rows = reads.event_page(auth.project(), customer.as_ref(), &page).await?;
     Ok(Json(ListBody::page(rows, limit, |e| e.id.to_string(), |e| EventResponse::from(e, None))))
 }

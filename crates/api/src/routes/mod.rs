@@ -69,6 +69,17 @@ pub async fn run_outcome(
     Ok((scope, outcome))
 }
 
+/// The customer a list's `customer` query parameter names (id or source_id), if it names one.
+pub async fn customer_filter(
+    state: &AppState,
+    auth: &Auth,
+    query: &crate::extract::Query,
+) -> Result<Option<CustomerId>, ApiError> {
+    let Some(raw) = query.0.get("customer") else { return Ok(None) };
+    let found = state.engine.reads().customer(auth.project(), &customer_ref(raw)).await?;
+    found.map(|c| Some(c.id)).ok_or_else(|| ApiError::not_found("customer", raw))
+}
+
 /// `cust_…` ids name customers by id; anything else is a `source_id`.
 pub fn customer_ref(raw: &str) -> CustomerRef {
     CustomerId::parse(raw).map_or_else(|| CustomerRef::Source(raw.to_owned()), CustomerRef::Id)

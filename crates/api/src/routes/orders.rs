@@ -1,6 +1,6 @@
 //! `/v1/orders`: upsert (status changes drive earning and clawback), refunds, read, list.
 
-use super::{PathArgs, check, customer_ref, order_ref, run};
+use super::{PathArgs, check, order_ref, run};
 use crate::RequestId;
 use crate::dto::common::ListBody;
 use crate::dto::order::{OrderBody, OrderResponse, RefundBody};
@@ -78,16 +78,7 @@ pub async fn list(
     let limit = page.limit;
     page.limit += 1;
     let reads = state.engine.reads();
-    let customer = match query.0.get("customer") {
-        Some(raw) => Some(
-            reads
-                .customer(auth.project(), &customer_ref(raw))
-                .await?
-                .ok_or_else(|| ApiError::not_found("customer", raw))?
-                .id,
-        ),
-        None => None,
-    };
+    let customer = super::customer_filter(&state, &auth, &query).await?;
     let rows = reads.order_page(auth.project(), customer.as_ref(), &page).await?;
     let currency = auth.0.project.currency.code();
     Ok(Json(ListBody::page(rows, limit, |o| o.id.to_string(), |o| OrderResponse::from(o, currency, None))))

@@ -14,7 +14,6 @@ use fidelis_core::customer::{Customer, decide_upsert};
 use fidelis_core::ids::{OrderId, SequentialIds};
 use fidelis_core::ledger::Membership;
 use fidelis_core::metadata::Metadata;
-use fidelis_core::money::Points;
 use fidelis_core::order::{Order, OrderStatus};
 use fidelis_core::rejection::FieldErrors;
 use fidelis_core::rules::{Context, CustomerFacts, EventFacts, LoyaltyFacts};
@@ -115,10 +114,7 @@ pub async fn evaluate(
         None => (None, None),
     };
     let memberships = memberships.unwrap_or_default();
-    let loyalty: Vec<LoyaltyFacts<'_>> = memberships
-        .iter()
-        .map(|m| LoyaltyFacts { program_id: &m.program_id, balance: Points::from_stored(m.balance), tier: None })
-        .collect();
+    let loyalty: Vec<LoyaltyFacts<'_>> = memberships.iter().map(LoyaltyFacts::of).collect();
     let order = order_input.map(|input| describe_order(&auth, input.draft, now));
     let tz = project.tz();
     let event_metadata = event_metadata.unwrap_or_default();

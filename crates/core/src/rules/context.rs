@@ -40,6 +40,17 @@ pub struct LoyaltyFacts<'a> {
     pub tier: Option<&'a str>,
 }
 
+impl<'a> LoyaltyFacts<'a> {
+    /// A membership's facts (tiers come with the tier feature; none yet).
+    pub fn of(membership: &'a crate::ledger::Membership) -> LoyaltyFacts<'a> {
+        LoyaltyFacts {
+            program_id: &membership.program_id,
+            balance: Points::from_stored(membership.balance),
+            tier: None,
+        }
+    }
+}
+
 /// The custom event being processed.
 #[derive(Clone, Copy, Debug)]
 pub struct EventFacts<'a> {
