@@ -62,7 +62,7 @@ struct RunArgs {
 enum Cmd {
     /// One scenario, one backend, one rate.
     Run(RunArgs),
-    /// The recorded matrix: baselines, orders at maximum and fixed rate, on both backends.
+    /// The recorded matrix: baselines, orders at maximum and fixed rate (and with 50 segments), on both backends.
     Suite {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
@@ -217,6 +217,7 @@ async fn suite(seconds: u64, sqlite_only: bool) -> anyhow::Result<()> {
         RunArgs { scenario: Scenario::Events, ..base.clone() },
         base.clone(),
         RunArgs { rate: 2_000, connections: 32, ..base.clone() },
+        RunArgs { segments: 50, ..base.clone() },
     ];
     if !sqlite_only {
         runs.push(RunArgs { backend: Backend::Postgres, scenario: Scenario::Events, ..base.clone() });

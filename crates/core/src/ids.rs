@@ -1,9 +1,12 @@
 //! Prefixed, sortable identifiers (`cust_01J…`) and the `NewIds` source that decisions draw them from.
 //!
 //! An id is a prefix, an underscore and 26 Crockford base32 characters of a 128-bit ULID-style value
-//! (48 bits of milliseconds, 80 bits of randomness), so ids sort by creation time.
+//! (48 bits of milliseconds, 80 bits of randomness), so ids sort by creation time. Ids are shared
+//! strings: the writer copies customer, segment and project ids many times per command, and a copy
+//! should not allocate.
 
 use std::fmt;
+use std::sync::Arc;
 
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Characters of an id body.
@@ -77,7 +80,7 @@ macro_rules! id_type {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[serde(transparent)]
-        pub struct $name(String);
+        pub struct $name(Arc<str>);
 
         impl $name {
             pub const PREFIX: &'static str = $prefix;
@@ -85,16 +88,16 @@ macro_rules! id_type {
             /// Parses an id given by a client; `None` when the prefix or body is wrong.
             pub fn parse(raw: &str) -> Option<Self> {
                 let body = raw.strip_prefix($prefix)?.strip_prefix('_')?;
-                body_is_valid(body).then(|| $name(raw.to_owned()))
+                body_is_valid(body).then(|| $name(Arc::from(raw)))
             }
 
             /// Wraps an id read back from storage, which only ever holds ids this type produced.
             pub fn from_trusted(raw: String) -> Self {
-                $name(raw)
+                $name(Arc::from(raw))
             }
 
             pub fn fresh(ids: &mut impl NewIds) -> Self {
-                $name(ids.fresh($prefix))
+                $name(Arc::from(ids.fresh($prefix)))
             }
 
             pub fn as_str(&self) -> &str {

@@ -118,17 +118,20 @@ pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
     }
     let project = ctx.project.id.clone();
     for (id, before) in ids {
-        let after = match ctx.ws.customer_in_batch(&id).cloned() {
-            Some(c) => c,
+        // Customers outside the batch are loaded (owned); those in it are only borrowed, and copied only
+        // when their segment list changes.
+        let loaded = match ctx.ws.customer_in_batch(&id) {
+            Some(_) => None,
             None => match ctx.ws.customer(ctx.session, &project, &crate::port::CustomerRef::Id(id.clone())).await? {
-                Some(c) => c,
+                Some(c) => Some(c),
                 None => continue,
             },
         };
+        let Some(after) = loaded.as_ref().or_else(|| ctx.ws.customer_in_batch(&id)) else { continue };
         let mut changes = match &before {
             Before::Created => Changes::everything(),
             Before::Was(old) => {
-                let mut c = Changes::between(Some(old), &after);
+                let mut c = Changes::between(Some(old), after);
                 c.segments.extend(symmetric_difference(&old.segments, &after.segments));
                 c
             }
@@ -139,11 +142,12 @@ pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
             continue;
         }
         let memberships = if needs_loyalty { ctx.ws.memberships_of(ctx.session, &id).await? } else { Vec::new() };
+        let Some(after) = loaded.as_ref().or_else(|| ctx.ws.customer_in_batch(&id)) else { continue };
         let (tz, currency) = ctx.environment();
         let env = Environment { now: ctx.now, time_zone: &tz, currency };
-        let (transitions, membership) = reevaluate(&segments, &after, &loyalty_facts(&memberships), &changes, &env);
+        let (transitions, membership) = reevaluate(&segments, after, &loyalty_facts(&memberships), &changes, &env);
         if !transitions.is_empty() {
-            let mut customer = after;
+            let mut customer = after.clone();
             customer.segments = membership;
             record(ctx, &customer.id, &transitions);
             ctx.ws.put_customer(customer);
