@@ -51,6 +51,9 @@ impl ApiError {
     }
 
     pub fn not_found(resource: &str, reference: &str) -> ApiError {
+        // A reference is echoed back, but never more than an id or source_id can be long.
+        let reference: String = reference.chars().take(fidelis_core::limits::SOURCE_ID_CHARS_MAX).collect();
+        let reference = reference.as_str();
         ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no {resource} '{reference}' in this project"))
             .with_details(json!({ "resource": resource, "reference": reference }))
     }

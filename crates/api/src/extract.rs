@@ -63,19 +63,41 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<JsonBody<T>, ApiError> {
-        let (parts, body) = request.into_parts();
-        let key = idempotency_key(&parts)?;
-        let bytes = axum::body::to_bytes(body, state.config.body_bytes_max).await.map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the body is larger than {} bytes", state.config.body_bytes_max),
-            )
-        })?;
-        let value = parse_json(&bytes)?;
-        let idempotency = key.map(|key| IdempotencyRequest { key, request_hash: request_hash(&parts, &bytes) });
-        Ok(JsonBody { value, idempotency })
+        let raw = read_body(request, state.config.body_bytes_max).await?;
+        let value = parse_json(&raw.bytes)?;
+        Ok(JsonBody { value, idempotency: raw.idempotency })
     }
+}
+
+/// A body taken as bytes (a CSV file), up to `UPLOAD_BYTES_MAX`, plus the request's idempotency key.
+pub struct UploadBody {
+    pub bytes: axum::body::Bytes,
+    pub idempotency: Option<IdempotencyRequest>,
+}
+
+/// Largest uploaded file: a full segment import (100,000 rows of up to 128-character ids) fits.
+pub const UPLOAD_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+impl FromRequest<AppState> for UploadBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<UploadBody, ApiError> {
+        read_body(request, UPLOAD_BYTES_MAX.max(state.config.body_bytes_max)).await
+    }
+}
+
+async fn read_body(request: Request, limit: usize) -> Result<UploadBody, ApiError> {
+    let (parts, body) = request.into_parts();
+    let key = idempotency_key(&parts)?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than {limit} bytes"),
+        )
+    })?;
+    let idempotency = key.map(|key| IdempotencyRequest { key, request_hash: request_hash(&parts, &bytes) });
+    Ok(UploadBody { bytes, idempotency })
 }
 
 /// The idempotency key of a request without a body (DELETE).
@@ -146,6 +168,10 @@ fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     let text = e.to_string();
     let (key, message) = match e.classify() {
+        // serde_json stops at 128 levels of nesting, before our own depth limits could name the place.
+        Category::Syntax if text.starts_with("recursion limit exceeded") => {
+            ("json_too_deep", format!("the body is nested too deeply: {text}"))
+        }
         Category::Syntax | Category::Eof | Category::Io => {
             ("malformed_json", format!("the body is not valid JSON: {text}"))
         }
@@ -175,9 +201,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
 }
 
 impl Query {
-    /// `limit` (1–100, default 20) and `cursor` (an id from `next_cursor`), refusing anything else listed
-    /// as unknown.
-    pub fn page(&self, allowed: &[&str]) -> Result<PageRequest, ApiError> {
+    /// `limit` (1–100, default 20) and `cursor` (an id from `next_cursor`, of the type with `cursor_prefix`),
+    /// refusing anything else listed as unknown.
+    pub fn page(&self, allowed: &[&str], cursor_prefix: &str) -> Result<PageRequest, ApiError> {
         for key in self.0.keys() {
             if !["limit", "cursor"].contains(&key.as_str()) && !allowed.contains(&key.as_str()) {
                 return Err(ApiError::bad_request("invalid_query", format!("unknown query parameter '{key}'")));
@@ -193,7 +219,7 @@ impl Query {
             })?,
         };
         let before = self.0.get("cursor").cloned();
-        if before.as_ref().is_some_and(|c| c.len() > 64) {
+        if before.as_ref().is_some_and(|c| !fidelis_core::ids::has_id_shape(cursor_prefix, c)) {
             return Err(ApiError::bad_request("invalid_query", "the cursor is not one this API returned"));
         }
         Ok(PageRequest { limit, before })

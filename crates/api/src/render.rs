@@ -100,6 +100,8 @@ pub fn render(scope: &Scope, outcome: &Outcome, now: Timestamp) -> (StatusCode, 
             let error = rejection(r);
             (error.status, bytes(&error.body(&scope.request_id)))
         }
+        // Only ever seen inside `Engine::keyed`, never answered.
+        Outcome::KeyFree => (StatusCode::OK, b"{}".to_vec()),
         Outcome::Replayed { status, body } => (StatusCode::from_u16(*status).unwrap_or(StatusCode::OK), body.clone()),
     }
 }

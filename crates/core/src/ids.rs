@@ -55,6 +55,11 @@ fn body_is_valid(body: &str) -> bool {
     body.len() == ID_BODY_CHARS && body.bytes().all(|b| CROCKFORD.contains(&b))
 }
 
+/// Whether `raw` is shaped like an id of the type with this prefix (e.g. a list cursor a client sent back).
+pub fn has_id_shape(prefix: &str, raw: &str) -> bool {
+    raw.strip_prefix(prefix).and_then(|r| r.strip_prefix('_')).is_some_and(body_is_valid)
+}
+
 /// A deterministic id source for tests and simulations: the timestamp part is `millis`, the rest counts up.
 #[derive(Debug, Clone)]
 pub struct SequentialIds {

@@ -53,6 +53,11 @@ impl FieldErrors {
         self.0.push(FieldError::new(path, key, message));
     }
 
+    /// Adds errors found inside a nested object, their paths put under `prefix` (e.g. `/order`).
+    pub fn nested(&mut self, prefix: &str, inner: FieldErrors) {
+        self.0.extend(inner.0.into_iter().map(|e| FieldError { path: format!("{prefix}{}", e.path), ..e }));
+    }
+
     /// Records the error of a fallible step and returns its value, if any.
     pub fn take<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
         match result {

@@ -167,6 +167,20 @@ pub fn reevaluate(
     (transitions, membership)
 }
 
+/// Why `rule` cannot define (or preview) a segment of a project whose segments are `existing`: it reads
+/// the order or event being processed, which a segment does not have, or a segment that does not exist.
+/// `own` is the segment being defined; naming it is a cycle, reported by `dependency_order`.
+pub fn rule_problem(rule: &Rule, existing: &[SegmentId], own: Option<&SegmentId>) -> Option<String> {
+    let reads = rule.reads();
+    if reads.current_order || reads.current_event {
+        return Some("a segment describes customers; it cannot read order.* or event.*".to_owned());
+    }
+    rule.segments_referenced()
+        .iter()
+        .find(|r| Some(*r) != own && !existing.contains(r))
+        .map(|missing| format!("the rule reads segment {missing}, which does not exist"))
+}
+
 /// Orders dynamic segments so that every segment comes after the segments its rule reads. `Err` names a
 /// segment on a cycle.
 pub fn dependency_order(segments: Vec<CompiledSegment>) -> Result<Vec<CompiledSegment>, SegmentId> {

@@ -4,8 +4,8 @@ use crate::rejection::{FieldError, FieldErrorKey};
 
 /// Trims nothing and accepts nothing longer than `max_chars` or empty.
 pub fn bounded(path: &str, value: &str, max_chars: usize) -> Result<String, FieldError> {
-    if value.is_empty() {
-        return Err(FieldError::new(path, FieldErrorKey::Required, "must not be empty"));
+    if value.trim().is_empty() {
+        return Err(FieldError::new(path, FieldErrorKey::Required, "must not be empty or blank"));
     }
     if value.chars().count() > max_chars {
         return Err(FieldError::new(path, FieldErrorKey::TooLong, format!("must be at most {max_chars} characters")));

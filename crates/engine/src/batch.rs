@@ -110,7 +110,9 @@ async fn decide_one(
         }
         Err(Stop::Store(error)) => return Err(error),
     };
-    if let Some(request) = &command.idempotency {
+    if let Some(request) = &command.idempotency
+        && command.action != Action::CheckKey
+    {
         let (status, body) = renderer.render(&command.scope, &outcome, now);
         ws.put_idempotency(IdempotencyRecord {
             project_id: project.id.clone(),
@@ -200,7 +202,9 @@ impl Keys {
             | Action::RunDueJobs { .. }
             | Action::CreateSegment { .. }
             | Action::UpdateSegment { .. }
-            | Action::RecomputeSegment { .. } => {}
+            | Action::RecomputeSegment { .. }
+            | Action::CheckKey
+            | Action::Settle(_) => {}
         }
     }
 

@@ -147,6 +147,11 @@ pub enum Action {
         after: Option<CustomerId>,
         limit: usize,
     },
+    /// Looks up the command's idempotency key and stores nothing: the start of an operation made of several
+    /// commands, which a stored answer or a reused key stops before any work (see `Engine::keyed`).
+    CheckKey,
+    /// Answers with the given outcome, which stores it under the command's key: the end of such an operation.
+    Settle(Box<Outcome>),
 }
 
 /// A segment's definition as given: static, or dynamic with the canonical JSON text of its rule.
@@ -235,6 +240,8 @@ pub enum Outcome {
         next: Option<CustomerId>,
     },
     Rejected(Rejection),
+    /// `CheckKey` found no answer stored under the key.
+    KeyFree,
     /// The stored response of an earlier request with the same idempotency key.
     Replayed {
         status: u16,

@@ -17,7 +17,7 @@ pub use batch::Renderer;
 pub use handlers::Stop;
 
 use crate::clock::Clock;
-use crate::command::{Action, Command, JobReport, Outcome, Scope};
+use crate::command::{Action, Command, IdempotencyRequest, JobReport, Outcome, Scope};
 use crate::port::ReadPort;
 use crate::writer::{Job, WriteError, WriterHandle, WriterShared, WriterSpec};
 use fidelis_core::ids::SegmentId;
@@ -152,6 +152,32 @@ impl Engine {
     }
 
     /// Evaluates a dynamic segment for every customer of the project, chunk by chunk through the writer.
+    /// Runs an operation made of several commands (`work`) under one idempotency key: a stored answer is
+    /// replayed, or a reused key refused, before any work; the combined outcome is stored under the key at
+    /// the end. Two concurrent first attempts may both do the work (the operations using this are
+    /// idempotent by nature); one answer is stored and replayed from then on.
+    pub async fn keyed<F, Fut>(
+        &self,
+        scope: &Scope,
+        key: Option<IdempotencyRequest>,
+        work: F,
+    ) -> Result<Outcome, WriteError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Outcome, WriteError>>,
+    {
+        let Some(key) = key else { return work().await };
+        let check = Command { scope: scope.clone(), idempotency: Some(key.clone()), action: Action::CheckKey };
+        match self.execute(check).await? {
+            Outcome::KeyFree => {}
+            answered => return Ok(answered),
+        }
+        let outcome = work().await?;
+        let settle =
+            Command { scope: scope.clone(), idempotency: Some(key), action: Action::Settle(Box::new(outcome)) };
+        self.execute(settle).await
+    }
+
     pub async fn recompute_segment(&self, scope: &Scope, segment: &SegmentId) -> Result<Outcome, WriteError> {
         let version = self.reads.segment(&scope.project.id, segment).await?.map_or(0, |s| s.version);
         let (mut evaluated, mut entered, mut left, mut after) = (0, 0, 0, None);
@@ -235,6 +261,8 @@ fn routing_key(action: &Action) -> Option<String> {
         | Action::CreateSegment { .. }
         | Action::UpdateSegment { .. }
         | Action::ChangeSegmentMembers { .. }
-        | Action::RecomputeSegment { .. } => None,
+        | Action::RecomputeSegment { .. }
+        | Action::CheckKey
+        | Action::Settle(_) => None,
     }
 }

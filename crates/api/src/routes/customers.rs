@@ -82,7 +82,7 @@ pub async fn list(
     auth: Auth,
     query: Query,
 ) -> Result<Json<ListBody<CustomerResponse>>, ApiError> {
-    let mut page = query.page(&[])?;
+    let mut page = query.page(&[], fidelis_core::ids::CustomerId::PREFIX)?;
     let limit = page.limit;
     page.limit += 1;
     let rows = state.engine.reads().customer_page(auth.project(), &page).await?;

@@ -56,7 +56,7 @@ pub async fn list(
     auth: Auth,
     query: Query,
 ) -> Result<Json<ListBody<EventResponse>>, ApiError> {
-    let mut page = query.page(&["customer"])?;
+    let mut page = query.page(&["customer"], fidelis_core::ids::EventId::PREFIX)?;
     let limit = page.limit;
     page.limit += 1;
     let reads = state.engine.reads();

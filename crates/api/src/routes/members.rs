@@ -15,7 +15,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use fidelis_core::calendar::{add_days, local_date};
-use fidelis_core::ids::ProgramId;
+use fidelis_core::ids::{EntryId, MembershipId, ProgramId};
 use fidelis_core::ledger::Membership;
 use fidelis_core::limits::EXPIRING_SOON_DAYS_MAX;
 use fidelis_core::rejection::FieldErrors;
@@ -61,7 +61,7 @@ pub async fn list(
     query: Query,
 ) -> Result<Json<ListBody<MemberResponse>>, ApiError> {
     let program = program_id(&program)?;
-    let mut page = query.page(&[])?;
+    let mut page = query.page(&[], MembershipId::PREFIX)?;
     let limit = page.limit;
     page.limit += 1;
     let rows = state.engine.reads().membership_page(auth.project(), &program, &page).await?;
@@ -147,7 +147,7 @@ pub async fn transactions(
     query: Query,
 ) -> Result<Json<ListBody<TransactionResponse>>, ApiError> {
     let program = program_id(&program)?;
-    let mut page = query.page(&[])?;
+    let mut page = query.page(&[], EntryId::PREFIX)?;
     let limit = page.limit;
     page.limit += 1;
     let m = membership(&state, &auth, &program, &member).await?;

@@ -1,6 +1,7 @@
 //! One module per resource. Handlers parse (collecting every field error), run one engine command or
 //! query, and render.
 
+pub mod csv;
 pub mod customers;
 pub mod events;
 pub mod members;

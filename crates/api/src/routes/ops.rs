@@ -81,7 +81,7 @@ pub async fn outbox(
     auth: Auth,
     query: crate::extract::Query,
 ) -> Result<Json<crate::dto::common::ListBody<OutboxResponse>>, ApiError> {
-    let mut page = query.page(&[])?;
+    let mut page = query.page(&[], fidelis_core::ids::OutboxId::PREFIX)?;
     let limit = page.limit;
     page.limit += 1;
     let rows = state.engine.reads().outbox_page(auth.project(), &page).await?;

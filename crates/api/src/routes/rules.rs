@@ -103,7 +103,12 @@ pub async fn evaluate(
         Some(t) => errors.take(parse_time("/now", t)),
         None => Some(state.engine.clock().now()),
     };
-    let order_input = body.value.order.as_ref().map(|o| o.input(&mut errors));
+    let order_input = body.value.order.as_ref().map(|o| {
+        let mut inner = FieldErrors::default();
+        let input = o.input(&mut inner);
+        errors.nested("/order", inner);
+        input
+    });
     let event_metadata =
         body.value.event.as_ref().map(|e| metadata(&mut errors, "/event/metadata", e.metadata.as_ref()));
     let customer_input = body.value.customer.as_ref().map(|c| c.input(&mut errors, "/customer", WhenMissing::Create));
@@ -149,9 +154,15 @@ async fn load_or_describe(
         return Ok((stored, memberships));
     }
     let mut ids = SequentialIds::starting_at(0);
-    let described = decide_upsert(auth.project(), None, &input.patch, now, &mut ids)
-        .map_err(|r| crate::error::rejection(&r))?
-        .customer;
+    let described = match decide_upsert(auth.project(), None, &input.patch, now, &mut ids) {
+        Ok(decided) => decided.customer,
+        Err(fidelis_core::rejection::Rejection::Invalid(list)) => {
+            let mut errors = FieldErrors::default();
+            errors.nested("/customer", FieldErrors(list));
+            return Err(ApiError::invalid(errors.0));
+        }
+        Err(other) => return Err(crate::error::rejection(&other)),
+    };
     Ok((described, Vec::new()))
 }
 

@@ -6,18 +6,16 @@ use crate::dto::common::ListBody;
 use crate::dto::rule::{RuleResponse, canonical, parse};
 use crate::dto::segment::*;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Auth, JsonBody, Query};
+use crate::extract::{Auth, IdempotencyOnly, JsonBody, Query, UploadBody};
 use crate::render::respond;
 use crate::state::AppState;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use fidelis_core::ids::{CustomerId, SegmentId};
 use fidelis_core::rejection::{FieldErrorKey, FieldErrors};
 use fidelis_core::rules::CustomerFacts;
-use fidelis_engine::command::{Action, MemberError, Outcome, SegmentDefinition, UnknownCustomers};
+use fidelis_engine::command::{Action, Command, MemberError, Outcome, SegmentDefinition, UnknownCustomers};
 use fidelis_engine::port::{CustomerRef, Projection};
 use std::collections::HashMap;
 use std::time::Instant;
@@ -30,6 +28,8 @@ pub const SEGMENT_IMPORT_ROWS_PER_COMMAND: usize = 1_000;
 pub const PREVIEW_PAGE_CUSTOMERS: usize = 20_000;
 /// Largest preview sample.
 pub const PREVIEW_SAMPLE_MAX: usize = 100;
+/// Preview sample when none is asked for.
+pub const PREVIEW_SAMPLE_DEFAULT: usize = 10;
 
 fn segment_id(raw: &str) -> Result<SegmentId, ApiError> {
     SegmentId::parse(raw).ok_or_else(|| ApiError::not_found("segment", raw))
@@ -119,13 +119,25 @@ pub async fn get(
     Ok(Json(SegmentResponse::from(&segment, auth.0.project.currency, Some(count))))
 }
 
+/// The project's segments, newest first.
 #[utoipa::path(get, path = "/v1/segments", tag = "segments",
+    params(("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListBody<SegmentResponse>), (status = "4XX", body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, auth: Auth) -> Result<Json<ListBody<SegmentResponse>>, ApiError> {
-    let rows = state.engine.reads().segment_list(auth.project()).await?;
-    let count = rows.len();
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    query: Query,
+) -> Result<Json<ListBody<SegmentResponse>>, ApiError> {
+    let page = query.page(&[], SegmentId::PREFIX)?;
+    // A project has at most a few hundred segments: they are read whole and paged here.
+    let mut rows = state.engine.reads().segment_list(auth.project()).await?;
+    rows.sort_by(|a, b| b.id.cmp(&a.id));
+    if let Some(cursor) = &page.before {
+        rows.retain(|s| s.id.as_str() < cursor.as_str());
+    }
+    rows.truncate(page.limit + 1);
     let currency = auth.0.project.currency;
-    Ok(Json(ListBody::page(rows, count, |s| s.id.to_string(), |s| SegmentResponse::from(s, currency, None))))
+    Ok(Json(ListBody::page(rows, page.limit, |s| s.id.to_string(), |s| SegmentResponse::from(s, currency, None))))
 }
 
 /// Members of a segment, by customer id (newest first).
@@ -141,7 +153,7 @@ pub async fn members(
     let id = segment_id(&raw)?;
     let reads = state.engine.reads();
     reads.segment(auth.project(), &id).await?.ok_or_else(|| ApiError::not_found("segment", &raw))?;
-    let mut page = query.page(&[])?;
+    let mut page = query.page(&[], CustomerId::PREFIX)?;
     let limit = page.limit;
     page.limit += 1;
     let rows = reads.segment_member_page(auth.project(), &id, &page).await?;
@@ -171,6 +183,14 @@ pub async fn change_members(
             .enumerate()
             .filter_map(|(i, c)| {
                 let path = format!("/{name}/{i}");
+                if c.id.is_some() && c.source_id.is_some() {
+                    errors.push(
+                        path,
+                        FieldErrorKey::InvalidFormat,
+                        "name the customer by id or by source_id, not both",
+                    );
+                    return None;
+                }
                 let reference = c.reference(&mut errors, &path);
                 if reference.is_none() && c.id.is_none() && c.source_id.is_none() {
                     errors.push(path, FieldErrorKey::Required, "name the customer by id or source_id");
@@ -193,119 +213,69 @@ pub async fn change_members(
     run(&state, &auth, request_id, body.idempotency, action).await
 }
 
-/// Reads a CSV of customer references (header `source_id`, `customer_id` or `id`) into references, and the
-/// rows that are not one (by line number).
-/// References by line number, and the lines that hold none.
-type CsvRows = (Vec<(usize, CustomerRef)>, Vec<MemberError>);
-
-fn csv_references(text: &str) -> Result<CsvRows, ApiError> {
-    let mut lines = text.lines().enumerate();
-    let header = lines.next().map(|(_, h)| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase());
-    let by_id = match header.as_deref() {
-        Some("source_id") => false,
-        Some("customer_id" | "id") => true,
-        _ => {
-            return Err(ApiError::bad_request(
-                "invalid_csv",
-                "the first line must be a header: source_id, customer_id or id",
-            ));
-        }
-    };
-    let (mut references, mut errors) = (Vec::new(), Vec::new());
-    for (index, line) in lines {
-        let row = index + 1;
-        let value = line.trim().trim_matches('"');
-        if value.is_empty() {
-            continue;
-        }
-        let reference = if by_id {
-            CustomerId::parse(value).map(CustomerRef::Id)
-        } else {
-            fidelis_core::text::source_id("/source_id", value).ok().map(CustomerRef::Source)
-        };
-        match reference {
-            Some(r) => references.push((row, r)),
-            None => errors.push(MemberError {
-                index: row,
-                reference: value.chars().take(140).collect(),
-                reason: "not a customer reference",
-            }),
-        }
-        if references.len() + errors.len() > SEGMENT_IMPORT_ROWS_MAX {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_many_rows",
-                format!("at most {SEGMENT_IMPORT_ROWS_MAX} rows per import"),
-            ));
-        }
-    }
-    Ok((references, errors))
-}
-
 /// Add the customers of a CSV file to a static segment. Rows that name no customer are reported by line
-/// number; the others are added (in chunks of 1000, each atomic).
+/// number; the others are added (in chunks of 1000, each atomic). With an `Idempotency-Key`, a retry
+/// replays the first answer.
 #[utoipa::path(post, path = "/v1/segments/{segment}/members/import", tag = "segments",
     request_body(content = String, content_type = "text/csv", description = "source_id\nalice\nbob"),
-    params(("segment" = String, Path)),
+    params(("segment" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 200, body = MembersChangeResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
     auth: Auth,
     request_id: RequestId,
     PathArgs(raw): PathArgs<String>,
-    body: Bytes,
-) -> Result<Json<MembersChangeResponse>, ApiError> {
+    body: UploadBody,
+) -> Result<Response, ApiError> {
     let segment = segment_id(&raw)?;
-    let text =
-        std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("invalid_csv", "the file is not UTF-8 text"))?;
-    let (references, mut errors) = csv_references(text)?;
-    let mut report = MembersChangeResponse {
-        object: "segment_members_change",
-        added: 0,
-        removed: 0,
-        unchanged: 0,
-        errors: Vec::new(),
-    };
-    for chunk in references.chunks(SEGMENT_IMPORT_ROWS_PER_COMMAND) {
-        let add = chunk.iter().map(|(_, r)| r.clone()).collect();
-        let action = Action::ChangeSegmentMembers {
-            segment: segment.clone(),
-            add,
-            remove: Vec::new(),
-            unknown: UnknownCustomers::Report,
-        };
-        match run_outcome(&state, &auth, request_id.clone(), None, action).await? {
-            (_, Outcome::SegmentMembers { added, unchanged, errors: missing, .. }) => {
-                report.added += added;
-                report.unchanged += unchanged;
-                errors.extend(missing.into_iter().map(|e| MemberError { index: chunk[e.index].0, ..e }));
+    let text = std::str::from_utf8(&body.bytes)
+        .map_err(|_| ApiError::bad_request("invalid_csv", "the file is not UTF-8 text"))?;
+    let (references, errors) = super::csv::customer_references(text, SEGMENT_IMPORT_ROWS_MAX)?;
+    let mut scope = auth.scope();
+    scope.request_id = request_id.0;
+    let engine = &state.engine;
+    let outcome = engine
+        .keyed(&scope, body.idempotency, || async {
+            let (mut added, mut unchanged, mut errors) = (0, 0, errors);
+            for chunk in references.chunks(SEGMENT_IMPORT_ROWS_PER_COMMAND) {
+                let action = Action::ChangeSegmentMembers {
+                    segment: segment.clone(),
+                    add: chunk.iter().map(|(_, r)| r.clone()).collect(),
+                    remove: Vec::new(),
+                    unknown: UnknownCustomers::Report,
+                };
+                match engine.execute(Command { scope: scope.clone(), idempotency: None, action }).await? {
+                    Outcome::SegmentMembers { added: a, unchanged: u, errors: missing, .. } => {
+                        (added, unchanged) = (added + a, unchanged + u);
+                        errors.extend(missing.into_iter().map(|e| MemberError { index: chunk[e.index].0, ..e }));
+                    }
+                    other => return Ok(other),
+                }
             }
-            (_, Outcome::Rejected(r)) => return Err(crate::error::rejection(&r)),
-            _ => {}
-        }
-    }
-    errors.sort_by_key(|e| e.index);
-    report.errors = errors
-        .into_iter()
-        .map(|e| MemberErrorResponse { row: e.index, reference: e.reference, message: e.reason.to_owned() })
-        .collect();
-    Ok(Json(report))
+            errors.sort_by_key(|e| e.index);
+            Ok(Outcome::SegmentMembers { added, removed: 0, unchanged, errors })
+        })
+        .await?;
+    Ok(respond(&scope, &outcome, engine.clock().now()))
 }
 
 /// Evaluate a dynamic segment for every customer now, and wait for it.
-#[utoipa::path(post, path = "/v1/segments/{segment}/recompute", tag = "segments", params(("segment" = String, Path)),
+#[utoipa::path(post, path = "/v1/segments/{segment}/recompute", tag = "segments",
+    params(("segment" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 200, body = RecomputeResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn recompute(
     State(state): State<AppState>,
     auth: Auth,
     request_id: RequestId,
     PathArgs(raw): PathArgs<String>,
+    IdempotencyOnly(key): IdempotencyOnly,
 ) -> Result<Response, ApiError> {
     let id = segment_id(&raw)?;
     let mut scope = auth.scope();
     scope.request_id = request_id.0;
-    let outcome = state.engine.recompute_segment(&scope, &id).await?;
-    Ok(respond(&scope, &outcome, state.engine.clock().now()))
+    let engine = &state.engine;
+    let outcome = engine.keyed(&scope, key, || engine.recompute_segment(&scope, &id)).await?;
+    Ok(respond(&scope, &outcome, engine.clock().now()))
 }
 
 /// Count the customers a rule selects, with a sample, without saving anything (a dry run of a segment).
@@ -319,8 +289,15 @@ pub async fn preview(
     let started = Instant::now();
     let project = &auth.0.project;
     let rule = parse(&body.value.rule, project.currency)?;
-    let sample_size = body.value.sample_size.unwrap_or(10).min(PREVIEW_SAMPLE_MAX);
+    let sample_size = body.value.sample_size.unwrap_or(PREVIEW_SAMPLE_DEFAULT);
+    if sample_size > PREVIEW_SAMPLE_MAX {
+        return Err(invalid("/sample_size", &format!("must be from 0 to {PREVIEW_SAMPLE_MAX}")));
+    }
     let reads = state.engine.reads();
+    let existing: Vec<SegmentId> = reads.segment_list(auth.project()).await?.into_iter().map(|s| s.id).collect();
+    if let Some(problem) = fidelis_core::segment::rule_problem(&rule, &existing, None) {
+        return Err(invalid("/rule", &problem));
+    }
     let r = rule.reads();
     let projection =
         if r.order_history || r.events || r.redemptions { Projection::Full } else { Projection::WithoutStats };

@@ -7,7 +7,7 @@ use crate::segments::{compile, recompute_chunk, record};
 use fidelis_core::ids::{CustomerId, SegmentId};
 use fidelis_core::limits::SHORT_TEXT_CHARS_MAX;
 use fidelis_core::rejection::{FieldError, FieldErrorKey, Rejection, Resource};
-use fidelis_core::segment::{CompiledSegment, Segment, SegmentKind, Transition, dependency_order};
+use fidelis_core::segment::{CompiledSegment, Segment, SegmentKind, Transition, dependency_order, rule_problem};
 
 /// Segments per project.
 pub const SEGMENTS_PER_PROJECT_MAX: usize = 500;
@@ -23,16 +23,11 @@ fn not_found(id: &SegmentId) -> Stop {
 /// Checks a dynamic rule against the project's segments: what it reads exists, and no cycle forms.
 async fn check_rule(ctx: &mut Ctx<'_>, id: &SegmentId, rule: &str) -> Result<bool, Stop> {
     let compiled = compile(rule, ctx.project.currency).map_err(|e| invalid("/rule", e))?;
-    let reads = compiled.reads();
-    if reads.current_order || reads.current_event {
-        return Err(invalid("/rule", "a segment describes customers; it cannot read order.* or event.*"));
-    }
     let project = ctx.project.id.clone();
     let existing = ctx.ws.segments(ctx.session, &project).await?;
-    for referenced in compiled.segments_referenced() {
-        if referenced != id && !existing.iter().any(|s| &s.id == referenced) {
-            return Err(invalid("/rule", format!("the rule reads segment {referenced}, which does not exist")));
-        }
+    let ids: Vec<SegmentId> = existing.iter().map(|s| s.id.clone()).collect();
+    if let Some(problem) = rule_problem(&compiled, &ids, Some(id)) {
+        return Err(invalid("/rule", problem));
     }
     let mut dynamic: Vec<CompiledSegment> = existing
         .iter()

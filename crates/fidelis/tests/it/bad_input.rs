@@ -293,6 +293,30 @@ fn cases(program: &str, member: &str) -> Vec<Case> {
         get("unknown query parameter", "/v1/customers?sort=name", 400, "invalid_query"),
         get("expiring window too long", &format!("{m}/expiring?days=100000"), 400, "invalid_query"),
         get("orders of an unknown customer", "/v1/orders?customer=nobody", 404, "not_found"),
+        get("a cursor the API never issued", "/v1/customers?cursor=garbage", 400, "invalid_query"),
+        get("an empty cursor", "/v1/events?cursor=", 400, "invalid_query"),
+        get(
+            "a cursor of another kind of id",
+            "/v1/orders?cursor=cust_01JAAAAAAAAAAAAAAAAAAAAAAA",
+            400,
+            "invalid_query",
+        ),
+        get("a transactions cursor that is no entry id", &format!("{m}/transactions?cursor=x"), 400, "invalid_query"),
+        get("segments beyond the page size", "/v1/segments?limit=101", 400, "invalid_query"),
+        case(
+            "JSON nested beyond any limit",
+            "/v1/customers",
+            format!("{{\"metadata\": {{\"k\": {}{}}}}}", "[".repeat(200), "]".repeat(200)),
+            400,
+            "json_too_deep",
+        ),
+        case(
+            "a whitespace-only name",
+            "/v1/segments",
+            json!({"name": "  ", "type": "static"}).to_string(),
+            422,
+            "validation_failed",
+        ),
     ]
 }
 
@@ -320,13 +344,12 @@ on_both!(every_hostile_request_gets_a_clear_4xx_and_changes_nothing);
 
 /// The server may answer 413 and close before the client has written the whole body, so this reads the
 /// answer from a raw socket whatever happened to the write.
-fn oversized_request(app: &TestApp) -> (u16, Value) {
+pub fn oversized_request(app: &TestApp, path: &str, body: &str) -> (u16, Value) {
     use std::io::{Read, Write};
     let address = app.base.trim_start_matches("http://");
-    let body = format!("{{\"source_id\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     let head = format!(
-        "POST /v1/customers HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         app.key,
         body.len()
     );
@@ -343,7 +366,9 @@ async fn a_body_over_the_size_limit_is_refused(app: TestApp) {
     let before = app.get("/v1/customers").await.body;
     let app = std::sync::Arc::new(app);
     let probe = app.clone();
-    let (status, body) = tokio::task::spawn_blocking(move || oversized_request(&probe)).await.unwrap();
+    let body = format!("{{\"source_id\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let (status, body) =
+        tokio::task::spawn_blocking(move || oversized_request(&probe, "/v1/customers", &body)).await.unwrap();
     assert_eq!((status, body["key"].as_str()), (413, Some("payload_too_large")), "{body}");
     assert_eq!(app.get("/v1/customers").await.body, before);
 }

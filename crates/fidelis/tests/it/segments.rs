@@ -226,3 +226,124 @@ async fn recompute_and_preview_agree_with_the_rule(app: TestApp) {
     assert!(segments_of(&app, "a").await.is_empty());
 }
 on_both!(recompute_and_preview_agree_with_the_rule);
+
+async fn a_segment_created_over_existing_history_agrees_everywhere_and_recomputes_idempotently(app: TestApp) {
+    for (i, c) in ["alice", "bob"].iter().enumerate() {
+        let order =
+            json!({"source_id": format!("o-{i}"), "status": "PAID", "amount": 2_400, "customer": {"source_id": c}});
+        assert_eq!(app.post("/v1/orders", order).await.status, StatusCode::CREATED);
+    }
+    let spenders = create(&app, json!({"name": "Spenders", "type": "dynamic", "rule": "spent(lifetime) > 1.00"})).await;
+    assert_eq!(segments_of(&app, "alice").await, vec![spenders.clone()], "the customer's own list");
+    let rule = format!("in_segment(\"{spenders}\")");
+    let evaluated = app.post("/v1/rules/evaluate", json!({"rule": rule, "customer": {"source_id": "alice"}})).await;
+    assert_eq!(evaluated.body["result"], json!(true), "{}", evaluated.body);
+    let preview = app.post("/v1/segments/preview", json!({"rule": rule})).await;
+    assert_eq!(preview.body["count"], json!(2), "{}", preview.body);
+    let again = app.post(&format!("/v1/segments/{spenders}/recompute"), json!({})).await;
+    assert_eq!(
+        (again.body["evaluated"].clone(), again.body["entered"].clone()),
+        (json!(2), json!(0)),
+        "{}",
+        again.body
+    );
+    let entered = topics(&app).await.into_iter().filter(|(t, _)| t == "segment.entered").count();
+    assert_eq!(entered, 2, "one entered event per member, however often it is recomputed");
+}
+on_both!(a_segment_created_over_existing_history_agrees_everywhere_and_recomputes_idempotently);
+
+async fn hostile_segment_requests_get_clear_errors_and_change_nothing(app: TestApp) {
+    app.post("/v1/customers", json!({"source_id": "ann"})).await;
+    let vip = create(&app, json!({"name": "VIP", "type": "static"})).await;
+    let before = (app.get("/v1/segments").await.body, app.get("/v1/outbox").await.body);
+    let unknown = "in_segment(\"seg_01JAAAAAAAAAAAAAAAAAAAAAAA\")";
+    let cases = [
+        ("/v1/segments/preview", json!({"rule": "order.amount > 1.00"}), "/rule"),
+        ("/v1/segments/preview", json!({"rule": unknown}), "/rule"),
+        ("/v1/segments/preview", json!({"rule": "true", "sample_size": 101}), "/sample_size"),
+        ("/v1/segments", json!({"name": "\t ", "type": "static"}), "/name"),
+        (
+            &format!("/v1/segments/{vip}/members"),
+            json!({"add": [{"id": "cust_01JAAAAAAAAAAAAAAAAAAAAAAA", "source_id": "ann"}]}),
+            "/add/0",
+        ),
+        ("/v1/rules/evaluate", json!({"rule": "order.amount > 1.00", "order": {"amount": -1}}), "/order/amount"),
+        ("/v1/rules/evaluate", json!({"rule": "true", "customer": {"email": "not an email"}}), "/customer/email"),
+    ];
+    for (path, body, at) in cases {
+        let reply = app.post(path, body.clone()).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", reply.body);
+        assert_eq!(reply.body["details"]["errors"][0]["path"], at, "{body}: {}", reply.body);
+    }
+    for path in ["/v1/segments?cursor=seg_x", &format!("/v1/segments/{vip}/members?cursor="), "/v1/segments?limit=0"] {
+        assert_eq!(app.get(path).await.key(), "invalid_query", "{path}");
+    }
+    let long = format!("/v1/segments/seg_{}", "x".repeat(5_000));
+    let missing = app.get(&long).await;
+    assert!(missing.body.to_string().len() < 1_000, "a 404 does not echo an unbounded reference");
+    let app = std::sync::Arc::new(app);
+    let probe = app.clone();
+    let path = format!("/v1/segments/{vip}/members/import");
+    let csv = format!("source_id\n{}", "ann\n".repeat(5 * 1024 * 1024));
+    let (status, body) =
+        tokio::task::spawn_blocking(move || crate::bad_input::oversized_request(&probe, &path, &csv)).await.unwrap();
+    assert_eq!((status, body["key"].as_str()), (413, Some("payload_too_large")), "{body}");
+    assert_eq!((app.get("/v1/segments").await.body, app.get("/v1/outbox").await.body), before);
+}
+on_both!(hostile_segment_requests_get_clear_errors_and_change_nothing);
+
+async fn segments_are_listed_newest_first_a_page_at_a_time(app: TestApp) {
+    let mut ids = Vec::new();
+    for name in ["a", "b", "c"] {
+        ids.push(create(&app, json!({"name": name, "type": "static"})).await);
+    }
+    let first = app.get("/v1/segments?limit=2").await.body;
+    let names: Vec<_> = first["data"].as_array().unwrap().iter().map(|s| s["name"].clone()).collect();
+    assert_eq!((names, first["has_more"].clone()), (vec![json!("c"), json!("b")], json!(true)));
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = app.get(&format!("/v1/segments?limit=2&cursor={cursor}")).await.body;
+    assert_eq!(rest["data"][0]["id"], ids[0].as_str());
+    assert_eq!((rest["data"].as_array().unwrap().len(), rest["has_more"].clone()), (1, json!(false)));
+}
+on_both!(segments_are_listed_newest_first_a_page_at_a_time);
+
+async fn an_import_or_recompute_retried_with_its_key_replays_its_first_answer(app: TestApp) {
+    for c in ["ann", "bob"] {
+        app.post("/v1/orders", json!({"source_id": c, "status": "PAID", "amount": 500, "customer": {"source_id": c}}))
+            .await;
+    }
+    let vip = create(&app, json!({"name": "VIP", "type": "static"})).await;
+    let import = format!("/v1/segments/{vip}/members/import");
+    let csv = "email,source_id\n\"ann@example.com, home\",ann\nx@example.com,nobody\n";
+    let send = |body: &'static str, key: &'static str| {
+        let import = import.clone();
+        let app = &app;
+        async move {
+            app.send(Method::POST, &import, Some(body), &[("content-type", "text/csv"), ("idempotency-key", key)]).await
+        }
+    };
+    let first = send(csv, "import-1").await;
+    assert_eq!((first.body["added"].clone(), first.body["errors"][0]["row"].clone()), (json!(1), json!(3)));
+    let retry = send(csv, "import-1").await;
+    assert_eq!(
+        (retry.status, retry.body.clone()),
+        (first.status, first.body.clone()),
+        "the first answer, not 'unchanged'"
+    );
+    assert_eq!(retry.headers.get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+    let other = send("source_id\nbob\n", "import-1").await;
+    assert_eq!(other.key(), "idempotency_key_reused", "{}", other.body);
+    assert_eq!(segments_of(&app, "bob").await, Vec::<String>::new(), "a refused import adds no one");
+    let spenders =
+        create(&app, json!({"name": "Spenders", "type": "dynamic", "rule": "spent(lifetime) >= 5.00"})).await;
+    let recompute = format!("/v1/segments/{spenders}/recompute");
+    let once = app.send(Method::POST, &recompute, None, &[("idempotency-key", "re-1")]).await;
+    let twice = app.send(Method::POST, &recompute, None, &[("idempotency-key", "re-1")]).await;
+    assert_eq!((once.status, &once.body), (twice.status, &twice.body));
+    assert!(twice.headers.contains_key("idempotent-replayed"));
+    let elsewhere = app.send(Method::POST, &import, Some(csv), &[("idempotency-key", "re-1")]).await;
+    assert_eq!(elsewhere.key(), "idempotency_key_reused");
+    let entered = topics(&app).await.into_iter().filter(|(t, _)| t == "segment.entered").count();
+    assert_eq!(entered, 3, "ann into VIP once; ann and bob into Spenders once");
+}
+on_both!(an_import_or_recompute_retried_with_its_key_replays_its_first_answer);
