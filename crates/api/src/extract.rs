@@ -64,6 +64,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 
     async fn from_request(request: Request, state: &AppState) -> Result<JsonBody<T>, ApiError> {
         let raw = read_body(request, state.config.body_bytes_max).await?;
+        // serde would read an array into a struct's fields by position.
+        if raw.bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(ApiError::bad_request("invalid_type", "the body must be a JSON object, not an array"));
+        }
         let value = parse_json(&raw.bytes)?;
         Ok(JsonBody { value, idempotency: raw.idempotency })
     }
@@ -201,14 +205,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
 }
 
 impl Query {
+    /// Refuses parameters outside `allowed`.
+    pub fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(key) => Err(ApiError::bad_request("invalid_query", format!("unknown query parameter '{key}'"))),
+            None => Ok(()),
+        }
+    }
+
     /// `limit` (1–100, default 20) and `cursor` (an id from `next_cursor`, of the type with `cursor_prefix`),
     /// refusing anything else listed as unknown.
     pub fn page(&self, allowed: &[&str], cursor_prefix: &str) -> Result<PageRequest, ApiError> {
-        for key in self.0.keys() {
-            if !["limit", "cursor"].contains(&key.as_str()) && !allowed.contains(&key.as_str()) {
-                return Err(ApiError::bad_request("invalid_query", format!("unknown query parameter '{key}'")));
-            }
-        }
+        let mut all = vec!["limit", "cursor"];
+        all.extend_from_slice(allowed);
+        self.only(&all)?;
         let limit = match self.0.get("limit") {
             None => PAGE_SIZE_DEFAULT,
             Some(raw) => raw.parse::<usize>().ok().filter(|l| (1..=PAGE_SIZE_MAX).contains(l)).ok_or_else(|| {

@@ -55,6 +55,13 @@ fn body_is_valid(body: &str) -> bool {
     body.len() == ID_BODY_CHARS && body.bytes().all(|b| CROCKFORD.contains(&b))
 }
 
+/// Whether `raw` is shaped like an id of any type: a lower-case prefix, `_`, and an id body.
+pub fn has_any_id_shape(raw: &str) -> bool {
+    raw.split_once('_').is_some_and(|(prefix, body)| {
+        !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_lowercase()) && body_is_valid(body)
+    })
+}
+
 /// Whether `raw` is shaped like an id of the type with this prefix (e.g. a list cursor a client sent back).
 pub fn has_id_shape(prefix: &str, raw: &str) -> bool {
     raw.strip_prefix(prefix).and_then(|r| r.strip_prefix('_')).is_some_and(body_is_valid)

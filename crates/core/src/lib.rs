@@ -11,6 +11,7 @@ pub mod limits;
 pub mod metadata;
 pub mod money;
 pub mod order;
+pub mod order_lines;
 pub mod program;
 pub mod rejection;
 pub mod rules;

@@ -20,6 +20,8 @@ pub const METADATA_KEY_CHARS_MAX: usize = 64;
 pub const METADATA_STRING_CHARS_MAX: usize = 1_024;
 /// Elements of a metadata list value.
 pub const METADATA_LIST_ITEMS_MAX: usize = 50;
+/// Largest whole number a metadata number holds exactly (2^53; numbers are 64-bit floats).
+pub const METADATA_EXACT_INTEGER_MAX: u64 = 1 << 53;
 /// Length of a `source_id`, in characters.
 pub const SOURCE_ID_CHARS_MAX: usize = 128;
 /// Length of names, emails and other short free text, in characters.

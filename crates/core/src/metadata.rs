@@ -21,6 +21,8 @@ pub enum MetaValue {
 pub enum RawMeta {
     Str(String),
     Num(f64),
+    /// A whole number beyond `METADATA_EXACT_INTEGER_MAX`, which a number would not hold exactly.
+    InexactInteger,
     Bool(bool),
     List(Vec<RawMeta>),
     Null,
@@ -129,6 +131,14 @@ fn parse_value(path: &str, raw: RawMeta, lists_allowed: bool) -> Result<MetaValu
         }
         RawMeta::Num(n) if n.is_finite() => Ok(MetaValue::Num(n)),
         RawMeta::Num(_) => Err(FieldError::new(path, FieldErrorKey::OutOfRange, "must be a finite number")),
+        RawMeta::InexactInteger => Err(FieldError::new(
+            path,
+            FieldErrorKey::OutOfRange,
+            format!(
+                "whole numbers are kept exactly up to ±{}; send larger ids as strings",
+                crate::limits::METADATA_EXACT_INTEGER_MAX
+            ),
+        )),
         RawMeta::Bool(b) => Ok(MetaValue::Bool(b)),
         RawMeta::List(items) if lists_allowed => {
             if items.len() > METADATA_LIST_ITEMS_MAX {

@@ -2,12 +2,13 @@
 //! aggregates and points (decided here, applied by the engine).
 
 use crate::ids::{CustomerId, EntryId, MembershipId, NewIds, OrderId, ProgramId, ProjectId};
-use crate::limits::{ITEM_QUANTITY_MAX, ORDER_ITEMS_MAX};
 use crate::metadata::{Metadata, MetadataPatch};
 use crate::money::Money;
-use crate::rejection::{FieldErrorKey, FieldErrors, Rejection};
+use crate::rejection::{FieldErrorKey, Rejection};
 use jiff::Timestamp;
 use jiff::civil::Date;
+
+pub use crate::order_lines::{ItemInput, LinesPatch, OrderItem, OrderLines};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OrderStatus {
@@ -56,161 +57,6 @@ impl OrderStatus {
     fn is_void(self) -> bool {
         matches!(self, OrderStatus::Canceled | OrderStatus::Refunded)
     }
-}
-
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct OrderItem {
-    pub product_id: Option<String>,
-    pub sku_id: Option<String>,
-    /// Collections (categories) the product belongs to, as the merchant names them.
-    pub collections: Vec<String>,
-    pub quantity: i64,
-    /// Unit price, when the client gave one.
-    pub price: Option<Money>,
-    pub amount: Money,
-    pub metadata: Metadata,
-}
-
-/// An item as the client sent it (numbers already integers; ids already bounded).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ItemInput {
-    pub product_id: Option<String>,
-    pub sku_id: Option<String>,
-    pub collections: Vec<String>,
-    pub quantity: Option<i64>,
-    pub price: Option<i64>,
-    pub amount: Option<i64>,
-    pub metadata: Metadata,
-}
-
-/// Amount, discount and items that were checked to add up.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OrderLines {
-    pub amount: Money,
-    pub discount_amount: Money,
-    pub items: Vec<OrderItem>,
-}
-
-impl OrderLines {
-    /// What was paid: amount after discounts.
-    pub fn total(&self) -> Money {
-        self.amount.checked_sub(self.discount_amount).unwrap_or(Money::ZERO)
-    }
-
-    /// Validates items and amounts, reporting every problem with its path.
-    pub fn parse(
-        amount: Option<i64>,
-        discount_amount: Option<i64>,
-        items: Vec<ItemInput>,
-    ) -> Result<OrderLines, Vec<crate::rejection::FieldError>> {
-        let mut errors = FieldErrors::default();
-        if items.len() > ORDER_ITEMS_MAX {
-            errors.push("/items", FieldErrorKey::TooMany, format!("an order has at most {ORDER_ITEMS_MAX} items"));
-            return Err(errors.0);
-        }
-        let parsed: Vec<Option<OrderItem>> =
-            items.into_iter().enumerate().map(|(i, item)| parse_item(i, item, &mut errors)).collect();
-        let given_amount = amount.map(|a| money_field(&mut errors, "/amount", a)).unwrap_or(None);
-        let discount = match discount_amount {
-            Some(d) => money_field(&mut errors, "/discount_amount", d),
-            None => Some(Money::ZERO),
-        };
-        let amount = if parsed.is_empty() {
-            if amount.is_none() {
-                errors.push("/amount", FieldErrorKey::Required, "an order without items needs an amount");
-            }
-            given_amount
-        } else {
-            let items_total = Money::sum(parsed.iter().flatten().map(|i| i.amount));
-            if items_total.is_none() {
-                errors.push("/items", FieldErrorKey::OutOfRange, "the items add up to more than the largest amount");
-            }
-            match (given_amount, items_total) {
-                (Some(given), Some(sum)) if given != sum && parsed.iter().all(Option::is_some) => {
-                    errors.push(
-                        "/amount",
-                        FieldErrorKey::AmountMismatch,
-                        format!("the amount is {} but the items add up to {}", given.minor_units(), sum.minor_units()),
-                    );
-                    None
-                }
-                (Some(given), _) => Some(given),
-                (None, sum) => sum,
-            }
-        };
-        if let (Some(a), Some(d)) = (amount, discount)
-            && d > a
-        {
-            errors.push("/discount_amount", FieldErrorKey::OutOfRange, "the discount is larger than the amount");
-        }
-        let items: Vec<OrderItem> = parsed.into_iter().flatten().collect();
-        match (amount, discount) {
-            (Some(amount), Some(discount_amount)) if errors.is_empty() => {
-                Ok(OrderLines { amount, discount_amount, items })
-            }
-            _ => Err(errors.0),
-        }
-    }
-}
-
-fn money_field(errors: &mut FieldErrors, path: &str, value: i64) -> Option<Money> {
-    let money = Money::new(value);
-    if money.is_none() {
-        errors.push(
-            path,
-            FieldErrorKey::OutOfRange,
-            format!("must be between 0 and {} minor units", crate::limits::MONEY_MINOR_UNITS_MAX),
-        );
-    }
-    money
-}
-
-fn parse_item(index: usize, item: ItemInput, errors: &mut FieldErrors) -> Option<OrderItem> {
-    let base = format!("/items/{index}");
-    let before = errors.0.len();
-    let quantity = item.quantity.unwrap_or(1);
-    if !(1..=ITEM_QUANTITY_MAX).contains(&quantity) {
-        errors.push(
-            format!("{base}/quantity"),
-            FieldErrorKey::OutOfRange,
-            format!("must be between 1 and {ITEM_QUANTITY_MAX}"),
-        );
-    }
-    let price = item.price.and_then(|p| money_field(errors, &format!("{base}/price"), p));
-    let given = item.amount.and_then(|a| money_field(errors, &format!("{base}/amount"), a));
-    if errors.0.len() > before {
-        return None;
-    }
-    let from_price = price.map(|p| p.checked_mul(quantity));
-    let amount = match (given, from_price) {
-        (Some(a), Some(Some(expected))) if a != expected => {
-            errors.push(
-                format!("{base}/amount"),
-                FieldErrorKey::AmountMismatch,
-                format!("quantity × price is {} but the amount is {}", expected.minor_units(), a.minor_units()),
-            );
-            None
-        }
-        (Some(a), _) => Some(a),
-        (None, Some(Some(expected))) => Some(expected),
-        (None, Some(None)) => {
-            errors.push(format!("{base}/price"), FieldErrorKey::OutOfRange, "quantity × price is too large");
-            None
-        }
-        (None, None) => {
-            errors.push(format!("{base}/amount"), FieldErrorKey::Required, "an item needs an amount or a price");
-            None
-        }
-    }?;
-    Some(OrderItem {
-        product_id: item.product_id,
-        sku_id: item.sku_id,
-        collections: item.collections,
-        quantity,
-        price,
-        amount,
-        metadata: item.metadata,
-    })
 }
 
 /// Points one program gave for this order, and how many were clawed back since.
@@ -267,7 +113,7 @@ impl Order {
 pub struct OrderDraft {
     pub source_id: Option<String>,
     pub status: Option<OrderStatus>,
-    pub lines: Option<OrderLines>,
+    pub lines: Option<LinesPatch>,
     pub metadata: MetadataPatch,
     /// Cumulative amount refunded so far (not an increment).
     pub refunded_amount: Option<Money>,
@@ -337,13 +183,14 @@ fn new_order(
     now: Timestamp,
     ids: &mut impl NewIds,
 ) -> Result<Order, Rejection> {
-    let Some(lines) = draft.lines.clone() else {
+    let Some(patch) = &draft.lines else {
         return Err(Rejection::Invalid(vec![crate::rejection::FieldError::new(
             "/amount",
             FieldErrorKey::Required,
             "a new order needs an amount or items",
         )]));
     };
+    let lines = patch.apply(None).map_err(Rejection::Invalid)?;
     Ok(Order {
         id: OrderId::fresh(ids),
         project_id: project_id.clone(),
@@ -369,7 +216,11 @@ fn update_locked_fields(
     draft: &OrderDraft,
 ) -> Result<(), Rejection> {
     let open = existing.status == OrderStatus::Created;
-    if let Some(lines) = &draft.lines
+    let lines = match &draft.lines {
+        Some(patch) => Some(patch.apply(Some(&existing.lines)).map_err(Rejection::Invalid)?),
+        None => None,
+    };
+    if let Some(lines) = &lines
         && *lines != existing.lines
     {
         if !open {

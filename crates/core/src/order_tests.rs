@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::ids::SequentialIds;
+use crate::limits::ORDER_ITEMS_MAX;
 use jiff::civil::date;
 
 fn item(price: Option<i64>, quantity: Option<i64>, amount: Option<i64>) -> ItemInput {
@@ -96,7 +97,7 @@ impl Scenario {
     fn send(&mut self, status: Option<OrderStatus>, refunded: Option<i64>) -> Result<OrderChange, Rejection> {
         let draft = OrderDraft {
             status,
-            lines: Some(OrderLines::parse(Some(10_000), None, vec![]).unwrap()),
+            lines: Some(OrderLines::parse(Some(10_000), None, vec![]).unwrap().into()),
             refunded_amount: refunded.and_then(Money::new),
             ..Default::default()
         };
@@ -180,9 +181,36 @@ fn a_paid_order_keeps_its_amount() {
     let mut s = Scenario::new();
     s.send(Some(OrderStatus::Paid), None).unwrap();
     let order = s.order.clone().unwrap();
-    let draft = OrderDraft { lines: Some(OrderLines::parse(Some(9_000), None, vec![]).unwrap()), ..Default::default() };
+    let draft =
+        OrderDraft { lines: Some(OrderLines::parse(Some(9_000), None, vec![]).unwrap().into()), ..Default::default() };
     let today = date(2025, 2, 1);
     let now = today.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp();
     let result = decide_upsert(&order.project_id, Some(&order), None, &draft, (now, today), &mut s.ids);
     assert_eq!(result.unwrap_err(), Rejection::OrderLocked { field: "amount" });
+}
+
+fn patch(amount: Option<i64>, discount: Option<i64>, items: Option<Vec<ItemInput>>) -> LinesPatch {
+    LinesPatch::parse(amount, discount, items).unwrap()
+}
+
+#[test]
+fn parts_an_update_leaves_out_keep_their_values() {
+    let current = OrderLines::parse(Some(1_000), Some(300), vec![]).unwrap();
+    let new_amount = patch(Some(1_200), None, None).apply(Some(&current)).unwrap();
+    assert_eq!((new_amount.amount.minor_units(), new_amount.discount_amount.minor_units()), (1_200, 300));
+    let new_discount = patch(None, Some(100), None).apply(Some(&current)).unwrap();
+    assert_eq!((new_discount.amount.minor_units(), new_discount.discount_amount.minor_units()), (1_000, 100));
+    let new_items = patch(None, None, Some(vec![item(Some(600), None, None)])).apply(Some(&current)).unwrap();
+    assert_eq!((new_items.amount.minor_units(), new_items.discount_amount.minor_units()), (600, 300));
+}
+
+#[test]
+fn an_update_must_still_add_up_with_the_parts_it_keeps() {
+    let with_items = OrderLines::parse(None, None, vec![item(Some(500), Some(2), None)]).unwrap();
+    let amount_only = patch(Some(900), None, None).apply(Some(&with_items)).unwrap_err();
+    assert_eq!(paths(amount_only), ["/amount amount_mismatch"]);
+    let small = OrderLines::parse(Some(1_000), Some(300), vec![]).unwrap();
+    let below_discount = patch(Some(200), None, None).apply(Some(&small)).unwrap_err();
+    assert_eq!(paths(below_discount), ["/discount_amount out_of_range"]);
+    assert_eq!(paths(patch(None, Some(5), None).apply(None).unwrap_err()), ["/amount required"]);
 }

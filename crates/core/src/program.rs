@@ -2,6 +2,7 @@
 
 use crate::expiry::ExpiryPolicy;
 use crate::ids::{ProgramId, ProjectId};
+use crate::limits::POINTS_PER_OPERATION_MAX;
 use crate::money::{Money, Points};
 use crate::rejection::{FieldError, FieldErrorKey};
 use jiff::Timestamp;
@@ -38,10 +39,12 @@ impl EarningRate {
         }
     }
 
-    /// `floor(total / every) × points`; `None` only if the product overflows.
-    pub fn points_for(&self, total: Money) -> Option<i64> {
-        let steps = total.minor_units() / self.every.minor_units();
-        steps.checked_mul(self.points.value())
+    /// `floor(total / every) × points`, capped at what one operation may post (a huge order earns the cap,
+    /// never nothing).
+    pub fn points_for(&self, total: Money) -> i64 {
+        let steps = i128::from(total.minor_units() / self.every.minor_units());
+        let points = (steps * i128::from(self.points.value())).min(i128::from(POINTS_PER_OPERATION_MAX));
+        i64::try_from(points).unwrap_or(POINTS_PER_OPERATION_MAX)
     }
 }
 
@@ -168,8 +171,8 @@ mod tests {
     #[test]
     fn the_rate_gives_whole_steps_of_the_paid_amount() {
         let rate = EarningRate::new(100, 3).unwrap();
-        assert_eq!(rate.points_for(Money::new(12_399).unwrap()), Some(369));
-        assert_eq!(rate.points_for(Money::new(99).unwrap()), Some(0));
+        assert_eq!(rate.points_for(Money::new(12_399).unwrap()), 369);
+        assert_eq!(rate.points_for(Money::new(99).unwrap()), 0);
     }
 
     #[test]
@@ -179,8 +182,13 @@ mod tests {
     }
 
     #[test]
-    fn overflowing_points_are_reported_as_none() {
-        let rate = EarningRate::new(1, crate::limits::POINTS_PER_OPERATION_MAX).unwrap();
-        assert_eq!(rate.points_for(Money::new(crate::limits::MONEY_MINOR_UNITS_MAX).unwrap()), None);
+    fn earning_beyond_the_operation_cap_earns_the_cap_at_every_size() {
+        let rate = EarningRate::new(1, 1_000_000_000).unwrap();
+        let cap = crate::limits::POINTS_PER_OPERATION_MAX;
+        for total in [9_223_372_036, 9_223_372_037, crate::limits::MONEY_MINOR_UNITS_MAX] {
+            assert_eq!(rate.points_for(Money::new(total).unwrap()), cap, "{total}");
+        }
+        let huge = EarningRate::new(1, cap).unwrap();
+        assert_eq!(huge.points_for(Money::new(crate::limits::MONEY_MINOR_UNITS_MAX).unwrap()), cap);
     }
 }

@@ -16,11 +16,19 @@ pub fn bounded(path: &str, value: &str, max_chars: usize) -> Result<String, Fiel
     Ok(value.to_owned())
 }
 
-/// A merchant's own id for a resource: 1–128 printable characters without surrounding spaces.
+/// A merchant's own id for a resource: 1–128 printable characters without surrounding spaces, not shaped
+/// like a Fidelis id (paths take either, and an id always wins).
 pub fn source_id(path: &str, value: &str) -> Result<String, FieldError> {
     let text = bounded(path, value, crate::limits::SOURCE_ID_CHARS_MAX)?;
     if text.trim() != text {
         return Err(FieldError::new(path, FieldErrorKey::InvalidFormat, "must not start or end with spaces"));
+    }
+    if crate::ids::has_any_id_shape(&text) {
+        return Err(FieldError::new(
+            path,
+            FieldErrorKey::InvalidFormat,
+            "must not look like a Fidelis id (a prefix, '_' and 26 characters)",
+        ));
     }
     Ok(text)
 }

@@ -233,6 +233,8 @@ pub trait WriteSession: Send {
     async fn customers_by_source(&mut self, keys: &[(ProjectId, String)]) -> StoreResult<Vec<Customer>>;
     async fn orders(&mut self, ids: &[OrderId]) -> StoreResult<Vec<Order>>;
     async fn orders_by_source(&mut self, keys: &[(ProjectId, String)]) -> StoreResult<Vec<Order>>;
+    /// Ids of every order of a customer (for erasure).
+    async fn order_ids_of_customer(&mut self, customer: &CustomerId) -> StoreResult<Vec<OrderId>>;
     async fn events_by_client_id(&mut self, keys: &[(ProjectId, String)]) -> StoreResult<Vec<CustomEvent>>;
     async fn memberships(&mut self, ids: &[MembershipId]) -> StoreResult<Vec<Membership>>;
     async fn memberships_of_customers(&mut self, customers: &[CustomerId]) -> StoreResult<Vec<Membership>>;

@@ -124,7 +124,7 @@ pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh:
                 draft: OrderDraft {
                     source_id: Some(format!("demo-order-{order_number}")),
                     status: Some(OrderStatus::Paid),
-                    lines: Some(lines),
+                    lines: Some(lines.into()),
                     ..OrderDraft::default()
                 },
             };

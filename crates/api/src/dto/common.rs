@@ -1,6 +1,7 @@
 //! Pieces shared by all resources: nullable patch fields, metadata, lists, timestamps.
 
 use fidelis_core::customer::Patch;
+use fidelis_core::limits::METADATA_EXACT_INTEGER_MAX;
 use fidelis_core::metadata::{MetaValue, Metadata, MetadataPatch, RawMeta};
 use fidelis_core::rejection::{FieldError, FieldErrors};
 use jiff::Timestamp;
@@ -38,6 +39,9 @@ fn raw_meta(value: &Value) -> RawMeta {
     match value {
         Value::Null => RawMeta::Null,
         Value::Bool(b) => RawMeta::Bool(*b),
+        Value::Number(n) if n.as_i64().map_or(n.is_u64(), |i| i.unsigned_abs() > METADATA_EXACT_INTEGER_MAX) => {
+            RawMeta::InexactInteger
+        }
         Value::Number(n) => RawMeta::Num(n.as_f64().unwrap_or(f64::NAN)),
         Value::String(s) => RawMeta::Str(s.clone()),
         Value::Array(items) => RawMeta::List(items.iter().map(raw_meta).collect()),
@@ -78,6 +82,8 @@ pub fn metadata(errors: &mut FieldErrors, path: &str, map: Option<&Map<String, V
 fn meta_json(value: &MetaValue) -> Value {
     match value {
         MetaValue::Str(s) => Value::String(s.clone()),
+        // Whole numbers go out as integers (`3`, not `3.0`), as they came in.
+        MetaValue::Num(n) if n.fract() == 0.0 && n.abs() <= METADATA_EXACT_INTEGER_MAX as f64 => Value::from(*n as i64),
         MetaValue::Num(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
         MetaValue::Bool(b) => Value::Bool(*b),
         MetaValue::Date(d) => Value::String(d.to_string()),

@@ -6,7 +6,7 @@ use super::member::TransactionResponse;
 use fidelis_core::ledger::Entry;
 use fidelis_core::limits::ITEM_COLLECTIONS_MAX;
 use fidelis_core::money::Money;
-use fidelis_core::order::{ItemInput, Order, OrderDraft, OrderLines, OrderStatus};
+use fidelis_core::order::{ItemInput, LinesPatch, Order, OrderDraft, OrderStatus};
 use fidelis_core::rejection::{FieldErrorKey, FieldErrors};
 use fidelis_core::text;
 use fidelis_engine::command::{OrderInput, WhenMissing};
@@ -134,12 +134,10 @@ impl OrderBody {
         OrderInput { reference: None, customer, draft }
     }
 
-    fn lines(&self, errors: &mut FieldErrors) -> Option<OrderLines> {
+    fn lines(&self, errors: &mut FieldErrors) -> Option<LinesPatch> {
         if self.amount.is_none() && self.items.is_none() && self.discount_amount.is_none() {
             return None;
         }
-        let items: Vec<ItemInput> =
-            self.items.iter().flatten().enumerate().map(|(i, item)| item_input(errors, i, item)).collect();
         if self.items.as_ref().is_some_and(|i| i.len() > fidelis_core::limits::ORDER_ITEMS_MAX) {
             errors.push(
                 "/items",
@@ -148,7 +146,11 @@ impl OrderBody {
             );
             return None;
         }
-        match OrderLines::parse(self.amount, self.discount_amount, items) {
+        let items: Option<Vec<ItemInput>> = self
+            .items
+            .as_ref()
+            .map(|list| list.iter().enumerate().map(|(i, item)| item_input(errors, i, item)).collect());
+        match LinesPatch::parse(self.amount, self.discount_amount, items) {
             Ok(lines) => Some(lines),
             Err(list) => {
                 errors.0.extend(list);

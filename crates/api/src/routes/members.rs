@@ -166,6 +166,7 @@ pub async fn expiring(
     query: Query,
 ) -> Result<Json<ExpiringResponse>, ApiError> {
     let program_id = program_id(&program_raw)?;
+    query.only(&["days"])?;
     let days = match query.0.get("days") {
         None => EXPIRING_SOON_DAYS_DEFAULT,
         Some(raw) => raw.parse::<i32>().ok().filter(|d| (0..=EXPIRING_SOON_DAYS_MAX).contains(d)).ok_or_else(|| {

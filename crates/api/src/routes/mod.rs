@@ -70,6 +70,21 @@ pub async fn run_outcome(
     Ok((scope, outcome))
 }
 
+/// One page (newest first, plus one row to tell whether more follow) of a short list read whole, such as a
+/// project's programs or segments (ids sort by creation time).
+pub fn page_of_short_list<T>(
+    mut rows: Vec<T>,
+    page: &fidelis_engine::port::PageRequest,
+    id: impl Fn(&T) -> &str,
+) -> Vec<T> {
+    rows.sort_by(|a, b| id(b).cmp(id(a)));
+    if let Some(cursor) = &page.before {
+        rows.retain(|r| id(r) < cursor.as_str());
+    }
+    rows.truncate(page.limit + 1);
+    rows
+}
+
 /// The customer a list's `customer` query parameter names (id or source_id), if it names one.
 pub async fn customer_filter(
     state: &AppState,

@@ -63,10 +63,18 @@ pub async fn get(
     found.map(|p| Json(ProgramResponse::from(&p))).ok_or_else(|| ApiError::not_found("program", &program))
 }
 
+/// The project's programs, newest first.
 #[utoipa::path(get, path = "/v1/programs", tag = "programs",
+    params(("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListBody<ProgramResponse>), (status = "4XX", body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, auth: Auth) -> Result<Json<ListBody<ProgramResponse>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    query: crate::extract::Query,
+) -> Result<Json<ListBody<ProgramResponse>>, ApiError> {
+    let page = query.page(&[], ProgramId::PREFIX)?;
+    // A project has a handful of programs: they are read whole and paged here.
     let rows = state.engine.reads().program_list(auth.project()).await?;
-    let count = rows.len();
-    Ok(Json(ListBody::page(rows, count, |p| p.id.to_string(), ProgramResponse::from)))
+    let rows = super::page_of_short_list(rows, &page, |p| p.id.as_str());
+    Ok(Json(ListBody::page(rows, page.limit, |p| p.id.to_string(), ProgramResponse::from)))
 }

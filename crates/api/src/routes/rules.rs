@@ -167,7 +167,8 @@ async fn load_or_describe(
 }
 
 fn describe_order(auth: &Auth, draft: fidelis_core::order::OrderDraft, now: jiff::Timestamp) -> Order {
-    let lines = draft.lines.unwrap_or(fidelis_core::order::OrderLines {
+    // An order described only in part (no amount, say) is evaluated with what it has.
+    let lines = draft.lines.and_then(|patch| patch.apply(None).ok()).unwrap_or(fidelis_core::order::OrderLines {
         amount: fidelis_core::money::Money::ZERO,
         discount_amount: fidelis_core::money::Money::ZERO,
         items: Vec::new(),

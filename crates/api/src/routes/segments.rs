@@ -130,12 +130,8 @@ pub async fn list(
 ) -> Result<Json<ListBody<SegmentResponse>>, ApiError> {
     let page = query.page(&[], SegmentId::PREFIX)?;
     // A project has at most a few hundred segments: they are read whole and paged here.
-    let mut rows = state.engine.reads().segment_list(auth.project()).await?;
-    rows.sort_by(|a, b| b.id.cmp(&a.id));
-    if let Some(cursor) = &page.before {
-        rows.retain(|s| s.id.as_str() < cursor.as_str());
-    }
-    rows.truncate(page.limit + 1);
+    let rows = state.engine.reads().segment_list(auth.project()).await?;
+    let rows = super::page_of_short_list(rows, &page, |s| s.id.as_str());
     let currency = auth.0.project.currency;
     Ok(Json(ListBody::page(rows, page.limit, |s| s.id.to_string(), |s| SegmentResponse::from(s, currency, None))))
 }
@@ -225,9 +221,20 @@ pub async fn import(
     auth: Auth,
     request_id: RequestId,
     PathArgs(raw): PathArgs<String>,
+    headers: axum::http::HeaderMap,
     body: UploadBody,
 ) -> Result<Response, ApiError> {
     let segment = segment_id(&raw)?;
+    if let Some(kind) = headers.get(axum::http::header::CONTENT_TYPE) {
+        let essence = kind.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if !["text/csv", "text/plain"].contains(&essence.as_str()) {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the file as text/csv",
+            ));
+        }
+    }
     let text = std::str::from_utf8(&body.bytes)
         .map_err(|_| ApiError::bad_request("invalid_csv", "the file is not UTF-8 text"))?;
     let (references, errors) = super::csv::customer_references(text, SEGMENT_IMPORT_ROWS_MAX)?;

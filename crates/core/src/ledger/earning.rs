@@ -22,7 +22,7 @@ pub fn decide_order_earning(
         return None;
     }
     let rate = program.earning?;
-    let points = rate.points_for(order.lines.total())?.min(crate::limits::POINTS_PER_OPERATION_MAX);
+    let points = rate.points_for(order.lines.total());
     if points <= 0 {
         return None;
     }

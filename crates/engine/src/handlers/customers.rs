@@ -2,8 +2,9 @@
 
 use super::{Ctx, Stop, not_found_customer};
 use crate::command::{CustomerInput, Outcome};
-use crate::port::CustomerRef;
+use crate::port::{CustomerRef, OrderRef};
 use fidelis_core::customer::erase as erase_customer;
+use fidelis_core::metadata::Metadata;
 
 pub async fn upsert(ctx: &mut Ctx<'_>, input: &CustomerInput) -> Result<Outcome, Stop> {
     let (customer, created) = ctx.customer(input).await?;
@@ -17,6 +18,14 @@ pub async fn erase(ctx: &mut Ctx<'_>, reference: &CustomerRef) -> Result<Outcome
         return Err(Stop::Reject(not_found_customer(Some(reference))));
     };
     let erased = erase_customer(&customer, ctx.now)?;
+    // Merchants put personal details in order and item metadata (gift messages, notes): they go too.
+    for id in ctx.session.order_ids_of_customer(&customer.id).await? {
+        if let Some(mut order) = ctx.ws.order(ctx.session, &project, &OrderRef::Id(id)).await? {
+            order.metadata = Metadata::default();
+            order.lines.items.iter_mut().for_each(|item| item.metadata = Metadata::default());
+            ctx.ws.put_order(order);
+        }
+    }
     ctx.ws.erase_customer(erased.clone(), customer.source_id.as_deref());
     Ok(Outcome::Customer { customer: erased, created: false })
 }

@@ -63,6 +63,9 @@ async fn apply_change(
     if let Some(customer_id) = order.customer_id.clone() {
         let reference = crate::port::CustomerRef::Id(customer_id);
         if let Some(customer) = ctx.ws.customer(ctx.session, &project, &reference).await? {
+            if customer.erased_at.is_some() && adds_personal_data(existing.as_ref(), &order) {
+                return Err(Stop::Reject(Rejection::CustomerErased));
+            }
             update_stats(ctx, customer, &change)?;
             if change.became_paid {
                 earn(ctx, &mut order).await?;
@@ -75,6 +78,13 @@ async fn apply_change(
     }
     let entries = ctx.ws.entries_since(first_entry).to_vec();
     Ok(Outcome::Order { order, created: change.created, entries })
+}
+
+/// Whether a change writes metadata (where merchants put personal details) to an order of an erased customer;
+/// status changes and refunds still go through.
+fn adds_personal_data(existing: Option<&Order>, order: &Order) -> bool {
+    let item_metadata = |o: &Order| o.lines.items.iter().map(|i| i.metadata.clone()).collect::<Vec<_>>();
+    existing.is_none_or(|e| e.metadata != order.metadata || item_metadata(e) != item_metadata(order))
 }
 
 fn update_stats(ctx: &mut Ctx<'_>, mut customer: Customer, change: &OrderChange) -> Result<(), Stop> {

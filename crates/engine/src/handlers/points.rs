@@ -6,7 +6,7 @@ use crate::command::{CustomerInput, Direction, Outcome, PointsAdjustment};
 use fidelis_core::ids::ProgramId;
 use fidelis_core::ledger::{Cause, EntryKind, Shortfall, credit, debit};
 use fidelis_core::program::Program;
-use fidelis_core::rejection::{Rejection, Resource};
+use fidelis_core::rejection::{FieldError, FieldErrorKey, Rejection, Resource};
 
 async fn program(ctx: &mut Ctx<'_>, id: &ProgramId) -> Result<Program, Stop> {
     let project = ctx.project_id().clone();
@@ -49,6 +49,15 @@ pub async fn adjust(ctx: &mut Ctx<'_>, adjustment: &PointsAdjustment) -> Result<
     let points = adjustment.points.value();
     let posting = match adjustment.direction {
         Direction::Add => {
+            // Points whose last usable day has passed could never be spent, yet would count until the next
+            // expiry run.
+            if adjustment.expires_on.is_some_and(|last| last < today) {
+                return Err(Stop::Reject(Rejection::Invalid(vec![FieldError::new(
+                    "/expires_on",
+                    FieldErrorKey::OutOfRange,
+                    format!("the last usable day must be today ({today}) or later in the program's time zone"),
+                )])));
+            }
             let expires_on = adjustment.expires_on.or_else(|| program.expiry.expires_on(today));
             credit(&membership, points, expires_on, EntryKind::ManualAdd, cause, ctx.now, ctx.ids)
         }

@@ -303,6 +303,16 @@ fn cases(program: &str, member: &str) -> Vec<Case> {
         ),
         get("a transactions cursor that is no entry id", &format!("{m}/transactions?cursor=x"), 400, "invalid_query"),
         get("segments beyond the page size", "/v1/segments?limit=101", 400, "invalid_query"),
+        get("programs with a made-up cursor", "/v1/programs?cursor=zzz", 400, "invalid_query"),
+        get("an unknown parameter on expiring", &format!("{m}/expiring?bogus=1"), 400, "invalid_query"),
+        case("an array read as fields", "/v1/customers", r#"[null, "arr-1"]"#, 400, "invalid_type"),
+        case(
+            "a source_id shaped like a Fidelis id",
+            "/v1/orders",
+            json!({"source_id": "ord_01JAAAAAAAAAAAAAAAAAAAAAAA", "amount": 1}).to_string(),
+            422,
+            "validation_failed",
+        ),
         case(
             "JSON nested beyond any limit",
             "/v1/customers",

@@ -31,15 +31,19 @@ async fn jobs_run_due_at_a_given_instant_expire_points_once() {
     .1;
     let path = format!("/v1/programs/{program}/members/{}", member["id"].as_str().unwrap());
     let base = format!("{}{path}", server.base);
-    let add = json!({"points": 40, "reason": "gift", "expires_on": "2026-01-31"});
+    // The server runs on the real clock: the next 31 January (winter, so Berlin is UTC+1) is in the future.
+    let today = jiff::Zoned::now().date();
+    let year = today.year() + 1;
+    let (last, after) = (format!("{year}-01-31"), format!("{year}-02-02"));
+    let add = json!({"points": 40, "reason": "gift", "expires_on": last});
     let (status, _) = post(&client, format!("{base}/points/add"), &key, "a", &add).await.unwrap();
     assert!(status.is_success());
     server.kill();
-    let early = server.admin(&["jobs", "run-due", "--now", "2026-01-31T22:59:00Z"]);
+    let early = server.admin(&["jobs", "run-due", "--now", &format!("{last}T22:59:00Z")]);
     assert!(early.starts_with("expired 0 lots"), "still usable until midnight in Berlin: {early}");
-    let due = server.admin(&["jobs", "run-due", "--now", "2026-01-31T23:00:00Z"]);
+    let due = server.admin(&["jobs", "run-due", "--now", &format!("{last}T23:00:00Z")]);
     assert!(due.starts_with("expired 1 lots (40 points)"), "{due}");
-    let again = server.admin(&["jobs", "run-due", "--now", "2026-02-02T00:00:00Z"]);
+    let again = server.admin(&["jobs", "run-due", "--now", &format!("{after}T00:00:00Z")]);
     assert!(again.starts_with("expired 0 lots"), "{again}");
     server.start().await;
     assert_eq!(

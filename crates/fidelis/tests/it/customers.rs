@@ -25,7 +25,14 @@ async fn metadata_keeps_its_types_and_merges_by_key(app: TestApp) {
     let first = json!({"source_id": "c-2", "metadata": {"vip": true, "score": 4.5, "joined": "2024-02-29", "code": "A-1", "tags": ["x", "y"]}});
     app.post("/v1/customers", first).await;
     let reply = app.post("/v1/customers", json!({"source_id": "c-2", "metadata": {"code": null, "score": 5}})).await;
-    assert_eq!(reply.body["metadata"], json!({"vip": true, "score": 5.0, "joined": "2024-02-29", "tags": ["x", "y"]}));
+    assert_eq!(reply.body["metadata"], json!({"vip": true, "score": 5, "joined": "2024-02-29", "tags": ["x", "y"]}));
+    assert_eq!(reply.body["metadata"]["score"].to_string(), "5", "a whole number comes back whole");
+    let exact =
+        app.post("/v1/customers", json!({"source_id": "c-2", "metadata": {"ext": 9_007_199_254_740_992_i64}})).await;
+    assert_eq!(exact.body["metadata"]["ext"], 9_007_199_254_740_992_i64);
+    let inexact =
+        app.post("/v1/customers", json!({"source_id": "c-2", "metadata": {"ext": 9_007_199_254_740_993_i64}})).await;
+    assert_eq!(inexact.body["details"]["errors"][0]["path"], "/metadata/ext", "{}", inexact.body);
 }
 on_both!(metadata_keeps_its_types_and_merges_by_key);
 
@@ -48,7 +55,8 @@ on_both!(lists_are_newest_first_and_follow_the_cursor);
 
 async fn erasure_removes_personal_data_but_keeps_the_ledger(app: TestApp) {
     let program = app.auto_program().await;
-    let order = json!({"source_id": "o-1", "status": "PAID", "amount": 5000, "metadata": {"gift_note": "for Ann"},
+    let order = json!({"source_id": "o-1", "status": "PAID", "metadata": {"gift_note": "for Ann"},
+                       "items": [{"product_id": "p", "price": 5000, "metadata": {"gift_message": "Love, Ann"}}],
                        "customer": {"source_id": "c-3", "name": "Ann", "email": "ann@example.com"}});
     assert_eq!(app.post("/v1/orders", order).await.status, StatusCode::CREATED);
     app.post(
@@ -78,6 +86,14 @@ async fn erasure_removes_personal_data_but_keeps_the_ledger(app: TestApp) {
         .post("/v1/orders", json!({"source_id": "o-2", "status": "PAID", "amount": 100, "customer": {"id": id}}))
         .await;
     assert_eq!(again.key(), "customer_erased");
+    let id_of = |o: &serde_json::Value| o["id"].as_str().unwrap().to_owned();
+    let readd = app.post("/v1/orders", json!({"source_id": "o-1", "metadata": {"note": "for Ann again"}})).await;
+    assert_eq!(readd.key(), "customer_erased", "personal data cannot come back through the order");
+    let refund = app.post("/v1/orders/o-1/refunds", json!({"amount": 1000})).await;
+    assert_eq!(refund.status, StatusCode::OK, "refunds of an erased customer's order still work: {}", refund.body);
+    let order = app.get(&format!("/v1/orders?customer={id}")).await.body["data"][0].clone();
+    assert_eq!(order["items"][0]["metadata"], json!({}), "item metadata is erased too: {order}");
+    assert_eq!(app.get(&format!("/v1/orders/{}", id_of(&order))).await.body["items"][0]["metadata"], json!({}));
     let fresh = app.post("/v1/customers", json!({"source_id": "c-3"})).await;
     assert_eq!(fresh.status, StatusCode::CREATED, "the source_id is free for a new customer");
     assert_ne!(fresh.body["id"], erased.body["id"]);

@@ -248,7 +248,7 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
             let draft = OrderDraft {
                 source_id: Some(format!("o-{n}")),
                 status: Some(OrderStatus::Paid),
-                lines: Some(OrderLines::parse(Some(*amount), None, vec![]).unwrap()),
+                lines: Some(OrderLines::parse(Some(*amount), None, vec![]).unwrap().into()),
                 ..OrderDraft::default()
             };
             let customer_input = CustomerInput {
@@ -282,8 +282,13 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
                 reason: "model".into(),
                 expires_on,
             };
-            h.run(Action::AdjustPoints(adjustment)).await;
-            model.credit(*customer, *points, expires_on.or(h.expiry(today)));
+            let outcome = h.run(Action::AdjustPoints(adjustment)).await;
+            // A last usable day already past is refused; today or later is credited.
+            let accepted = expires_in_days.is_none_or(|d| d >= 0);
+            assert_eq!(matches!(outcome, Outcome::Points { .. }), accepted, "add expiring in {expires_in_days:?}");
+            if accepted {
+                model.credit(*customer, *points, expires_on.or(h.expiry(today)));
+            }
         }
         Op::Remove { customer, points } => {
             let adjustment = PointsAdjustment {

@@ -50,6 +50,28 @@ async fn points_follow_the_amount_after_discounts(app: TestApp) {
 }
 on_both!(points_follow_the_amount_after_discounts);
 
+async fn an_update_keeps_the_parts_of_the_lines_it_does_not_mention(app: TestApp) {
+    let program = app.auto_program().await;
+    let created =
+        json!({"source_id": "o-5", "amount": 1_000, "discount_amount": 300, "customer": {"source_id": "c-1"}});
+    assert_eq!(app.post("/v1/orders", created).await.status, StatusCode::CREATED);
+    let discount_only = app.post("/v1/orders", json!({"source_id": "o-5", "discount_amount": 200})).await;
+    assert_eq!(discount_only.body["total_amount"], 800, "{}", discount_only.body);
+    let paid = app.post("/v1/orders", json!({"source_id": "o-5", "status": "PAID", "amount": 1_000})).await;
+    assert_eq!((paid.body["discount_amount"].clone(), paid.body["total_amount"].clone()), (json!(200), json!(800)));
+    assert_eq!(app.member(&program, "c-1").await["balance"], 8, "earned on what was paid");
+}
+on_both!(an_update_keeps_the_parts_of_the_lines_it_does_not_mention);
+
+async fn an_order_too_large_for_one_posting_earns_the_cap(app: TestApp) {
+    let program = app
+        .program(json!({"name": "Lavish", "earning": {"every": 1, "points": 1_000_000_000}, "join_policy": "auto_on_first_order"}))
+        .await;
+    app.post("/v1/orders", paid("o-6", "c-1", 9_223_372_037)).await;
+    assert_eq!(app.member(&program, "c-1").await["balance"], 1_000_000_000_000_i64);
+}
+on_both!(an_order_too_large_for_one_posting_earns_the_cap);
+
 async fn partial_and_full_refunds_claw_back_in_proportion(app: TestApp) {
     let program = app.auto_program().await;
     app.post("/v1/orders", paid("o-5", "c-1", 10_000)).await;

@@ -119,6 +119,18 @@ async fn a_manual_expiry_date_overrides_the_programs(app: TestApp) {
 }
 on_both!(a_manual_expiry_date_overrides_the_programs);
 
+async fn points_cannot_be_added_with_a_last_day_already_past(app: TestApp) {
+    let program = app.program(json!({"name": "Never"})).await;
+    let member =
+        app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
+    let base = format!("/v1/programs/{program}/members/{}", member["id"].as_str().unwrap());
+    let past =
+        app.post(&format!("{base}/points/add"), json!({"points": 10, "reason": "b", "expires_on": "2024-12-31"})).await;
+    assert_eq!(past.body["details"]["errors"][0]["path"], "/expires_on", "{}", past.body);
+    assert_eq!(app.get(&base).await.body["balance"], 0);
+}
+on_both!(points_cannot_be_added_with_a_last_day_already_past);
+
 async fn unknown_programs_and_members_are_not_found(app: TestApp) {
     let program = app.program(json!({"name": "Club"})).await;
     assert_eq!(app.get("/v1/programs/prog_01JAAAAAAAAAAAAAAAAAAAAAAA").await.status, StatusCode::NOT_FOUND);

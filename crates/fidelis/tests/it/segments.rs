@@ -275,6 +275,15 @@ async fn hostile_segment_requests_get_clear_errors_and_change_nothing(app: TestA
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", reply.body);
         assert_eq!(reply.body["details"]["errors"][0]["path"], at, "{body}: {}", reply.body);
     }
+    let as_json = app
+        .send(
+            Method::POST,
+            &format!("/v1/segments/{vip}/members/import"),
+            Some("source_id\nann\n"),
+            &[("content-type", "application/json")],
+        )
+        .await;
+    assert_eq!((as_json.status, as_json.key()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
     for path in ["/v1/segments?cursor=seg_x", &format!("/v1/segments/{vip}/members?cursor="), "/v1/segments?limit=0"] {
         assert_eq!(app.get(path).await.key(), "invalid_query", "{path}");
     }

@@ -136,6 +136,12 @@ impl WriteSession for PgWriter {
         self.by_ids(&by_ids(ORDER_COLUMNS, "orders", "id", LOCK), strings(ids), rows::order).await
     }
 
+    async fn order_ids_of_customer(&mut self, customer: &CustomerId) -> StoreResult<Vec<OrderId>> {
+        let sql = "SELECT id FROM orders WHERE customer_id = $1 ORDER BY id";
+        let rows = self.client.query(sql, &[&customer.as_str()]).await.map_err(map_error)?;
+        Ok(rows.iter().map(|r| OrderId::from_trusted(r.get(0))).collect())
+    }
+
     async fn orders_by_source(&mut self, keys: &[(ProjectId, String)]) -> StoreResult<Vec<Order>> {
         self.by_pairs(&by_pairs(ORDER_COLUMNS, "orders", "source_id", LOCK), keys, rows::order).await
     }

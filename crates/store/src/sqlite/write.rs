@@ -100,6 +100,11 @@ impl WriteSession for SqliteWriter {
         self.each(ids, |c, id| by_one(c, &sql, &[&id.as_str()], rows::order))
     }
 
+    async fn order_ids_of_customer(&mut self, customer: &CustomerId) -> StoreResult<Vec<OrderId>> {
+        let sql = "SELECT id FROM orders WHERE customer_id = ?1 ORDER BY id";
+        super::query_all(&self.conn, sql, &[&customer.as_str()], |r| Ok(OrderId::from_trusted(r.text(0)?)))
+    }
+
     async fn orders_by_source(&mut self, keys: &[(ProjectId, String)]) -> StoreResult<Vec<Order>> {
         self.each(keys, |c, (p, s)| Ok(order_by_ref(c, p, &OrderRef::Source(s.clone()))?.into_iter().collect()))
     }
