@@ -9,6 +9,9 @@ use fidelis_core::limits::SHORT_TEXT_CHARS_MAX;
 use fidelis_core::rejection::{FieldError, FieldErrorKey, Rejection, Resource};
 use fidelis_core::segment::{CompiledSegment, Segment, SegmentKind, Transition, dependency_order, rule_problem};
 
+/// Why an erased customer cannot join a static segment.
+const ERASED: &str = "the customer was erased";
+
 /// Segments per project.
 pub const SEGMENTS_PER_PROJECT_MAX: usize = 500;
 
@@ -137,6 +140,10 @@ pub async fn change_members(
             errors.push(MemberError { index, reference: reference_text(reference), reason: "no such customer" });
             continue;
         };
+        if entering && customer.erased_at.is_some() {
+            errors.push(MemberError { index, reference: reference_text(reference), reason: ERASED });
+            continue;
+        }
         let position = customer.segments.binary_search(id);
         match (entering, position) {
             (true, Err(at)) => {
@@ -154,6 +161,9 @@ pub async fn change_members(
         }
         record(ctx, &customer.id, &[Transition { segment: id.clone(), entered: entering }]);
         ctx.ws.put_customer(customer);
+    }
+    if unknown == UnknownCustomers::Reject && errors.iter().any(|e| e.reason == ERASED) {
+        return Err(Stop::Reject(Rejection::CustomerErased));
     }
     if unknown == UnknownCustomers::Reject && !errors.is_empty() {
         let refs: Vec<String> = errors.iter().map(|e| e.reference.clone()).collect();

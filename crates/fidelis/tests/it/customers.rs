@@ -94,6 +94,12 @@ async fn erasure_removes_personal_data_but_keeps_the_ledger(app: TestApp) {
     let order = app.get(&format!("/v1/orders?customer={id}")).await.body["data"][0].clone();
     assert_eq!(order["items"][0]["metadata"], json!({}), "item metadata is erased too: {order}");
     assert_eq!(app.get(&format!("/v1/orders/{}", id_of(&order))).await.body["items"][0]["metadata"], json!({}));
+    let vip = app.post("/v1/segments", json!({"name": "VIP", "type": "static"})).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let join = app.post(&format!("/v1/segments/{vip}/members"), json!({"add": [{"id": id}]})).await;
+    assert_eq!(join.key(), "customer_erased", "an erased customer joins no segment");
     let fresh = app.post("/v1/customers", json!({"source_id": "c-3"})).await;
     assert_eq!(fresh.status, StatusCode::CREATED, "the source_id is free for a new customer");
     assert_ne!(fresh.body["id"], erased.body["id"]);
