@@ -111,7 +111,7 @@ async fn decide_one(
         Err(Stop::Store(error)) => return Err(error),
     };
     if let Some(request) = &command.idempotency
-        && command.action != Action::CheckKey
+        && !matches!(command.action, Action::CheckKey)
     {
         let (status, body) = renderer.render(&command.scope, &outcome, now);
         ws.put_idempotency(IdempotencyRecord {

@@ -432,6 +432,10 @@ impl WorkingSet {
         std::mem::take(&mut self.touched)
     }
 
+    pub fn order_in_batch(&self, id: &OrderId) -> Option<&Order> {
+        self.t.orders.get(id).map(|r| &r.value)
+    }
+
     pub fn customer_in_batch(&self, id: &CustomerId) -> Option<&Customer> {
         self.t.customers.get(id).map(|r| &r.value)
     }

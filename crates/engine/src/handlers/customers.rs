@@ -19,7 +19,14 @@ pub async fn erase(ctx: &mut Ctx<'_>, reference: &CustomerRef) -> Result<Outcome
     };
     let erased = erase_customer(&customer, ctx.now)?;
     // Merchants put personal details in order and item metadata (gift messages, notes): they go too.
-    for id in ctx.session.order_ids_of_customer(&customer.id).await? {
+    let ids = ctx.session.order_ids_of_customer(&customer.id).await?;
+    // One query for the orders the batch does not hold yet, instead of one per order.
+    let missing: Vec<_> = ids.iter().filter(|id| ctx.ws.order_in_batch(id).is_none()).cloned().collect();
+    if !missing.is_empty() {
+        let loaded = ctx.session.orders(&missing).await?;
+        ctx.ws.absorb_orders(loaded);
+    }
+    for id in ids {
         if let Some(mut order) = ctx.ws.order(ctx.session, &project, &OrderRef::Id(id)).await? {
             order.metadata = Metadata::default();
             order.lines.items.iter_mut().for_each(|item| item.metadata = Metadata::default());
