@@ -206,7 +206,7 @@ pub async fn recompute_and_preview(customers: usize) -> anyhow::Result<String> {
         None,
     )
     .await?;
-    let reads = app.engine.reads();
+    let reads = fidelis::admin::Ports::of_engine(&app.engine);
     let (project, _) = fidelis::admin::project_or_create(reads, "bench", "EUR", "Europe/Berlin").await?;
     let (_, key) = fidelis::admin::create_key(reads, &project).await?;
     let started = Instant::now();

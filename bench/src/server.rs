@@ -15,7 +15,7 @@ pub async fn serve(database: Database, segments: usize) -> anyhow::Result<()> {
     let metrics = fidelis::telemetry::init_metrics();
     let app =
         app::start(&database, Arc::new(SystemClock), EngineConfig::default(), ApiConfig::default(), metrics).await?;
-    let reads = app.engine.reads();
+    let reads = fidelis::admin::Ports::of_engine(&app.engine);
     let (project, _) = fidelis::admin::project_or_create(reads, "bench", "EUR", "Europe/Berlin").await?;
     let (_, key) = fidelis::admin::create_key(reads, &project).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use fidelis_core::rejection::{FieldError, Rejection};
+use fidelis_core::rejection::{CustomerRejection, FieldError, LedgerRejection, OrderRejection, Rejection};
 use fidelis_engine::port::StoreError;
 use fidelis_engine::writer::WriteError;
 use serde::Serialize;
@@ -84,20 +84,6 @@ pub fn rejection(r: &Rejection) -> ApiError {
     match r {
         Rejection::Invalid(errors) => ApiError::invalid(errors.clone()),
         Rejection::NotFound { resource, reference } => ApiError::not_found(resource.as_str(), reference),
-        Rejection::InsufficientPoints { balance, requested } => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "insufficient_points", message)
-                .with_details(json!({ "balance": balance, "requested": requested }))
-        }
-        Rejection::IllegalTransition { from, to } => ApiError::new(StatusCode::CONFLICT, "illegal_transition", message)
-            .with_details(json!({ "from": from.as_str(), "to": to.as_str() })),
-        Rejection::OrderLocked { field } => {
-            ApiError::new(StatusCode::CONFLICT, "order_locked", message).with_details(json!({ "field": field }))
-        }
-        Rejection::RefundExceedsPaid { refundable, requested } => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refund_exceeds_paid", message)
-                .with_details(json!({ "refundable": refundable, "requested": requested }))
-        }
-        Rejection::CustomerErased => ApiError::new(StatusCode::CONFLICT, "customer_erased", message),
         Rejection::IdempotencyKeyReused => {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", message)
         }
@@ -105,8 +91,44 @@ pub fn rejection(r: &Rejection) -> ApiError {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "limit_reached", message)
                 .with_details(json!({ "limit": limit, "max": max }))
         }
-        Rejection::CardCodeTaken => ApiError::new(StatusCode::CONFLICT, "card_code_taken", message),
+        Rejection::Order(r) => order_rejection(r, message),
+        Rejection::Customer(CustomerRejection::Erased) => {
+            ApiError::new(StatusCode::CONFLICT, "customer_erased", message)
+        }
+        Rejection::Ledger(r) => ledger_rejection(r, message),
         Rejection::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+    }
+}
+
+fn order_rejection(r: &OrderRejection, message: String) -> ApiError {
+    match r {
+        OrderRejection::IllegalTransition { from, to } => {
+            ApiError::new(StatusCode::CONFLICT, "illegal_transition", message)
+                .with_details(json!({ "from": from.as_str(), "to": to.as_str() }))
+        }
+        OrderRejection::Locked { field } => {
+            ApiError::new(StatusCode::CONFLICT, "order_locked", message).with_details(json!({ "field": field }))
+        }
+        OrderRejection::RefundExceedsPaid { refundable, requested } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refund_exceeds_paid", message)
+                .with_details(json!({ "refundable": refundable, "requested": requested }))
+        }
+    }
+}
+
+fn ledger_rejection(r: &LedgerRejection, message: String) -> ApiError {
+    match r {
+        LedgerRejection::InsufficientPoints { balance, requested } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "insufficient_points", message)
+                .with_details(json!({ "balance": balance, "requested": requested }))
+        }
+        LedgerRejection::CardCodeTaken => ApiError::new(StatusCode::CONFLICT, "card_code_taken", message),
+        LedgerRejection::SameMember => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "same_member", message),
+        LedgerRejection::Overflow => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "points_overflow", message),
+        LedgerRejection::InvalidHoldState { from, to } => {
+            ApiError::new(StatusCode::CONFLICT, "invalid_hold_state", message)
+                .with_details(json!({ "from": from, "to": to }))
+        }
     }
 }
 

@@ -235,3 +235,21 @@ impl Query {
         Ok(PageRequest { limit, before })
     }
 }
+
+/// `?dry_run=true` on a write: decide on a read snapshot and commit nothing. Other query parameters are
+/// refused.
+pub struct DryRun(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for DryRun {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<DryRun, ApiError> {
+        let query = Query::from_request_parts(parts, state).await?;
+        query.only(&["dry_run"])?;
+        match query.0.get("dry_run").map(String::as_str) {
+            None | Some("false") => Ok(DryRun(false)),
+            Some("true") => Ok(DryRun(true)),
+            Some(_) => Err(ApiError::bad_request("invalid_query", "dry_run must be true or false")),
+        }
+    }
+}

@@ -126,7 +126,7 @@ pub fn decide_upsert(
     ids: &mut impl NewIds,
 ) -> Result<CustomerUpsert, Rejection> {
     let (mut customer, created) = match existing {
-        Some(c) if c.erased_at.is_some() => return Err(Rejection::CustomerErased),
+        Some(c) if c.erased_at.is_some() => return Err(Rejection::customer_erased()),
         Some(c) => (c.clone(), false),
         None => (
             Customer {
@@ -180,7 +180,7 @@ fn apply_patch(customer: &mut Customer, patch: &CustomerPatch) -> Result<(), Rej
 /// Erases personal data (C2): profile, metadata and `source_id` go; id, stats and ledger references stay.
 pub fn erase(customer: &Customer, now: Timestamp) -> Result<Customer, Rejection> {
     if customer.erased_at.is_some() {
-        return Err(Rejection::CustomerErased);
+        return Err(Rejection::customer_erased());
     }
     Ok(Customer {
         source_id: None,
@@ -248,10 +248,10 @@ mod tests {
         assert_eq!(erased.profile, Profile::default());
         assert_eq!(erased.source_id, None);
         assert_eq!(erased.id, created.id);
-        assert_eq!(erase(&erased, now()), Err(Rejection::CustomerErased));
+        assert_eq!(erase(&erased, now()), Err(Rejection::customer_erased()));
         assert_eq!(
             decide_upsert(&project(), Some(&erased), &patch, now(), &mut ids).map(|_| ()),
-            Err(Rejection::CustomerErased)
+            Err(Rejection::customer_erased())
         );
     }
 }

@@ -146,6 +146,9 @@ id_type!(LotId, "lot");
 id_type!(EntryId, "ltx");
 id_type!(SegmentId, "seg");
 id_type!(OutboxId, "obx");
+id_type!(
+    /// A hold on a wallet: pending points or a reservation (see `ledger::hold`).
+    HoldId, "hold");
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,9 @@
 //! nothing here does IO, reads a clock or draws randomness.
 
 pub mod calendar;
+pub mod counter;
 pub mod customer;
+pub mod domain_event;
 pub mod event;
 pub mod expiry;
 pub mod ids;
@@ -13,6 +15,7 @@ pub mod money;
 pub mod order;
 pub mod order_lines;
 pub mod program;
+pub mod refs;
 pub mod rejection;
 pub mod rules;
 pub mod segment;

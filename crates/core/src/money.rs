@@ -87,6 +87,29 @@ impl Points {
     pub fn negated(self) -> Points {
         Points(-self.0)
     }
+
+    pub fn checked_neg(self) -> Option<Points> {
+        self.0.checked_neg().map(Points)
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+
+    pub fn max(self, other: Points) -> Points {
+        Points(self.0.max(other.0))
+    }
+
+    /// Sum of many amounts; `None` on overflow.
+    pub fn sum(amounts: impl IntoIterator<Item = Points>) -> Option<Points> {
+        amounts.into_iter().try_fold(Points::ZERO, Points::checked_add)
+    }
+}
+
+impl fmt::Display for Points {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
 }
 
 impl fmt::Debug for Points {

@@ -153,7 +153,10 @@ pub fn decide_upsert(
     }
     let target_status = draft.status.unwrap_or(order.status);
     if !order.status.can_become(target_status) {
-        return Err(Rejection::IllegalTransition { from: order.status, to: target_status });
+        return Err(Rejection::Order(crate::rejection::OrderRejection::IllegalTransition {
+            from: order.status,
+            to: target_status,
+        }));
     }
     order.status = target_status;
     order.metadata = order.metadata.merge("/metadata", &draft.metadata).map_err(|e| Rejection::Invalid(vec![e]))?;
@@ -231,13 +234,13 @@ fn update_locked_fields(
             } else {
                 "items"
             };
-            return Err(Rejection::OrderLocked { field });
+            return Err(Rejection::Order(crate::rejection::OrderRejection::Locked { field }));
         }
         order.lines = lines.clone();
     }
     if customer_id.is_some() && customer_id != existing.customer_id {
         if !open {
-            return Err(Rejection::OrderLocked { field: "customer" });
+            return Err(Rejection::Order(crate::rejection::OrderRejection::Locked { field: "customer" }));
         }
         order.customer_id = customer_id;
     }
@@ -255,7 +258,10 @@ fn apply_refund(order: &mut Order, refunded: Option<Money>) -> Result<(), Reject
         return finish_refund_status(order, total);
     }
     if order.paid_at.is_none() {
-        return Err(Rejection::RefundExceedsPaid { refundable: 0, requested: requested.minor_units() });
+        return Err(Rejection::Order(crate::rejection::OrderRejection::RefundExceedsPaid {
+            refundable: 0,
+            requested: requested.minor_units(),
+        }));
     }
     if requested < order.refunded_amount {
         return Err(Rejection::Invalid(vec![crate::rejection::FieldError::new(
@@ -265,13 +271,16 @@ fn apply_refund(order: &mut Order, refunded: Option<Money>) -> Result<(), Reject
         )]));
     }
     if requested > total {
-        return Err(Rejection::RefundExceedsPaid {
+        return Err(Rejection::Order(crate::rejection::OrderRejection::RefundExceedsPaid {
             refundable: total.minor_units() - order.refunded_amount.minor_units(),
             requested: requested.minor_units() - order.refunded_amount.minor_units(),
-        });
+        }));
     }
     if order.status == OrderStatus::Canceled {
-        return Err(Rejection::IllegalTransition { from: order.status, to: OrderStatus::Refunded });
+        return Err(Rejection::Order(crate::rejection::OrderRejection::IllegalTransition {
+            from: order.status,
+            to: OrderStatus::Refunded,
+        }));
     }
     order.refunded_amount = requested;
     finish_refund_status(order, total)

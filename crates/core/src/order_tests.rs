@@ -151,7 +151,10 @@ fn illegal_moves_are_rejected_and_leave_the_order_as_it_was() {
     let kept = s.order.clone();
     assert_eq!(
         s.send(Some(OrderStatus::Paid), None).unwrap_err(),
-        Rejection::IllegalTransition { from: OrderStatus::Canceled, to: OrderStatus::Paid }
+        Rejection::Order(crate::rejection::OrderRejection::IllegalTransition {
+            from: OrderStatus::Canceled,
+            to: OrderStatus::Paid
+        })
     );
     assert_eq!(s.order, kept);
 }
@@ -159,13 +162,16 @@ fn illegal_moves_are_rejected_and_leave_the_order_as_it_was() {
 #[test]
 fn refunds_cannot_exceed_the_total_shrink_or_apply_to_unpaid_orders() {
     let mut s = Scenario::new();
-    assert!(matches!(s.send(None, Some(100)), Err(Rejection::RefundExceedsPaid { refundable: 0, .. })));
+    assert!(matches!(
+        s.send(None, Some(100)),
+        Err(Rejection::Order(crate::rejection::OrderRejection::RefundExceedsPaid { refundable: 0, .. }))
+    ));
     let mut s = Scenario::new();
     s.send(Some(OrderStatus::Paid), Some(4_000)).unwrap();
     assert!(matches!(s.send(None, Some(3_000)), Err(Rejection::Invalid(_))));
     assert_eq!(
         s.send(None, Some(10_001)).unwrap_err(),
-        Rejection::RefundExceedsPaid { refundable: 6_000, requested: 6_001 }
+        Rejection::Order(crate::rejection::OrderRejection::RefundExceedsPaid { refundable: 6_000, requested: 6_001 })
     );
     assert!(matches!(s.send(Some(OrderStatus::Refunded), Some(5_000)), Err(Rejection::Invalid(_))));
 }
@@ -173,7 +179,10 @@ fn refunds_cannot_exceed_the_total_shrink_or_apply_to_unpaid_orders() {
 #[test]
 fn a_new_order_cannot_start_refunded() {
     let mut s = Scenario::new();
-    assert!(matches!(s.send(Some(OrderStatus::Refunded), None), Err(Rejection::IllegalTransition { .. })));
+    assert!(matches!(
+        s.send(Some(OrderStatus::Refunded), None),
+        Err(Rejection::Order(crate::rejection::OrderRejection::IllegalTransition { .. }))
+    ));
 }
 
 #[test]
@@ -186,7 +195,7 @@ fn a_paid_order_keeps_its_amount() {
     let today = date(2025, 2, 1);
     let now = today.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp();
     let result = decide_upsert(&order.project_id, Some(&order), None, &draft, (now, today), &mut s.ids);
-    assert_eq!(result.unwrap_err(), Rejection::OrderLocked { field: "amount" });
+    assert_eq!(result.unwrap_err(), Rejection::Order(crate::rejection::OrderRejection::Locked { field: "amount" }));
 }
 
 fn patch(amount: Option<i64>, discount: Option<i64>, items: Option<Vec<ItemInput>>) -> LinesPatch {

@@ -104,7 +104,8 @@ impl Resource {
     }
 }
 
-/// A decision that refuses a command. Every variant leaves all state unchanged.
+/// A decision that refuses a command. Every variant leaves all state unchanged. Refusals shared by every
+/// domain are variants here; each domain's own refusals are one enum of that domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rejection {
     /// Input fields failed validation (all of them listed).
@@ -113,27 +114,6 @@ pub enum Rejection {
         resource: Resource,
         reference: String,
     },
-    /// A debit larger than the spendable balance.
-    InsufficientPoints {
-        balance: i64,
-        requested: i64,
-    },
-    /// An order status change that the order lifecycle does not allow.
-    IllegalTransition {
-        from: OrderStatus,
-        to: OrderStatus,
-    },
-    /// A paid order's amounts, items or customer cannot change any more.
-    OrderLocked {
-        field: &'static str,
-    },
-    /// A refund larger than what is left to refund.
-    RefundExceedsPaid {
-        refundable: i64,
-        requested: i64,
-    },
-    /// The customer was erased; nothing new may be attached to them.
-    CustomerErased,
     /// The same idempotency key was used earlier with a different request.
     IdempotencyKeyReused,
     /// A configured bound was reached (programs per project, …).
@@ -141,12 +121,56 @@ pub enum Rejection {
         limit: &'static str,
         max: i64,
     },
-    /// A member card code that another member already holds.
-    CardCodeTaken,
     /// A unique `source_id` already used by another resource.
     Conflict {
         message: String,
     },
+    Order(OrderRejection),
+    Customer(CustomerRejection),
+    Ledger(LedgerRejection),
+}
+
+/// Refusals of the order lifecycle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrderRejection {
+    /// A status change that the order lifecycle does not allow.
+    IllegalTransition { from: OrderStatus, to: OrderStatus },
+    /// A paid order's amounts, items or customer cannot change any more.
+    Locked { field: &'static str },
+    /// A refund larger than what is left to refund.
+    RefundExceedsPaid { refundable: i64, requested: i64 },
+}
+
+/// Refusals about a customer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CustomerRejection {
+    /// The customer was erased; nothing new may be attached to them.
+    Erased,
+}
+
+/// Refusals of the points ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LedgerRejection {
+    /// A debit larger than the spendable balance.
+    InsufficientPoints { balance: i64, requested: i64 },
+    /// A member card code that another member already holds.
+    CardCodeTaken,
+    /// A transfer from a member to the same member.
+    SameMember,
+    /// A balance or total would leave the range of 64-bit points.
+    Overflow,
+    /// A hold can only be posted, voided or expired while it is pending.
+    InvalidHoldState { from: &'static str, to: &'static str },
+}
+
+impl Rejection {
+    pub fn customer_erased() -> Rejection {
+        Rejection::Customer(CustomerRejection::Erased)
+    }
+
+    pub fn insufficient_points(balance: i64, requested: i64) -> Rejection {
+        Rejection::Ledger(LedgerRejection::InsufficientPoints { balance, requested })
+    }
 }
 
 impl fmt::Display for Rejection {
@@ -159,23 +183,40 @@ impl fmt::Display for Rejection {
             Rejection::NotFound { resource, reference } => {
                 write!(f, "no {} '{reference}' in this project", resource.as_str())
             }
-            Rejection::InsufficientPoints { balance, requested } => {
-                write!(f, "the balance is {balance} points, {requested} were requested")
-            }
-            Rejection::IllegalTransition { from, to } => {
-                write!(f, "an order cannot go from {} to {}", from.as_str(), to.as_str())
-            }
-            Rejection::OrderLocked { field } => {
-                write!(f, "the order was paid; its {field} can no longer change")
-            }
-            Rejection::RefundExceedsPaid { refundable, requested } => {
-                write!(f, "{requested} cannot be refunded, only {refundable} is left to refund")
-            }
-            Rejection::CustomerErased => f.write_str("the customer was erased"),
             Rejection::IdempotencyKeyReused => f.write_str("this Idempotency-Key was used with a different request"),
             Rejection::LimitReached { limit, max } => write!(f, "limit {limit} of {max} reached"),
-            Rejection::CardCodeTaken => f.write_str("another member already holds this card code"),
             Rejection::Conflict { message } => f.write_str(message),
+            Rejection::Order(r) => r.fmt(f),
+            Rejection::Customer(CustomerRejection::Erased) => f.write_str("the customer was erased"),
+            Rejection::Ledger(r) => r.fmt(f),
+        }
+    }
+}
+
+impl fmt::Display for OrderRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OrderRejection::IllegalTransition { from, to } => {
+                write!(f, "an order cannot go from {} to {}", from.as_str(), to.as_str())
+            }
+            OrderRejection::Locked { field } => write!(f, "the order was paid; its {field} can no longer change"),
+            OrderRejection::RefundExceedsPaid { refundable, requested } => {
+                write!(f, "{requested} cannot be refunded, only {refundable} is left to refund")
+            }
+        }
+    }
+}
+
+impl fmt::Display for LedgerRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LedgerRejection::InsufficientPoints { balance, requested } => {
+                write!(f, "the balance is {balance} points, {requested} were requested")
+            }
+            LedgerRejection::CardCodeTaken => f.write_str("another member already holds this card code"),
+            LedgerRejection::SameMember => f.write_str("points cannot be transferred to the same member"),
+            LedgerRejection::Overflow => f.write_str("the points would leave the range a wallet can hold"),
+            LedgerRejection::InvalidHoldState { from, to } => write!(f, "a {from} hold cannot become {to}"),
         }
     }
 }

@@ -1,26 +1,36 @@
 //! Fidelis engine: the use cases behind the API. Writes go through the writer pipeline (group commit);
-//! reads go straight to the storage port's read side and never wait for the writer.
+//! dry runs decide the same way on a read snapshot; reads go to the storage port's read side and the
+//! query layer (`queries`), and never wait for the writer.
 
 pub mod auth;
 mod batch;
 pub mod clock;
 pub mod command;
-mod handlers;
+pub mod decision;
+pub mod domains;
+mod effects;
 pub mod idgen;
+pub mod names;
 pub mod port;
 pub mod project;
+pub mod queries;
 pub mod segments;
-mod working_set;
+pub mod table;
+pub mod working_set;
 pub mod writer;
 
 pub use batch::Renderer;
-pub use handlers::Stop;
+pub use domains::{Limits, Stop};
 
+use crate::batch::{WriterState, decide_batch};
 use crate::clock::Clock;
-use crate::command::{Action, Command, IdempotencyRequest, JobReport, Outcome, Scope};
-use crate::port::ReadPort;
+use crate::command::{Action, Answer, Command, IdempotencyRequest, Outcome, Scope};
+use crate::domains::{jobs, segments as segment_commands};
+use crate::port::{AdminPort, ReadPort};
+use crate::working_set::WorkingSet;
 use crate::writer::{Job, WriteError, WriterHandle, WriterShared, WriterSpec};
 use fidelis_core::ids::SegmentId;
+use jiff::SignedDuration;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,26 +44,46 @@ pub const SEGMENT_RECOMPUTE_CUSTOMERS_PER_COMMAND: usize = 5_000;
 pub struct EngineConfig {
     pub batch_commands_max: usize,
     pub queue_commands_max: usize,
+    pub limits: Limits,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        EngineConfig { batch_commands_max: writer::BATCH_COMMANDS_MAX, queue_commands_max: writer::QUEUE_COMMANDS_MAX }
+        EngineConfig {
+            batch_commands_max: writer::BATCH_COMMANDS_MAX,
+            queue_commands_max: writer::QUEUE_COMMANDS_MAX,
+            limits: Limits::default(),
+        }
     }
+}
+
+/// What a run of the scheduled jobs did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JobReport {
+    pub expired_lots: u64,
+    pub expired_points: i64,
+    pub idempotency_records_pruned: u64,
+    /// Dynamic segments re-evaluated for every customer (never computed, or time-dependent and due).
+    pub segments_swept: u64,
 }
 
 pub struct Engine {
     writers: Vec<mpsc::Sender<Job>>,
     handles: parking_lot::Mutex<Vec<WriterHandle>>,
     reads: Arc<dyn ReadPort>,
+    admin: Arc<dyn AdminPort>,
     clock: Arc<dyn Clock>,
     keys: auth::KeyCache,
+    shared: Arc<WriterShared>,
+    /// Compiled segment rules for dry runs (taken out while one runs; a concurrent one compiles afresh).
+    dry_rules: parking_lot::Mutex<segments::RuleCache>,
 }
 
 impl Engine {
     /// Starts one writer per spec. Must be called inside a tokio runtime (task writers are spawned on it).
     pub fn start(
         reads: Arc<dyn ReadPort>,
+        admin: Arc<dyn AdminPort>,
         writers: Vec<WriterSpec>,
         clock: Arc<dyn Clock>,
         renderer: Arc<dyn Renderer>,
@@ -64,6 +94,7 @@ impl Engine {
             ids: idgen::UlidIds::new(),
             renderer,
             batch_commands_max: config.batch_commands_max,
+            limits: config.limits,
         });
         let mut senders = Vec::new();
         let mut handles = Vec::new();
@@ -76,8 +107,11 @@ impl Engine {
             writers: senders,
             handles: parking_lot::Mutex::new(handles),
             reads,
+            admin,
             clock,
             keys: auth::KeyCache::default(),
+            shared,
+            dry_rules: parking_lot::Mutex::new(segments::RuleCache::default()),
         })
     }
 
@@ -85,15 +119,24 @@ impl Engine {
         self.reads.as_ref()
     }
 
+    pub fn admin(&self) -> &dyn AdminPort {
+        self.admin.as_ref()
+    }
+
     pub fn clock(&self) -> &dyn Clock {
         self.clock.as_ref()
     }
 
+    pub fn limits(&self) -> &Limits {
+        &self.shared.limits
+    }
+
     /// Queues a command on its writer and waits for the decision to be durable.
-    pub async fn execute(&self, command: Command) -> Result<Outcome, WriteError> {
-        let writer = &self.writers[route(&command, self.writers.len())];
+    pub async fn execute(&self, command: Command) -> Result<Answer, WriteError> {
+        let names = command.action.names();
+        let writer = &self.writers[route(&command.scope, names.routing_key(), self.writers.len())];
         let (reply, answer) = oneshot::channel();
-        let job = Job { command, reply, queued_at: Instant::now() };
+        let job = Job { command, exclusive: names.exclusive, reply, queued_at: Instant::now() };
         writer.try_send(job).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => WriteError::Overloaded,
             mpsc::error::TrySendError::Closed(_) => WriteError::Stopped,
@@ -101,30 +144,76 @@ impl Engine {
         answer.await.map_err(|_| WriteError::Stopped)?
     }
 
+    /// The outcome of a command, for handlers that look at it rather than answer it.
+    pub async fn outcome(&self, command: Command) -> Result<Outcome, WriteError> {
+        Ok(self.execute(command).await?.outcome)
+    }
+
+    /// Decides a command exactly as the writer would, on a read snapshot, and commits nothing: no queue,
+    /// no fsync, no idempotency key. Commands that scan (jobs, recomputes) are not dry-runnable.
+    pub async fn dry_run(&self, command: Command) -> Result<Answer, WriteError> {
+        let mut snapshot = self.reads.snapshot().await?;
+        let now = writer::storable(self.clock.now());
+        let rules = std::mem::take(&mut *self.dry_rules.lock());
+        let mut state = WriterState { ids: self.shared.ids.clone(), rules, limits: self.shared.limits };
+        let mut ws = WorkingSet::new();
+        let decided = decide_batch(snapshot.as_mut(), &mut ws, &[&command], now, &mut state, None).await;
+        *self.dry_rules.lock() = state.rules;
+        let finished = snapshot.finish().await;
+        let answer = decided?.pop().ok_or(WriteError::Stopped)?;
+        finished?;
+        Ok(answer)
+    }
+
     /// Runs every due job of every project until nothing due is left.
     pub async fn run_due_jobs(&self) -> Result<JobReport, WriteError> {
         let mut total = JobReport::default();
-        for project in self.reads.project_list().await? {
-            let scope = Scope { project: Arc::new(project), actor: "scheduler".to_owned(), request_id: String::new() };
+        let projects = self.reads.project_list().await?;
+        for project in &projects {
+            let scope =
+                Scope { project: Arc::new(project.clone()), actor: "scheduler".to_owned(), request_id: String::new() };
             loop {
-                let command = Command {
-                    scope: scope.clone(),
-                    idempotency: None,
-                    action: Action::RunDueJobs { lots_max: EXPIRY_LOTS_PER_COMMAND_MAX },
-                };
-                let Outcome::Jobs(report) = self.execute(command).await? else {
+                let action = Action::Jobs(jobs::Command::ExpireDue { lots_max: EXPIRY_LOTS_PER_COMMAND_MAX });
+                let command = Command { scope: scope.clone(), idempotency: None, action };
+                let Outcome::Jobs(jobs::Outcome::Expired { lots, points, more_due }) = self.outcome(command).await?
+                else {
                     break;
                 };
-                total.expired_lots += report.expired_lots;
-                total.expired_points += report.expired_points;
-                total.idempotency_records_pruned += report.idempotency_records_pruned;
-                if !report.more_due {
+                total.expired_lots += lots;
+                total.expired_points += points;
+                if !more_due {
                     break;
                 }
             }
             total.segments_swept += self.sweep_segments(&scope).await?;
         }
+        if let Some(project) = projects.first() {
+            total.idempotency_records_pruned = self.prune_idempotency(project).await?;
+        }
         Ok(total)
+    }
+
+    /// Deletes idempotency records past their retention (of every project), in bounded commands.
+    async fn prune_idempotency(&self, project: &project::Project) -> Result<u64, WriteError> {
+        let scope =
+            Scope { project: Arc::new(project.clone()), actor: "scheduler".to_owned(), request_id: String::new() };
+        let now = self.clock.now();
+        let before = now.checked_sub(SignedDuration::from_hours(jobs::IDEMPOTENCY_RETENTION_HOURS)).unwrap_or(now);
+        let mut pruned = 0;
+        loop {
+            let action =
+                Action::Jobs(jobs::Command::PruneIdempotency { before, limit: jobs::IDEMPOTENCY_PRUNE_ROWS_MAX });
+            let command = Command { scope: scope.clone(), idempotency: None, action };
+            match self.outcome(command).await? {
+                Outcome::Jobs(jobs::Outcome::Pruned { records }) => {
+                    pruned += records;
+                    if records < jobs::IDEMPOTENCY_PRUNE_ROWS_MAX as u64 {
+                        return Ok(pruned);
+                    }
+                }
+                _ => return Ok(pruned),
+            }
+        }
     }
 
     /// Re-evaluates, for every customer, the dynamic segments that are due: never computed, or reading the
@@ -151,7 +240,6 @@ impl Engine {
         Ok(swept)
     }
 
-    /// Evaluates a dynamic segment for every customer of the project, chunk by chunk through the writer.
     /// Runs an operation made of several commands (`work`) under one idempotency key: a stored answer is
     /// replayed, or a reused key refused, before any work; the combined outcome is stored under the key at
     /// the end. Two concurrent first attempts may both do the work (the operations using this are
@@ -161,16 +249,19 @@ impl Engine {
         scope: &Scope,
         key: Option<IdempotencyRequest>,
         work: F,
-    ) -> Result<Outcome, WriteError>
+    ) -> Result<Answer, WriteError>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Outcome, WriteError>>,
     {
-        let Some(key) = key else { return work().await };
+        let Some(key) = key else {
+            let outcome = work().await?;
+            return Ok(Answer { outcome, now: self.clock.now(), stored: None });
+        };
         let check = Command { scope: scope.clone(), idempotency: Some(key.clone()), action: Action::CheckKey };
-        match self.execute(check).await? {
-            Outcome::KeyFree => {}
-            answered => return Ok(answered),
+        let answered = self.execute(check).await?;
+        if answered.outcome != Outcome::KeyFree {
+            return Ok(answered);
         }
         let outcome = work().await?;
         let settle =
@@ -178,21 +269,28 @@ impl Engine {
         self.execute(settle).await
     }
 
+    /// Evaluates a dynamic segment for every customer of the project, chunk by chunk through the writer.
     pub async fn recompute_segment(&self, scope: &Scope, segment: &SegmentId) -> Result<Outcome, WriteError> {
         let version = self.reads.segment(&scope.project.id, segment).await?.map_or(0, |s| s.version);
         let (mut evaluated, mut entered, mut left, mut after) = (0, 0, 0, None);
         loop {
-            let action = Action::RecomputeSegment {
+            let action = Action::Segments(segment_commands::Command::Recompute {
                 segment: segment.clone(),
                 version,
                 after: after.clone(),
                 limit: SEGMENT_RECOMPUTE_CUSTOMERS_PER_COMMAND,
-            };
-            match self.execute(Command { scope: scope.clone(), idempotency: None, action }).await? {
-                Outcome::Recomputed { evaluated: e, entered: n, left: l, next } => {
+            });
+            match self.outcome(Command { scope: scope.clone(), idempotency: None, action }).await? {
+                Outcome::Segments(segment_commands::Outcome::Recomputed {
+                    evaluated: e,
+                    entered: n,
+                    left: l,
+                    next,
+                }) => {
                     (evaluated, entered, left) = (evaluated + e, entered + n, left + l);
                     if next.is_none() {
-                        return Ok(Outcome::Recomputed { evaluated, entered, left, next: None });
+                        let done = segment_commands::Outcome::Recomputed { evaluated, entered, left, next: None };
+                        return Ok(Outcome::Segments(done));
                     }
                     after = next;
                 }
@@ -222,47 +320,14 @@ impl Engine {
     }
 }
 
-/// Commands about the same customer (or order) go to the same writer, so that writers rarely contend
-/// for the same rows.
-fn route(command: &Command, writers: usize) -> usize {
+/// Commands about the same customer (or member, or order) go to the same writer, so that writers rarely
+/// wait for each other's locks.
+fn route(scope: &Scope, key: Option<String>, writers: usize) -> usize {
     if writers <= 1 {
         return 0;
     }
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    command.scope.project.id.hash(&mut hasher);
-    routing_key(&command.action).hash(&mut hasher);
+    scope.project.id.hash(&mut hasher);
+    key.hash(&mut hasher);
     usize::try_from(hasher.finish() % u64::try_from(writers).unwrap_or(1)).unwrap_or(0)
-}
-
-fn routing_key(action: &Action) -> Option<String> {
-    use crate::port::{CustomerRef, MemberRef, OrderRef};
-    let customer = |r: &Option<CustomerRef>| match r {
-        Some(CustomerRef::Id(id)) => Some(id.to_string()),
-        Some(CustomerRef::Source(s)) => Some(s.clone()),
-        None => None,
-    };
-    match action {
-        Action::UpsertCustomer(input) | Action::Enrol { customer: input, .. } => customer(&input.reference),
-        Action::EraseCustomer(r) => customer(&Some(r.clone())),
-        Action::UpsertOrder(input) => {
-            input.customer.as_ref().and_then(|c| customer(&c.reference)).or_else(|| input.draft.source_id.clone())
-        }
-        Action::RefundOrder { order: OrderRef::Id(id), .. } => Some(id.to_string()),
-        Action::RefundOrder { order: OrderRef::Source(s), .. } => Some(s.clone()),
-        Action::RecordEvents { events, .. } => events.first().and_then(|e| customer(&e.customer.reference)),
-        Action::AdjustPoints(a) => match &a.member {
-            MemberRef::Id(id) => Some(id.to_string()),
-            MemberRef::Card(c) => Some(c.clone()),
-            MemberRef::Customer(r) => customer(&Some(r.clone())),
-        },
-        Action::CreateProgram(_)
-        | Action::UpdateProgram { .. }
-        | Action::RunDueJobs { .. }
-        | Action::CreateSegment { .. }
-        | Action::UpdateSegment { .. }
-        | Action::ChangeSegmentMembers { .. }
-        | Action::RecomputeSegment { .. }
-        | Action::CheckKey
-        | Action::Settle(_) => None,
-    }
 }

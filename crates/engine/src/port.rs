@@ -1,14 +1,18 @@
 //! The storage port: what the engine needs from a database, implemented by the SQLite and PostgreSQL
-//! adapters and checked by one contract suite against both.
+//! adapters and checked by one contract suite against both (`crates/store/tests/contract.rs`).
 //!
-//! Locking (PostgreSQL, several writers): every `WriteSession` load of a row the batch may change takes a
-//! row lock (`FOR UPDATE`) that lasts until commit; unique constraints catch concurrent inserts and surface
-//! as `StoreError::Conflict`, on which the writer retries the batch. SQLite has a single writer and needs
-//! neither.
+//! **Locking (PostgreSQL, several writers and nodes).** A batch takes its row locks in one global order,
+//! each class in one statement sorted by key: customers (by id) → orders (by id) → counters (by project,
+//! name) → programs (by id) → segments (by id). Rows a customer owns (memberships, lots, events, entries)
+//! are read without locks: every writer changes them only while holding the owner's lock, so a read made
+//! after taking it sees the latest committed version (READ COMMITTED). Inserts of rows that do not exist
+//! yet are caught by unique constraints and surface as `StoreError::Conflict`, on which the writer
+//! retries the batch. SQLite has a single writer and needs none of this.
 
 use crate::project::{ApiKey, Project};
 use async_trait::async_trait;
 use fidelis_core::customer::Customer;
+use fidelis_core::domain_event::{DomainEvent, Topic};
 use fidelis_core::event::CustomEvent;
 use fidelis_core::ids::{ApiKeyId, CustomerId, MembershipId, OrderId, OutboxId, ProgramId, ProjectId, SegmentId};
 use fidelis_core::ledger::{Entry, Lot, Membership};
@@ -17,6 +21,8 @@ use fidelis_core::program::Program;
 use fidelis_core::segment::Segment;
 use jiff::Timestamp;
 use jiff::civil::Date;
+
+pub use fidelis_core::refs::{CustomerRef, MemberRef, OrderRef};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -32,27 +38,6 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
-
-/// A customer named by id or by the merchant's `source_id`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum CustomerRef {
-    Id(CustomerId),
-    Source(String),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum OrderRef {
-    Id(OrderId),
-    Source(String),
-}
-
-/// A member named by membership id, card code or customer.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum MemberRef {
-    Id(MembershipId),
-    Card(String),
-    Customer(CustomerRef),
-}
 
 /// A page of a newest-first list: at most `limit` items with ids below `before`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,14 +58,18 @@ pub struct IdempotencyRecord {
     pub created_at: Timestamp,
 }
 
-/// An event for the outside world, written in the same commit as its cause.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A domain event for the outside world, written in the same commit as its cause.
+#[derive(Clone, Debug, PartialEq)]
 pub struct OutboxEvent {
     pub id: OutboxId,
     pub project_id: ProjectId,
-    pub topic: String,
+    pub topic: Topic,
+    /// The payload's version (`Topic::version` when it was written).
+    pub version: u16,
     pub customer_id: Option<CustomerId>,
+    /// What the event is about (order, entry, segment, …).
     pub subject_id: String,
+    pub event: DomainEvent,
     pub created_at: Timestamp,
 }
 
@@ -91,6 +80,42 @@ pub enum Projection {
     /// The aggregates (`stats`) are left out and read as empty: for rules that do not read them. Such
     /// customers must never be written back whole.
     WithoutStats,
+}
+
+/// A counted quantity of a project with a limit (see `fidelis_core::counter`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CounterName {
+    Programs,
+    Segments,
+}
+
+impl CounterName {
+    pub const ALL: [CounterName; 2] = [CounterName::Programs, CounterName::Segments];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CounterName::Programs => "programs",
+            CounterName::Segments => "segments",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<CounterName> {
+        CounterName::ALL.into_iter().find(|c| c.as_str() == raw)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CounterKey {
+    pub project_id: ProjectId,
+    pub name: CounterName,
+}
+
+/// A counter change of a batch: `used` grows by `delta`, which must keep it within `limit`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounterDelta {
+    pub key: CounterKey,
+    pub delta: i64,
+    pub limit: Option<i64>,
 }
 
 /// Everything a batch writes, each row once. Rows are upserted by primary key.
@@ -104,6 +129,8 @@ pub struct ChangeSet<'a> {
     pub lots: Vec<&'a Lot>,
     pub entries: Vec<&'a Entry>,
     pub idempotency: Vec<&'a IdempotencyRecord>,
+    /// Idempotency records past their retention.
+    pub idempotency_pruned: Vec<&'a (ProjectId, String)>,
     pub outbox: Vec<&'a OutboxEvent>,
     /// Customers erased in this batch: the metadata of their orders and events is cleared too.
     pub erased_customers: Vec<&'a CustomerId>,
@@ -112,6 +139,8 @@ pub struct ChangeSet<'a> {
     pub customer_segments: Vec<(&'a CustomerId, &'a [SegmentId])>,
     pub members_added: Vec<(&'a SegmentId, &'a CustomerId, Timestamp)>,
     pub members_removed: Vec<(&'a SegmentId, &'a CustomerId)>,
+    /// Conditional increments: the flush fails (`Conflict`) if one would pass its limit.
+    pub counters: Vec<CounterDelta>,
 }
 
 impl ChangeSet<'_> {
@@ -124,26 +153,92 @@ impl ChangeSet<'_> {
             + self.lots.len()
             + self.entries.len()
             + self.idempotency.len()
+            + self.idempotency_pruned.len()
             + self.outbox.len()
             + self.erased_customers.len()
             + self.segments.len()
             + self.customer_segments.len()
             + self.members_added.len()
             + self.members_removed.len()
+            + self.counters.len()
     }
 }
 
-/// Reads for queries and administration. Never waits for the writer (WAL readers / MVCC snapshots).
+/// What a batch loads. Implemented by a writer's session (which locks, in the order of the module doc)
+/// and by read snapshots for dry runs (which lock nothing). Bulk loads take many keys at once so that a
+/// batch costs few round trips. Loads return committed rows only; the working set overlays the batch's
+/// own changes.
+#[async_trait]
+pub trait Loads: Send {
+    async fn idempotency(&mut self, keys: &[(ProjectId, String)]) -> StoreResult<Vec<IdempotencyRecord>>;
+    /// The customers owning the named orders and members, without locking: who a batch must lock.
+    async fn owners(
+        &mut self,
+        orders: &[(ProjectId, OrderRef)],
+        members: &[(ProjectId, MemberRef)],
+    ) -> StoreResult<Vec<CustomerId>>;
+    /// Customers by id or `(project, source_id)`. Lock class 1.
+    async fn customers(&mut self, ids: &[CustomerId], sources: &[(ProjectId, String)]) -> StoreResult<Vec<Customer>>;
+    /// Orders by id or `(project, source_id)`. Lock class 2.
+    async fn orders(&mut self, ids: &[OrderId], sources: &[(ProjectId, String)]) -> StoreResult<Vec<Order>>;
+    /// Counters' `used` (0 when never counted). Lock class 3.
+    async fn counters(&mut self, keys: &[CounterKey]) -> StoreResult<Vec<(CounterKey, i64)>>;
+    /// Programs of the projects; those in `lock` are locked (class 4).
+    async fn programs(&mut self, projects: &[ProjectId], lock: &[ProgramId]) -> StoreResult<Vec<Program>>;
+    /// Segments of the projects; those in `lock` are locked (class 5).
+    async fn segments(&mut self, projects: &[ProjectId], lock: &[SegmentId]) -> StoreResult<Vec<Segment>>;
+    async fn events_by_client_id(&mut self, keys: &[(ProjectId, String)]) -> StoreResult<Vec<CustomEvent>>;
+    /// Memberships by id, by `(project, card code)` or of customers.
+    async fn memberships(
+        &mut self,
+        ids: &[MembershipId],
+        cards: &[(ProjectId, String)],
+        customers: &[CustomerId],
+    ) -> StoreResult<Vec<Membership>>;
+    /// Lots with points left of these memberships.
+    async fn open_lots(&mut self, memberships: &[MembershipId]) -> StoreResult<Vec<Lot>>;
+    /// Ids of every order of a customer (for erasure).
+    async fn order_ids_of_customer(&mut self, customer: &CustomerId) -> StoreResult<Vec<OrderId>>;
+    /// Lots of `program` with points left whose last usable day is before `today`, oldest expiry first.
+    async fn due_lots(&mut self, program: &ProgramId, today: Date, limit: usize) -> StoreResult<Vec<Lot>>;
+    /// Idempotency keys created before `before`, at most `limit`.
+    async fn stale_idempotency(&mut self, before: Timestamp, limit: usize) -> StoreResult<Vec<(ProjectId, String)>>;
+    /// Customers of a project in id order after `after`; locked in id order when `Full` (class 1; only in
+    /// a batch of its own).
+    async fn customers_after(
+        &mut self,
+        project: &ProjectId,
+        after: Option<&CustomerId>,
+        limit: usize,
+        projection: Projection,
+    ) -> StoreResult<Vec<Customer>>;
+}
+
+/// One writer's connection. A batch is `begin`, loads, one `flush`, `commit` (or `rollback`).
+#[async_trait]
+pub trait WriteSession: Loads {
+    async fn begin(&mut self) -> StoreResult<()>;
+    async fn commit(&mut self) -> StoreResult<()>;
+    async fn rollback(&mut self) -> StoreResult<()>;
+    async fn flush(&mut self, changes: &ChangeSet<'_>) -> StoreResult<()>;
+}
+
+/// A read snapshot for a dry run: the loads of a batch over one consistent, read-only view.
+#[async_trait]
+pub trait Snapshot: Loads {
+    /// Ends the snapshot (nothing was written).
+    async fn finish(&mut self) -> StoreResult<()>;
+}
+
+/// Reads for queries. Never waits for the writer (WAL readers / MVCC snapshots).
 #[async_trait]
 pub trait ReadPort: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
+    /// A snapshot for a dry run.
+    async fn snapshot(&self) -> StoreResult<Box<dyn Snapshot>>;
 
-    async fn create_project(&self, project: &Project) -> StoreResult<()>;
     async fn project_by_name(&self, name: &str) -> StoreResult<Option<Project>>;
     async fn project_list(&self) -> StoreResult<Vec<Project>>;
-    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()>;
-    /// Marks a key revoked; `false` when the project has no such live key.
-    async fn revoke_api_key(&self, project: &ProjectId, key: &ApiKeyId, at: Timestamp) -> StoreResult<bool>;
     async fn api_key_list(&self, project: &ProjectId) -> StoreResult<Vec<ApiKey>>;
     async fn api_key_by_hash(&self, secret_hash: &str) -> StoreResult<Option<(ApiKey, Project)>>;
 
@@ -190,6 +285,8 @@ pub trait ReadPort: Send + Sync {
     /// Every entry of a membership, oldest first (for audits and tests).
     async fn entry_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Entry>>;
     async fn outbox_page(&self, project: &ProjectId, page: &PageRequest) -> StoreResult<Vec<OutboxEvent>>;
+    /// A counter's `used` (0 when never counted).
+    async fn counter(&self, key: &CounterKey) -> StoreResult<i64>;
 
     async fn segment(&self, project: &ProjectId, segment: &SegmentId) -> StoreResult<Option<Segment>>;
     async fn segment_list(&self, project: &ProjectId) -> StoreResult<Vec<Segment>>;
@@ -218,41 +315,11 @@ pub trait ReadPort: Send + Sync {
     ) -> StoreResult<Vec<Membership>>;
 }
 
-/// One writer's connection. A batch is `begin`, loads, one `flush`, `commit` (or `rollback`).
-/// Loads return what is committed plus nothing of the running batch: the engine's working set overlays
-/// the batch's own changes. Bulk loads take many keys at once so that a batch costs few round trips.
+/// Administration writes that are not decisions of a project's data: tenants and their keys.
 #[async_trait]
-pub trait WriteSession: Send {
-    async fn begin(&mut self) -> StoreResult<()>;
-    async fn commit(&mut self) -> StoreResult<()>;
-    async fn rollback(&mut self) -> StoreResult<()>;
-
-    async fn idempotency(&mut self, keys: &[(ProjectId, String)]) -> StoreResult<Vec<IdempotencyRecord>>;
-    async fn programs(&mut self, projects: &[ProjectId]) -> StoreResult<Vec<Program>>;
-    async fn customers(&mut self, ids: &[CustomerId]) -> StoreResult<Vec<Customer>>;
-    async fn customers_by_source(&mut self, keys: &[(ProjectId, String)]) -> StoreResult<Vec<Customer>>;
-    async fn orders(&mut self, ids: &[OrderId]) -> StoreResult<Vec<Order>>;
-    async fn orders_by_source(&mut self, keys: &[(ProjectId, String)]) -> StoreResult<Vec<Order>>;
-    /// Ids of every order of a customer (for erasure).
-    async fn order_ids_of_customer(&mut self, customer: &CustomerId) -> StoreResult<Vec<OrderId>>;
-    async fn events_by_client_id(&mut self, keys: &[(ProjectId, String)]) -> StoreResult<Vec<CustomEvent>>;
-    async fn memberships(&mut self, ids: &[MembershipId]) -> StoreResult<Vec<Membership>>;
-    async fn memberships_of_customers(&mut self, customers: &[CustomerId]) -> StoreResult<Vec<Membership>>;
-    async fn memberships_by_card(&mut self, keys: &[(ProjectId, String)]) -> StoreResult<Vec<Membership>>;
-    /// Lots with points left of these memberships.
-    async fn open_lots(&mut self, memberships: &[MembershipId]) -> StoreResult<Vec<Lot>>;
-    /// Lots of `program` with points left whose last usable day is before `today`, oldest expiry first.
-    async fn due_lots(&mut self, program: &ProgramId, today: Date, limit: usize) -> StoreResult<Vec<Lot>>;
-    async fn segments(&mut self, projects: &[ProjectId]) -> StoreResult<Vec<Segment>>;
-    /// Customers of a project in id order after `after` (locked on PostgreSQL when `Full`).
-    async fn customers_after(
-        &mut self,
-        project: &ProjectId,
-        after: Option<&CustomerId>,
-        limit: usize,
-        projection: Projection,
-    ) -> StoreResult<Vec<Customer>>;
-    async fn flush(&mut self, changes: &ChangeSet<'_>) -> StoreResult<()>;
-    /// Deletes idempotency records created before `before`; returns how many.
-    async fn prune_idempotency(&mut self, before: Timestamp, limit: usize) -> StoreResult<u64>;
+pub trait AdminPort: Send + Sync {
+    async fn create_project(&self, project: &Project) -> StoreResult<()>;
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()>;
+    /// Marks a key revoked; `false` when the project has no such live key.
+    async fn revoke_api_key(&self, project: &ProjectId, key: &ApiKeyId, at: Timestamp) -> StoreResult<bool>;
 }

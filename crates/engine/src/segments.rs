@@ -1,18 +1,21 @@
-//! Segment upkeep in the writer: compiled rules cached per writer, incremental re-evaluation of the
-//! dynamic segments a command's changes can affect, recompute chunks, and the writes a membership change
-//! makes (customer segment list, member row, outbox event) — all in the command's transaction.
+//! Segment upkeep, the first subscriber of the effects pipeline: compiled rules cached per writer, the
+//! re-evaluation of the dynamic segments a command's changes can affect, and recompute chunks. A
+//! membership change writes the customer's segment list, a member row and a `segment.entered` /
+//! `segment.left` event — all in the command's transaction.
 
-use crate::handlers::{Ctx, Stop};
-use crate::port::{OutboxEvent, Projection};
+use crate::decision::{Decision, Write};
+use crate::domains::{Ctx, Stop};
+use crate::port::{CustomerRef, Projection};
 use fidelis_core::customer::Customer;
-use fidelis_core::ids::{CustomerId, OutboxId, ProjectId, SegmentId};
+use fidelis_core::domain_event::{DomainEvent, SegmentPayload};
+use fidelis_core::ids::{CustomerId, ProjectId, SegmentId};
 use fidelis_core::ledger::Membership;
-use fidelis_core::money::Currency;
+use fidelis_core::money::{Currency, Points};
 use fidelis_core::rules::{Json, LoyaltyFacts, Rule, RuleSchema};
 use fidelis_core::segment::{
     Changes, CompiledSegment, Environment, Segment, SegmentKind, Transition, dependency_order, reevaluate,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Parses a stored (canonical JSON) rule.
@@ -36,7 +39,7 @@ impl RuleCache {
         &mut self,
         project: &ProjectId,
         currency: Currency,
-        segments: &[Segment],
+        segments: &[&Segment],
     ) -> Arc<Vec<CompiledSegment>> {
         let fingerprint: Fingerprint = segments
             .iter()
@@ -73,30 +76,62 @@ impl RuleCache {
 impl Ctx<'_> {
     /// The project's dynamic segments, compiled, in dependency order (looked up once per batch).
     pub async fn compiled_segments(&mut self) -> Result<Arc<Vec<CompiledSegment>>, Stop> {
-        if let Some(compiled) = self.ws.t.compiled.get(&self.project.id) {
+        if let Some(compiled) = self.ws.compiled.get(&self.project.id) {
             return Ok(compiled.clone());
         }
         let project = self.project.id.clone();
-        let segments = self.ws.segments(self.session, &project).await?;
-        let compiled = self.rules.dynamic(&project, self.project.currency, &segments);
-        self.ws.t.compiled.insert(project, compiled.clone());
+        self.ws.load_segments(self.loads, std::slice::from_ref(&project), &[]).await?;
+        let compiled = self.rules.dynamic(&project, self.project.currency, &self.ws.segments_of(&project));
+        self.ws.compiled.insert(project, compiled.clone());
         Ok(compiled)
     }
 
-    fn environment(&self) -> (jiff::tz::TimeZone, Currency) {
-        (self.project.tz(), self.project.currency)
+    /// What each of these memberships can spend now, for rules reading balances.
+    async fn spendable(&mut self, memberships: &[Membership]) -> Result<Vec<Points>, Stop> {
+        let today = self.at.today();
+        let lapsing: Vec<_> =
+            memberships.iter().filter(|m| m.may_have_lapsed_lots(today)).map(|m| m.id.clone()).collect();
+        self.ws.load_lots(self.loads, &lapsing).await?;
+        let lots = |m: &Membership| self.ws.open_lots(&m.id).into_iter().cloned().collect::<Vec<_>>();
+        Ok(memberships.iter().map(|m| m.spendable(&lots(m), today)).collect())
     }
 }
 
-fn loyalty_facts(memberships: &[Membership]) -> Vec<LoyaltyFacts<'_>> {
-    memberships.iter().map(LoyaltyFacts::of).collect()
+/// What a customer was before the command.
+enum Before {
+    Created,
+    Was(Box<Customer>),
+    /// Not written by the command (only their wallet or static segments changed).
+    Same,
+}
+
+/// Customers the command's events touched, with what changed in the categories the upkeep does not see
+/// by comparing rows: wallets, and static segment memberships.
+fn touched_by_events(events: &[DomainEvent]) -> (BTreeSet<CustomerId>, HashMap<CustomerId, BTreeSet<SegmentId>>) {
+    let mut loyalty = BTreeSet::new();
+    let mut segments: HashMap<CustomerId, BTreeSet<SegmentId>> = HashMap::new();
+    for event in events {
+        match event {
+            DomainEvent::PointsCredited(p) | DomainEvent::PointsDebited(p) | DomainEvent::PointsExpired(p) => {
+                loyalty.insert(p.customer_id.clone());
+            }
+            DomainEvent::MemberEnrolled(p) => {
+                loyalty.insert(p.customer_id.clone());
+            }
+            DomainEvent::SegmentEntered(p) | DomainEvent::SegmentLeft(p) => {
+                segments.entry(p.customer_id.clone()).or_default().insert(p.segment_id.clone());
+            }
+            _ => {}
+        }
+    }
+    (loyalty, segments)
 }
 
 /// After a command: re-evaluates, for every customer it changed, the dynamic segments the change can affect.
 pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
-    let touched = ctx.ws.take_touched();
-    let loyalty_changed = touched.loyalty.clone();
-    if touched.customers.is_empty() && touched.loyalty.is_empty() {
+    let written = ctx.ws.customers.changed_in_command();
+    let (loyalty, static_changes) = touched_by_events(&ctx.events);
+    if written.is_empty() && loyalty.is_empty() && static_changes.is_empty() {
         return Ok(());
     }
     let segments = ctx.compiled_segments().await?;
@@ -104,30 +139,20 @@ pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
         return Ok(());
     }
     let needs_loyalty = segments.iter().any(|s| s.rule.reads().loyalty);
-    // Customers the command wrote (with their state before it: `None` when it created them), then those
-    // whose wallets alone changed.
-    let mut ids: Vec<(CustomerId, Before)> = touched
-        .customers
+    let mut ids: Vec<(CustomerId, Before)> = written
         .into_iter()
         .map(|(id, before)| (id, before.map_or(Before::Created, |c| Before::Was(Box::new(c)))))
         .collect();
-    for id in touched.loyalty {
-        if !ids.iter().any(|(c, _)| *c == id) {
-            ids.push((id, Before::Same));
+    for id in loyalty.iter().chain(static_changes.keys()) {
+        if !ids.iter().any(|(c, _)| c == id) {
+            ids.push((id.clone(), Before::Same));
         }
     }
     let project = ctx.project.id.clone();
+    let mut decision = Decision::new(());
     for (id, before) in ids {
-        // Customers outside the batch are loaded (owned); those in it are only borrowed, and copied only
-        // when their segment list changes.
-        let loaded = match ctx.ws.customer_in_batch(&id) {
-            Some(_) => None,
-            None => match ctx.ws.customer(ctx.session, &project, &crate::port::CustomerRef::Id(id.clone())).await? {
-                Some(c) => Some(c),
-                None => continue,
-            },
-        };
-        let Some(after) = loaded.as_ref().or_else(|| ctx.ws.customer_in_batch(&id)) else { continue };
+        ctx.ws.load_customer(ctx.loads, &project, &CustomerRef::Id(id.clone())).await?;
+        let Some(after) = ctx.ws.customers.get(&id).filter(|c| c.project_id == project) else { continue };
         let mut changes = match &before {
             Before::Created => Changes::everything(),
             Before::Was(old) => {
@@ -137,51 +162,53 @@ pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
             }
             Before::Same => Changes::default(),
         };
-        changes.loyalty |= loyalty_changed.contains(&id);
+        changes.loyalty |= loyalty.contains(&id);
+        changes.segments.extend(static_changes.get(&id).into_iter().flatten().cloned());
         if changes.is_empty() {
             continue;
         }
-        let memberships = if needs_loyalty { ctx.ws.memberships_of(ctx.session, &id).await? } else { Vec::new() };
-        let Some(after) = loaded.as_ref().or_else(|| ctx.ws.customer_in_batch(&id)) else { continue };
-        let (tz, currency) = ctx.environment();
-        let env = Environment { now: ctx.now, time_zone: &tz, currency };
-        let (transitions, membership) = reevaluate(&segments, after, &loyalty_facts(&memberships), &changes, &env);
+        let (memberships, balances) = if needs_loyalty {
+            ctx.ws.load_memberships(ctx.loads, std::slice::from_ref(&id), &[]).await?;
+            let list: Vec<Membership> = ctx.ws.memberships_of(&id).into_iter().cloned().collect();
+            let balances = ctx.spendable(&list).await?;
+            (list, balances)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let Some(after) = ctx.ws.customers.get(&id) else { continue };
+        let facts: Vec<LoyaltyFacts<'_>> =
+            memberships.iter().zip(&balances).map(|(m, b)| LoyaltyFacts::of(m, *b)).collect();
+        let tz = ctx.project.tz();
+        let env = Environment { now: ctx.at.now, time_zone: &tz, currency: ctx.project.currency };
+        let (transitions, membership) = reevaluate(&segments, after, &facts, &changes, &env);
         if !transitions.is_empty() {
             let mut customer = after.clone();
             customer.segments = membership;
-            record(ctx, &customer.id, &transitions);
-            ctx.ws.put_customer(customer);
+            record(&mut decision, &customer.id, &transitions, ctx.at.now);
+            decision.writes.push(Write::Customer(customer));
         }
     }
-    // The upkeep's own writes are not changes to react to.
-    ctx.ws.take_touched();
+    ctx.apply(decision);
     Ok(())
-}
-
-/// What a customer was before the command.
-enum Before {
-    Created,
-    Was(Box<Customer>),
-    /// Not written by the command (only their wallet changed).
-    Same,
 }
 
 fn symmetric_difference(a: &[SegmentId], b: &[SegmentId]) -> Vec<SegmentId> {
     a.iter().filter(|s| !b.contains(s)).chain(b.iter().filter(|s| !a.contains(s))).cloned().collect()
 }
 
-/// Member rows and outbox events of transitions (the caller writes the customer's new list).
-pub fn record(ctx: &mut Ctx<'_>, customer: &CustomerId, transitions: &[Transition]) {
+/// Member rows and events of transitions (the caller writes the customer's new list).
+pub fn record<O>(decision: &mut Decision<O>, customer: &CustomerId, transitions: &[Transition], now: jiff::Timestamp) {
     for t in transitions {
-        ctx.ws.set_member(&t.segment, customer, t.entered.then_some(ctx.now));
-        let topic = if t.entered { "segment.entered" } else { "segment.left" };
-        ctx.ws.push_outbox(OutboxEvent {
-            id: OutboxId::fresh(ctx.ids),
-            project_id: ctx.project.id.clone(),
-            topic: topic.to_owned(),
-            customer_id: Some(customer.clone()),
-            subject_id: t.segment.to_string(),
-            created_at: ctx.now,
+        decision.writes.push(Write::SegmentMember {
+            segment: t.segment.clone(),
+            customer: customer.clone(),
+            entered: t.entered.then_some(now),
+        });
+        let payload = SegmentPayload { segment_id: t.segment.clone(), customer_id: customer.clone() };
+        decision.events.push(if t.entered {
+            DomainEvent::SegmentEntered(payload)
+        } else {
+            DomainEvent::SegmentLeft(payload)
         });
     }
 }
@@ -205,35 +232,35 @@ pub async fn recompute_chunk(
     let all = ctx.compiled_segments().await?;
     let dependents: Vec<CompiledSegment> =
         all.iter().filter(|s| s.id != target.id && reads_transitively(&all, s, &target.id)).cloned().collect();
-    let reads_history = std::iter::once(target).chain(dependents.iter()).any(|s| {
-        let r = s.rule.reads();
-        r.order_history || r.events || r.redemptions
-    });
-    let needs_loyalty = std::iter::once(target).chain(dependents.iter()).any(|s| s.rule.reads().loyalty);
+    let rules = || std::iter::once(target).chain(dependents.iter()).map(|s| s.rule.reads());
+    let reads_history = rules().any(|r| r.order_history || r.events || r.redemptions);
+    let needs_loyalty = rules().any(|r| r.loyalty);
     let projection = if reads_history { Projection::Full } else { Projection::WithoutStats };
     let project = ctx.project.id.clone();
-    let rows = ctx.session.customers_after(&project, after, limit, projection).await?;
+    let rows = ctx.loads.customers_after(&project, after, limit, projection).await?;
     let mut report = ChunkReport {
         next: (rows.len() == limit).then(|| rows.last().map(|c| c.id.clone())).flatten(),
         ..Default::default()
     };
     if needs_loyalty {
         let ids: Vec<CustomerId> = rows.iter().map(|c| c.id.clone()).collect();
-        let loaded = ctx.session.memberships_of_customers(&ids).await?;
-        ctx.ws.absorb_memberships_of(&ids, loaded);
+        ctx.ws.load_memberships(ctx.loads, &ids, &[]).await?;
     }
-    let (tz, currency) = ctx.environment();
+    let tz = ctx.project.tz();
+    let mut decision = Decision::new(());
     for row in rows {
-        let whole = ctx.ws.customer_in_batch(&row.id).cloned();
+        let whole = ctx.ws.customers.get(&row.id).cloned();
         let mut customer = whole.clone().unwrap_or(row);
-        if let Some(segments) = ctx.ws.segment_only(&customer.id) {
+        if let Some(segments) = ctx.ws.segment_only.get(&customer.id) {
             customer.segments = segments.clone();
         }
         report.evaluated += 1;
-        let memberships =
-            if needs_loyalty { ctx.ws.memberships_of(ctx.session, &customer.id).await? } else { Vec::new() };
-        let loyalty = loyalty_facts(&memberships);
-        let env = Environment { now: ctx.now, time_zone: &tz, currency };
+        let memberships: Vec<Membership> =
+            if needs_loyalty { ctx.ws.memberships_of(&customer.id).into_iter().cloned().collect() } else { Vec::new() };
+        let balances = if needs_loyalty { ctx.spendable(&memberships).await? } else { Vec::new() };
+        let loyalty: Vec<LoyaltyFacts<'_>> =
+            memberships.iter().zip(&balances).map(|(m, b)| LoyaltyFacts::of(m, *b)).collect();
+        let env = Environment { now: ctx.at.now, time_zone: &tz, currency: ctx.project.currency };
         let (mut transitions, mut list) =
             reevaluate(std::slice::from_ref(target), &customer, &loyalty, &Changes::everything(), &env);
         if transitions.is_empty() {
@@ -246,14 +273,14 @@ pub async fn recompute_chunk(
         list = cascaded;
         report.entered += transitions.iter().filter(|t| t.entered).count() as u64;
         report.left += transitions.iter().filter(|t| !t.entered).count() as u64;
-        record(ctx, &customer.id, &transitions);
+        record(&mut decision, &customer.id, &transitions, ctx.at.now);
         customer.segments = list;
         match whole {
-            Some(_) => ctx.ws.put_customer(customer),
+            Some(_) => decision.writes.push(Write::Customer(customer)),
             None => ctx.ws.set_segment_only(&customer.id, customer.segments),
         }
     }
-    ctx.ws.take_touched();
+    ctx.apply(decision);
     Ok(report)
 }
 

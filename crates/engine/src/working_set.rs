@@ -1,97 +1,72 @@
-//! The working set of one writer batch: rows loaded for the batch's commands, overlaid with the changes
-//! of the commands decided so far, and an undo journal so that a rejected command leaves no trace.
-//!
-//! Loads go to the database only for keys the batch has not seen; the batch's own writes stay here until
-//! the single `flush` at the end. Every mutation records how to undo it; `rollback_command` replays the
-//! journal backwards to the command's checkpoint.
+//! The working set of one batch: journaled tables of the rows its commands loaded and changed, with the
+//! secondary indexes (source ids, card codes, a customer's memberships, a membership's lots). Loaders
+//! (`load_*`, async) fetch what is not known yet, in bulk; getters borrow; mutations are journaled, so
+//! `rollback_command` undoes a rejected command exactly. Adding a table is one field, one line in
+//! `journals` and one in `changes`.
 
 use crate::port::{
-    ChangeSet, CustomerRef, IdempotencyRecord, MemberRef, OrderRef, OutboxEvent, StoreResult, WriteSession,
+    ChangeSet, CounterDelta, CounterKey, CustomerRef, IdempotencyRecord, Loads, MemberRef, OrderRef, OutboxEvent,
+    StoreResult,
 };
+use crate::table::{Journal, Log, Table};
+use fidelis_core::counter::Counter;
 use fidelis_core::customer::Customer;
 use fidelis_core::event::CustomEvent;
 use fidelis_core::ids::{CustomerId, LotId, MembershipId, OrderId, ProgramId, ProjectId, SegmentId};
 use fidelis_core::ledger::{Entry, Lot, Membership, Posting};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
-use fidelis_core::segment::Segment;
+use fidelis_core::segment::{CompiledSegment, Segment};
 use jiff::Timestamp;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
-type SourceKey = (ProjectId, String);
+use std::sync::Arc;
 
-/// A row as the batch sees it: `dirty` rows are written at flush.
-#[derive(Clone, Debug)]
-pub(crate) struct Row<T> {
-    pub value: T,
-    pub dirty: bool,
-}
-
-/// The open lots of one membership. `loaded` says whether the committed lots were read; lots created by
-/// the batch are here either way.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct LotSet {
-    pub loaded: bool,
-    pub lots: BTreeMap<LotId, Row<Lot>>,
-}
-
-#[derive(Default)]
-pub(crate) struct Tables {
-    pub customers: HashMap<CustomerId, Row<Customer>>,
-    pub customer_by_source: HashMap<SourceKey, Option<CustomerId>>,
-    pub orders: HashMap<OrderId, Row<Order>>,
-    pub order_by_source: HashMap<SourceKey, Option<OrderId>>,
-    pub event_by_client: HashMap<SourceKey, Option<CustomEvent>>,
-    pub new_events: Vec<CustomEvent>,
-    pub programs_loaded: HashSet<ProjectId>,
-    pub programs: HashMap<ProgramId, Row<Program>>,
-    pub memberships: HashMap<MembershipId, Row<Membership>>,
-    pub memberships_of: HashMap<CustomerId, Vec<MembershipId>>,
-    pub membership_by_card: HashMap<SourceKey, Option<MembershipId>>,
-    pub lots: HashMap<MembershipId, LotSet>,
-    pub entries: Vec<Entry>,
-    pub idempotency: HashMap<SourceKey, Option<IdempotencyRecord>>,
-    pub new_idempotency: Vec<IdempotencyRecord>,
-    pub outbox: Vec<OutboxEvent>,
-    pub erased: Vec<CustomerId>,
-    pub segments_loaded: HashSet<ProjectId>,
-    pub segments: HashMap<SegmentId, Row<Segment>>,
-    /// Net membership changes of the batch: `Some(since)` entered, `None` left.
-    pub member_changes: HashMap<(SegmentId, CustomerId), Option<Timestamp>>,
-    /// Segment lists of customers the batch holds only without their aggregates.
-    pub segment_only: HashMap<CustomerId, Vec<SegmentId>>,
-    /// Compiled dynamic segments per project, for this batch (dropped when a segment changes).
-    pub compiled: HashMap<ProjectId, std::sync::Arc<Vec<fidelis_core::segment::CompiledSegment>>>,
-}
-
-/// Customers one command changed, with their state before it (for segment upkeep).
-#[derive(Default)]
-pub struct Touched {
-    pub customers: Vec<(CustomerId, Option<Customer>)>,
-    pub loyalty: HashSet<CustomerId>,
-}
-
-type Undo = Box<dyn FnOnce(&mut Tables) + Send>;
+pub type SourceKey = (ProjectId, String);
 
 #[derive(Default)]
 pub struct WorkingSet {
-    pub(crate) t: Tables,
-    journal: Vec<Undo>,
-    touched: Touched,
+    pub customers: Table<CustomerId, Customer>,
+    pub customer_by_source: Table<SourceKey, CustomerId>,
+    pub orders: Table<OrderId, Order>,
+    pub order_by_source: Table<SourceKey, OrderId>,
+    pub events: Log<CustomEvent>,
+    pub event_by_client: Table<SourceKey, CustomEvent>,
+    pub programs: Table<ProgramId, Program>,
+    pub memberships: Table<MembershipId, Membership>,
+    /// Memberships of customers as loaded (complete lists), and those the batch created.
+    memberships_loaded: HashMap<CustomerId, Vec<MembershipId>>,
+    pub memberships_new: Table<CustomerId, Vec<MembershipId>>,
+    pub membership_by_card: Table<SourceKey, MembershipId>,
+    pub lots: Table<LotId, Lot>,
+    /// Open lots of memberships as loaded, and lots the batch created.
+    lots_loaded: HashMap<MembershipId, Vec<LotId>>,
+    pub lots_new: Table<MembershipId, Vec<LotId>>,
+    pub entries: Log<Entry>,
+    pub idempotency: Table<SourceKey, IdempotencyRecord>,
+    pub pruned: Log<SourceKey>,
+    pub outbox: Log<OutboxEvent>,
+    pub erased: Log<CustomerId>,
+    pub segments: Table<SegmentId, Segment>,
+    /// Net membership changes of the batch: `Some(since)` entered, `None` left.
+    pub segment_members: Table<(SegmentId, CustomerId), Option<Timestamp>>,
+    /// Segment lists of customers the batch holds only without their aggregates.
+    pub segment_only: Table<CustomerId, Vec<SegmentId>>,
+    pub counters: Table<CounterKey, Counter>,
+    /// `used` of each counter as loaded: the flush writes the difference.
+    counters_loaded: HashMap<CounterKey, i64>,
+    programs_loaded: HashSet<ProjectId>,
+    segments_loaded: HashSet<ProjectId>,
+    /// Compiled dynamic segments per project, for this batch (dropped when a segment changes).
+    pub compiled: HashMap<ProjectId, Arc<Vec<CompiledSegment>>>,
+    /// Whether the batch's prefetch is done: customer loads after it lock out of the global order.
+    prefetch_done: bool,
+    /// Customer loads after the prefetch (on PostgreSQL: locks out of order; should stay rare).
+    pub late_customer_loads: u64,
 }
 
-fn remember<K, V>(journal: &mut Vec<Undo>, map: fn(&mut Tables) -> &mut HashMap<K, V>, key: K, old: Option<V>)
-where
-    K: std::hash::Hash + Eq + Send + 'static,
-    V: Send + 'static,
-{
-    journal.push(Box::new(move |t| {
-        let m = map(t);
-        match old {
-            Some(v) => m.insert(key, v),
-            None => m.remove(&key),
-        };
-    }));
+fn source(project: &ProjectId, text: &str) -> SourceKey {
+    (project.clone(), text.to_owned())
 }
 
 impl WorkingSet {
@@ -99,544 +74,563 @@ impl WorkingSet {
         WorkingSet::default()
     }
 
-    /// Starts a command: everything it changes can be undone until `commit_command`.
-    pub fn begin_command(&mut self) {
-        self.journal.clear();
-        self.touched = Touched::default();
-        let lengths = (
-            self.t.entries.len(),
-            self.t.new_events.len(),
-            self.t.outbox.len(),
-            self.t.new_idempotency.len(),
-            self.t.erased.len(),
-        );
-        self.journal.push(Box::new(move |t| {
-            t.entries.truncate(lengths.0);
-            t.new_events.truncate(lengths.1);
-            t.outbox.truncate(lengths.2);
-            t.new_idempotency.truncate(lengths.3);
-            t.erased.truncate(lengths.4);
-        }));
+    fn journals(&mut self) -> Vec<&mut dyn Journal> {
+        vec![
+            &mut self.customers,
+            &mut self.customer_by_source,
+            &mut self.orders,
+            &mut self.order_by_source,
+            &mut self.events,
+            &mut self.event_by_client,
+            &mut self.programs,
+            &mut self.memberships,
+            &mut self.memberships_new,
+            &mut self.membership_by_card,
+            &mut self.lots,
+            &mut self.lots_new,
+            &mut self.entries,
+            &mut self.idempotency,
+            &mut self.pruned,
+            &mut self.outbox,
+            &mut self.erased,
+            &mut self.segments,
+            &mut self.segment_members,
+            &mut self.segment_only,
+            &mut self.counters,
+        ]
     }
 
-    pub fn commit_command(&mut self) {
-        self.journal.clear();
+    /// Starts a command: everything it changes can be undone until the next `begin_command`.
+    pub fn begin_command(&mut self) {
+        self.journals().into_iter().for_each(|j| j.begin());
     }
 
     pub fn rollback_command(&mut self) {
-        while let Some(undo) = self.journal.pop() {
-            undo(&mut self.t);
+        self.journals().into_iter().for_each(|j| j.undo());
+        self.compiled.clear();
+    }
+
+    /// Marks the end of the batch's prefetch.
+    pub fn prefetched(&mut self) {
+        self.prefetch_done = true;
+    }
+
+    // ---- customers ---------------------------------------------------------------------------------
+
+    /// The id a reference names, when the batch knows it.
+    pub fn customer_id(&self, project: &ProjectId, reference: &CustomerRef) -> Option<CustomerId> {
+        match reference {
+            CustomerRef::Id(id) => Some(id.clone()),
+            CustomerRef::Source(s) => self.customer_by_source.get(&source(project, s)).cloned(),
         }
     }
 
-    // ---- loads -------------------------------------------------------------------------------------
-
-    pub async fn customer(
-        &mut self,
-        s: &mut dyn WriteSession,
-        project: &ProjectId,
-        reference: &CustomerRef,
-    ) -> StoreResult<Option<Customer>> {
-        let id = match reference {
-            CustomerRef::Id(id) => {
-                if !self.t.customers.contains_key(id) {
-                    let rows = s.customers(std::slice::from_ref(id)).await?;
-                    self.absorb_customers(rows);
-                }
-                Some(id.clone())
-            }
-            CustomerRef::Source(source) => {
-                let key = (project.clone(), source.clone());
-                if !self.t.customer_by_source.contains_key(&key) {
-                    let rows = s.customers_by_source(std::slice::from_ref(&key)).await?;
-                    self.absorb_customers(rows);
-                    self.t.customer_by_source.entry(key.clone()).or_insert(None);
-                }
-                self.t.customer_by_source.get(&key).cloned().flatten()
-            }
-        };
-        let found = id.and_then(|id| self.t.customers.get(&id)).map(|r| r.value.clone());
-        Ok(found.filter(|c| &c.project_id == project))
+    pub fn customer(&self, project: &ProjectId, reference: &CustomerRef) -> Option<&Customer> {
+        let id = self.customer_id(project, reference)?;
+        self.customers.get(&id).filter(|c| &c.project_id == project)
     }
 
-    pub(crate) fn absorb_customers(&mut self, rows: Vec<Customer>) {
+    fn knows_customer(&self, project: &ProjectId, reference: &CustomerRef) -> bool {
+        match reference {
+            CustomerRef::Id(id) => self.customers.knows(id),
+            CustomerRef::Source(s) => self.customer_by_source.knows(&source(project, s)),
+        }
+    }
+
+    /// Loads the customers named (by id or source id) that the batch does not know yet, in one call.
+    pub async fn load_customers(&mut self, s: &mut dyn Loads, named: &[(ProjectId, CustomerRef)]) -> StoreResult<()> {
+        let (mut ids, mut sources) = (Vec::new(), Vec::new());
+        for (project, reference) in named.iter().filter(|(p, r)| !self.knows_customer(p, r)) {
+            match reference {
+                CustomerRef::Id(id) => ids.push(id.clone()),
+                CustomerRef::Source(text) => sources.push(source(project, text)),
+            }
+        }
+        if ids.is_empty() && sources.is_empty() {
+            return Ok(());
+        }
+        ids.sort();
+        ids.dedup();
+        sources.sort();
+        sources.dedup();
+        if self.prefetch_done {
+            self.late_customer_loads += 1;
+        }
+        let rows = s.customers(&ids, &sources).await?;
+        self.absorb_customers(rows);
+        ids.into_iter().for_each(|id| self.customers.absorb(id, None));
+        sources.into_iter().for_each(|key| self.customer_by_source.absorb(key, None));
+        Ok(())
+    }
+
+    pub async fn load_customer(
+        &mut self,
+        s: &mut dyn Loads,
+        project: &ProjectId,
+        reference: &CustomerRef,
+    ) -> StoreResult<()> {
+        self.load_customers(s, &[(project.clone(), reference.clone())]).await
+    }
+
+    pub fn absorb_customers(&mut self, rows: Vec<Customer>) {
         for mut c in rows {
-            if self.t.customers.contains_key(&c.id) {
+            if self.customers.knows(&c.id) {
                 continue;
             }
             // An earlier command of the batch may have changed this customer's segments without loading it.
-            if let Some(segments) = self.t.segment_only.get(&c.id) {
+            if let Some(segments) = self.segment_only.get(&c.id) {
                 c.segments = segments.clone();
             }
-            if let Some(source) = &c.source_id {
-                self.t.customer_by_source.insert((c.project_id.clone(), source.clone()), Some(c.id.clone()));
+            if let Some(text) = &c.source_id {
+                self.customer_by_source.absorb(source(&c.project_id, text), Some(c.id.clone()));
             }
-            self.t.customers.insert(c.id.clone(), Row { value: c, dirty: false });
+            self.customers.absorb(c.id.clone(), Some(c));
         }
     }
-
-    pub async fn order(
-        &mut self,
-        s: &mut dyn WriteSession,
-        project: &ProjectId,
-        reference: &OrderRef,
-    ) -> StoreResult<Option<Order>> {
-        let id = match reference {
-            OrderRef::Id(id) => {
-                if !self.t.orders.contains_key(id) {
-                    let rows = s.orders(std::slice::from_ref(id)).await?;
-                    self.absorb_orders(rows);
-                }
-                Some(id.clone())
-            }
-            OrderRef::Source(source) => {
-                let key = (project.clone(), source.clone());
-                if !self.t.order_by_source.contains_key(&key) {
-                    let rows = s.orders_by_source(std::slice::from_ref(&key)).await?;
-                    self.absorb_orders(rows);
-                    self.t.order_by_source.entry(key.clone()).or_insert(None);
-                }
-                self.t.order_by_source.get(&key).cloned().flatten()
-            }
-        };
-        let found = id.and_then(|id| self.t.orders.get(&id)).map(|r| r.value.clone());
-        Ok(found.filter(|o| &o.project_id == project))
-    }
-
-    pub(crate) fn absorb_orders(&mut self, rows: Vec<Order>) {
-        for o in rows {
-            if self.t.orders.contains_key(&o.id) {
-                continue;
-            }
-            if let Some(source) = &o.source_id {
-                self.t.order_by_source.insert((o.project_id.clone(), source.clone()), Some(o.id.clone()));
-            }
-            self.t.orders.insert(o.id.clone(), Row { value: o, dirty: false });
-        }
-    }
-
-    pub async fn event_by_client_id(
-        &mut self,
-        s: &mut dyn WriteSession,
-        project: &ProjectId,
-        client_id: &str,
-    ) -> StoreResult<Option<CustomEvent>> {
-        let key = (project.clone(), client_id.to_owned());
-        if !self.t.event_by_client.contains_key(&key) {
-            let rows = s.events_by_client_id(std::slice::from_ref(&key)).await?;
-            self.absorb_events(rows);
-            self.t.event_by_client.entry(key.clone()).or_insert(None);
-        }
-        Ok(self.t.event_by_client.get(&key).cloned().flatten())
-    }
-
-    pub(crate) fn absorb_events(&mut self, rows: Vec<CustomEvent>) {
-        for e in rows {
-            if let Some(client) = &e.client_event_id {
-                self.t.event_by_client.entry((e.project_id.clone(), client.clone())).or_insert(Some(e));
-            }
-        }
-    }
-
-    pub async fn programs(&mut self, s: &mut dyn WriteSession, project: &ProjectId) -> StoreResult<Vec<Program>> {
-        if !self.t.programs_loaded.contains(project) {
-            let rows = s.programs(std::slice::from_ref(project)).await?;
-            self.absorb_programs(std::slice::from_ref(project), rows);
-        }
-        let mut list: Vec<Program> =
-            self.t.programs.values().filter(|r| &r.value.project_id == project).map(|r| r.value.clone()).collect();
-        list.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(list)
-    }
-
-    pub(crate) fn absorb_programs(&mut self, projects: &[ProjectId], rows: Vec<Program>) {
-        for p in rows {
-            self.t.programs.entry(p.id.clone()).or_insert(Row { value: p, dirty: false });
-        }
-        self.t.programs_loaded.extend(projects.iter().cloned());
-    }
-
-    pub async fn program(
-        &mut self,
-        s: &mut dyn WriteSession,
-        project: &ProjectId,
-        id: &ProgramId,
-    ) -> StoreResult<Option<Program>> {
-        Ok(self.programs(s, project).await?.into_iter().find(|p| &p.id == id))
-    }
-
-    pub async fn memberships_of(
-        &mut self,
-        s: &mut dyn WriteSession,
-        customer: &CustomerId,
-    ) -> StoreResult<Vec<Membership>> {
-        if !self.t.memberships_of.contains_key(customer) {
-            let rows = s.memberships_of_customers(std::slice::from_ref(customer)).await?;
-            self.absorb_memberships_of(std::slice::from_ref(customer), rows);
-        }
-        let ids = self.t.memberships_of.get(customer).cloned().unwrap_or_default();
-        Ok(ids.iter().filter_map(|id| self.t.memberships.get(id)).map(|r| r.value.clone()).collect())
-    }
-
-    pub(crate) fn absorb_memberships_of(&mut self, customers: &[CustomerId], rows: Vec<Membership>) {
-        for c in customers {
-            self.t.memberships_of.entry(c.clone()).or_default();
-        }
-        for m in rows {
-            let list = self.t.memberships_of.entry(m.customer_id.clone()).or_default();
-            if !list.contains(&m.id) {
-                list.push(m.id.clone());
-            }
-            self.absorb_membership(m);
-        }
-    }
-
-    fn absorb_membership(&mut self, m: Membership) {
-        if self.t.memberships.contains_key(&m.id) {
-            return;
-        }
-        self.t.membership_by_card.insert((m.project_id.clone(), m.card_code.clone()), Some(m.id.clone()));
-        self.t.memberships.insert(m.id.clone(), Row { value: m, dirty: false });
-    }
-
-    /// A member of `program` by membership id, card code or customer.
-    pub async fn membership(
-        &mut self,
-        s: &mut dyn WriteSession,
-        project: &ProjectId,
-        program: &ProgramId,
-        member: &MemberRef,
-    ) -> StoreResult<Option<Membership>> {
-        let found = match member {
-            MemberRef::Id(id) => self.membership_by_id(s, id).await?,
-            MemberRef::Card(code) => {
-                let key = (project.clone(), code.clone());
-                if !self.t.membership_by_card.contains_key(&key) {
-                    for m in s.memberships_by_card(std::slice::from_ref(&key)).await? {
-                        self.absorb_membership(m);
-                    }
-                    self.t.membership_by_card.entry(key.clone()).or_insert(None);
-                }
-                let id = self.t.membership_by_card.get(&key).cloned().flatten();
-                id.and_then(|id| self.t.memberships.get(&id)).map(|r| r.value.clone())
-            }
-            MemberRef::Customer(reference) => match self.customer(s, project, reference).await? {
-                Some(c) => self.memberships_of(s, &c.id).await?.into_iter().find(|m| &m.program_id == program),
-                None => None,
-            },
-        };
-        Ok(found.filter(|m| &m.project_id == project && &m.program_id == program))
-    }
-
-    pub async fn membership_by_id(
-        &mut self,
-        s: &mut dyn WriteSession,
-        id: &MembershipId,
-    ) -> StoreResult<Option<Membership>> {
-        if !self.t.memberships.contains_key(id) {
-            for m in s.memberships(std::slice::from_ref(id)).await? {
-                self.absorb_membership(m);
-            }
-        }
-        Ok(self.t.memberships.get(id).map(|r| r.value.clone()))
-    }
-
-    /// A card code is free when no committed or batch membership of the project holds it.
-    pub async fn card_code_is_free(
-        &mut self,
-        s: &mut dyn WriteSession,
-        project: &ProjectId,
-        code: &str,
-    ) -> StoreResult<bool> {
-        let key = (project.clone(), code.to_owned());
-        if !self.t.membership_by_card.contains_key(&key) {
-            for m in s.memberships_by_card(std::slice::from_ref(&key)).await? {
-                self.absorb_membership(m);
-            }
-            self.t.membership_by_card.entry(key.clone()).or_insert(None);
-        }
-        Ok(self.t.membership_by_card.get(&key).is_none_or(Option::is_none))
-    }
-
-    /// Open lots of a membership: committed ones (read once) and the batch's own.
-    pub async fn lots(&mut self, s: &mut dyn WriteSession, membership: &MembershipId) -> StoreResult<Vec<Lot>> {
-        if !self.t.lots.get(membership).is_some_and(|set| set.loaded) {
-            let rows = s.open_lots(std::slice::from_ref(membership)).await?;
-            self.absorb_lots(std::slice::from_ref(membership), rows);
-        }
-        let set = self.t.lots.get(membership);
-        Ok(set
-            .map(|s| s.lots.values().map(|r| r.value.clone()).filter(|l| l.remaining > 0).collect())
-            .unwrap_or_default())
-    }
-
-    pub(crate) fn absorb_lots(&mut self, memberships: &[MembershipId], rows: Vec<Lot>) {
-        for m in memberships {
-            self.t.lots.entry(m.clone()).or_default().loaded = true;
-        }
-        for lot in rows {
-            let set = self.t.lots.entry(lot.membership_id.clone()).or_default();
-            set.lots.entry(lot.id.clone()).or_insert(Row { value: lot, dirty: false });
-        }
-    }
-
-    /// Lots from a due-lots query, with the batch's newer versions taking precedence.
-    pub(crate) fn merge_due_lots(&mut self, rows: Vec<Lot>) -> Vec<Lot> {
-        rows.into_iter()
-            .map(|lot| {
-                let set = self.t.lots.entry(lot.membership_id.clone()).or_default();
-                set.lots.entry(lot.id.clone()).or_insert(Row { value: lot, dirty: false }).value.clone()
-            })
-            .collect()
-    }
-
-    pub async fn idempotency(
-        &mut self,
-        s: &mut dyn WriteSession,
-        project: &ProjectId,
-        key: &str,
-    ) -> StoreResult<Option<IdempotencyRecord>> {
-        let k = (project.clone(), key.to_owned());
-        if !self.t.idempotency.contains_key(&k) {
-            let rows = s.idempotency(std::slice::from_ref(&k)).await?;
-            self.absorb_idempotency(rows);
-            self.t.idempotency.entry(k.clone()).or_insert(None);
-        }
-        Ok(self.t.idempotency.get(&k).cloned().flatten())
-    }
-
-    pub(crate) fn absorb_idempotency(&mut self, rows: Vec<IdempotencyRecord>) {
-        for r in rows {
-            self.t.idempotency.insert((r.project_id.clone(), r.key.clone()), Some(r));
-        }
-    }
-
-    // ---- mutations (journaled) ---------------------------------------------------------------------
 
     pub fn put_customer(&mut self, c: Customer) {
-        if let Some(source) = &c.source_id {
-            let key = (c.project_id.clone(), source.clone());
-            let old = self.t.customer_by_source.insert(key.clone(), Some(c.id.clone()));
-            remember(&mut self.journal, |t| &mut t.customer_by_source, key, old);
+        if let Some(text) = &c.source_id {
+            let key = source(&c.project_id, text);
+            if self.customer_by_source.get(&key) != Some(&c.id) {
+                self.customer_by_source.put(key, c.id.clone());
+            }
         }
-        let id = c.id.clone();
-        let old = self.t.customers.insert(id.clone(), Row { value: c, dirty: true });
-        if !self.touched.customers.iter().any(|(t, _)| *t == id) {
-            self.touched.customers.push((id.clone(), old.as_ref().map(|r| r.value.clone())));
-        }
-        remember(&mut self.journal, |t| &mut t.customers, id, old);
-    }
-
-    /// The customers this command changed so far (and whose wallets it changed), handing them over.
-    pub fn take_touched(&mut self) -> Touched {
-        std::mem::take(&mut self.touched)
-    }
-
-    pub fn order_in_batch(&self, id: &OrderId) -> Option<&Order> {
-        self.t.orders.get(id).map(|r| &r.value)
-    }
-
-    pub fn customer_in_batch(&self, id: &CustomerId) -> Option<&Customer> {
-        self.t.customers.get(id).map(|r| &r.value)
-    }
-
-    pub async fn segments(&mut self, s: &mut dyn WriteSession, project: &ProjectId) -> StoreResult<Vec<Segment>> {
-        if !self.t.segments_loaded.contains(project) {
-            let rows = s.segments(std::slice::from_ref(project)).await?;
-            self.absorb_segments(std::slice::from_ref(project), rows);
-        }
-        let mut list: Vec<Segment> =
-            self.t.segments.values().filter(|r| &r.value.project_id == project).map(|r| r.value.clone()).collect();
-        list.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(list)
-    }
-
-    pub(crate) fn absorb_segments(&mut self, projects: &[ProjectId], rows: Vec<Segment>) {
-        for segment in rows {
-            self.t.segments.entry(segment.id.clone()).or_insert(Row { value: segment, dirty: false });
-        }
-        self.t.segments_loaded.extend(projects.iter().cloned());
-    }
-
-    pub fn put_segment(&mut self, segment: Segment) {
-        self.t.compiled.remove(&segment.project_id);
-        let id = segment.id.clone();
-        let old = self.t.segments.insert(id.clone(), Row { value: segment, dirty: true });
-        remember(&mut self.journal, |t| &mut t.segments, id, old);
-    }
-
-    /// Records a customer entering (`Some(since)`) or leaving (`None`) a segment.
-    pub fn set_member(&mut self, segment: &SegmentId, customer: &CustomerId, entered: Option<Timestamp>) {
-        let key = (segment.clone(), customer.clone());
-        let old = self.t.member_changes.insert(key.clone(), entered);
-        remember(&mut self.journal, |t| &mut t.member_changes, key, old);
-    }
-
-    pub fn push_outbox(&mut self, event: OutboxEvent) {
-        self.t.outbox.push(event);
-    }
-
-    /// Sets the segment list of a customer the batch holds only without aggregates (not written whole).
-    pub fn set_segment_only(&mut self, customer: &CustomerId, segments: Vec<SegmentId>) {
-        let old = self.t.segment_only.insert(customer.clone(), segments);
-        remember(&mut self.journal, |t| &mut t.segment_only, customer.clone(), old);
-    }
-
-    /// The segment list a customer has in this batch, if the batch changed it without loading them whole.
-    pub fn segment_only(&self, customer: &CustomerId) -> Option<&Vec<SegmentId>> {
-        self.t.segment_only.get(customer)
+        self.customers.put(c.id.clone(), c);
     }
 
     /// Records an erasure: the old `source_id` stops naming the customer, and the flush clears the
-    /// metadata of their orders and events.
+    /// metadata of their events (orders are rewritten by the decision).
     pub fn erase_customer(&mut self, erased: Customer, old_source: Option<&str>) {
-        if let Some(source) = old_source {
-            let key = (erased.project_id.clone(), source.to_owned());
-            let old = self.t.customer_by_source.insert(key.clone(), None);
-            remember(&mut self.journal, |t| &mut t.customer_by_source, key, old);
+        if let Some(text) = old_source {
+            self.customer_by_source.remove(source(&erased.project_id, text));
         }
-        for row in self.t.orders.values_mut().filter(|r| r.value.customer_id.as_ref() == Some(&erased.id)) {
-            // Orders already in the batch are rewritten at flush, so they must lose their metadata here too.
-            row.value.metadata = fidelis_core::metadata::Metadata::default();
-        }
-        self.t.erased.push(erased.id.clone());
+        self.erased.push(erased.id.clone());
         self.put_customer(erased);
     }
 
-    pub fn put_order(&mut self, o: Order) {
-        if let Some(source) = &o.source_id {
-            let key = (o.project_id.clone(), source.clone());
-            let old = self.t.order_by_source.insert(key.clone(), Some(o.id.clone()));
-            remember(&mut self.journal, |t| &mut t.order_by_source, key, old);
+    // ---- orders ------------------------------------------------------------------------------------
+
+    pub fn order_id(&self, project: &ProjectId, reference: &OrderRef) -> Option<OrderId> {
+        match reference {
+            OrderRef::Id(id) => Some(id.clone()),
+            OrderRef::Source(s) => self.order_by_source.get(&source(project, s)).cloned(),
         }
-        let id = o.id.clone();
-        let old = self.t.orders.insert(id.clone(), Row { value: o, dirty: true });
-        remember(&mut self.journal, |t| &mut t.orders, id, old);
+    }
+
+    pub fn order(&self, project: &ProjectId, reference: &OrderRef) -> Option<&Order> {
+        let id = self.order_id(project, reference)?;
+        self.orders.get(&id).filter(|o| &o.project_id == project)
+    }
+
+    /// Loads the named orders the batch does not know yet.
+    pub async fn load_orders(&mut self, s: &mut dyn Loads, named: &[(ProjectId, OrderRef)]) -> StoreResult<()> {
+        let (mut ids, mut sources) = (Vec::new(), Vec::new());
+        for (project, reference) in named {
+            match reference {
+                OrderRef::Id(id) if !self.orders.knows(id) => ids.push(id.clone()),
+                OrderRef::Source(text) if !self.order_by_source.knows(&source(project, text)) => {
+                    sources.push(source(project, text));
+                }
+                _ => {}
+            }
+        }
+        if ids.is_empty() && sources.is_empty() {
+            return Ok(());
+        }
+        ids.sort();
+        ids.dedup();
+        sources.sort();
+        sources.dedup();
+        let rows = s.orders(&ids, &sources).await?;
+        self.absorb_orders(rows);
+        ids.into_iter().for_each(|id| self.orders.absorb(id, None));
+        sources.into_iter().for_each(|key| self.order_by_source.absorb(key, None));
+        Ok(())
+    }
+
+    pub fn absorb_orders(&mut self, rows: Vec<Order>) {
+        for o in rows {
+            if let Some(text) = &o.source_id {
+                self.order_by_source.absorb(source(&o.project_id, text), Some(o.id.clone()));
+            }
+            self.orders.absorb(o.id.clone(), Some(o));
+        }
+    }
+
+    pub fn put_order(&mut self, o: Order) {
+        if let Some(text) = &o.source_id {
+            let key = source(&o.project_id, text);
+            if self.order_by_source.get(&key) != Some(&o.id) {
+                self.order_by_source.put(key, o.id.clone());
+            }
+        }
+        self.orders.put(o.id.clone(), o);
+    }
+
+    // ---- events ------------------------------------------------------------------------------------
+
+    pub fn event_by_client_id(&self, project: &ProjectId, client_id: &str) -> Option<&CustomEvent> {
+        self.event_by_client.get(&source(project, client_id))
+    }
+
+    pub async fn load_events(&mut self, s: &mut dyn Loads, keys: &[SourceKey]) -> StoreResult<()> {
+        let mut missing: Vec<SourceKey> = keys.iter().filter(|k| !self.event_by_client.knows(k)).cloned().collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        missing.sort();
+        missing.dedup();
+        for e in s.events_by_client_id(&missing).await? {
+            if let Some(client) = &e.client_event_id {
+                self.event_by_client.absorb(source(&e.project_id, client), Some(e.clone()));
+            }
+        }
+        missing.into_iter().for_each(|k| self.event_by_client.absorb(k, None));
+        Ok(())
     }
 
     pub fn push_event(&mut self, e: CustomEvent) {
         if let Some(client) = &e.client_event_id {
-            let key = (e.project_id.clone(), client.clone());
-            let old = self.t.event_by_client.insert(key.clone(), Some(e.clone()));
-            remember(&mut self.journal, |t| &mut t.event_by_client, key, old);
+            self.event_by_client.put(source(&e.project_id, client), e.clone());
         }
-        self.t.new_events.push(e);
+        self.events.push(e);
+    }
+
+    // ---- programs ----------------------------------------------------------------------------------
+
+    /// Loads the projects' programs (once per batch), locking those in `lock`.
+    pub async fn load_programs(
+        &mut self,
+        s: &mut dyn Loads,
+        projects: &[ProjectId],
+        lock: &[ProgramId],
+    ) -> StoreResult<()> {
+        let missing: Vec<ProjectId> = projects.iter().filter(|p| !self.programs_loaded.contains(*p)).cloned().collect();
+        if missing.is_empty() && lock.is_empty() {
+            return Ok(());
+        }
+        for p in s.programs(&missing, lock).await? {
+            self.programs.absorb(p.id.clone(), Some(p));
+        }
+        self.programs_loaded.extend(missing);
+        Ok(())
+    }
+
+    /// The project's programs in id order (loaded with `load_programs`).
+    pub fn programs_of(&self, project: &ProjectId) -> Vec<&Program> {
+        let mut list: Vec<&Program> = self.programs.values().filter(|p| &p.project_id == project).collect();
+        list.sort_by(|a, b| a.id.cmp(&b.id));
+        list
+    }
+
+    pub fn program(&self, project: &ProjectId, id: &ProgramId) -> Option<&Program> {
+        self.programs.get(id).filter(|p| &p.project_id == project)
     }
 
     pub fn put_program(&mut self, p: Program) {
-        let id = p.id.clone();
-        let old = self.t.programs.insert(id.clone(), Row { value: p, dirty: true });
-        remember(&mut self.journal, |t| &mut t.programs, id, old);
+        self.programs.put(p.id.clone(), p);
+    }
+
+    // ---- memberships -------------------------------------------------------------------------------
+
+    /// Loads the memberships of these customers, and those named by id or card code, that are unknown.
+    pub async fn load_memberships(
+        &mut self,
+        s: &mut dyn Loads,
+        customers: &[CustomerId],
+        members: &[(ProjectId, MemberRef)],
+    ) -> StoreResult<()> {
+        let mut of: Vec<CustomerId> =
+            customers.iter().filter(|c| !self.memberships_loaded.contains_key(*c)).cloned().collect();
+        let (mut ids, mut cards) = (Vec::new(), Vec::new());
+        for (project, member) in members {
+            match member {
+                MemberRef::Id(id) if !self.memberships.knows(id) => ids.push(id.clone()),
+                MemberRef::Card(code) if !self.membership_by_card.knows(&source(project, code)) => {
+                    cards.push(source(project, code));
+                }
+                MemberRef::Customer(reference) => {
+                    if let Some(id) =
+                        self.customer_id(project, reference).filter(|c| !self.memberships_loaded.contains_key(c))
+                    {
+                        of.push(id);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if of.is_empty() && ids.is_empty() && cards.is_empty() {
+            return Ok(());
+        }
+        of.sort_dedup();
+        ids.sort_dedup();
+        cards.sort_dedup();
+        let rows = s.memberships(&ids, &cards, &of).await?;
+        for c in &of {
+            let list = rows.iter().filter(|m| &m.customer_id == c).map(|m| m.id.clone()).collect();
+            self.memberships_loaded.insert(c.clone(), list);
+        }
+        for m in rows {
+            if !self.memberships.knows(&m.id) {
+                self.membership_by_card.absorb(source(&m.project_id, &m.card_code), Some(m.id.clone()));
+                self.memberships.absorb(m.id.clone(), Some(m));
+            }
+        }
+        ids.into_iter().for_each(|id| self.memberships.absorb(id, None));
+        cards.into_iter().for_each(|key| self.membership_by_card.absorb(key, None));
+        Ok(())
+    }
+
+    /// A customer the batch created has no stored memberships: no need to ask.
+    pub fn mark_without_memberships(&mut self, customer: &CustomerId) {
+        self.memberships_loaded.entry(customer.clone()).or_default();
+    }
+
+    /// The customer's memberships (after `load_memberships` of the customer).
+    pub fn memberships_of(&self, customer: &CustomerId) -> Vec<&Membership> {
+        let loaded = self.memberships_loaded.get(customer).map(Vec::as_slice).unwrap_or(&[]);
+        let new = self.memberships_new.get(customer).map(Vec::as_slice).unwrap_or(&[]);
+        loaded.iter().chain(new).filter_map(|id| self.memberships.get(id)).collect()
+    }
+
+    /// A member of `program` by membership id, card code or customer (loaded with `load_memberships`).
+    pub fn member(&self, project: &ProjectId, program: &ProgramId, member: &MemberRef) -> Option<&Membership> {
+        let found = match member {
+            MemberRef::Id(id) => self.memberships.get(id),
+            MemberRef::Card(code) => {
+                self.membership_by_card.get(&source(project, code)).and_then(|id| self.memberships.get(id))
+            }
+            MemberRef::Customer(reference) => {
+                let customer = self.customer_id(project, reference)?;
+                self.memberships_of(&customer).into_iter().find(|m| &m.program_id == program)
+            }
+        };
+        found.filter(|m| &m.project_id == project && &m.program_id == program)
+    }
+
+    /// A card code is free when no committed or batch membership of the project holds it (after
+    /// `load_memberships` with the card).
+    pub fn card_code_is_free(&self, project: &ProjectId, code: &str) -> bool {
+        self.membership_by_card.get(&source(project, code)).is_none()
     }
 
     pub fn put_membership(&mut self, m: Membership) {
-        self.touched.loyalty.insert(m.customer_id.clone());
-        let card_key = (m.project_id.clone(), m.card_code.clone());
-        let old_card = self.t.membership_by_card.insert(card_key.clone(), Some(m.id.clone()));
-        remember(&mut self.journal, |t| &mut t.membership_by_card, card_key, old_card);
-        let customer = m.customer_id.clone();
-        let old_list = self.t.memberships_of.get(&customer).cloned();
-        if let Some(list) = self.t.memberships_of.get_mut(&customer)
-            && !list.contains(&m.id)
-        {
-            list.push(m.id.clone());
+        let card = source(&m.project_id, &m.card_code);
+        if self.membership_by_card.get(&card) != Some(&m.id) {
+            self.membership_by_card.put(card, m.id.clone());
         }
-        remember(&mut self.journal, |t| &mut t.memberships_of, customer, old_list);
-        let id = m.id.clone();
-        let old = self.t.memberships.insert(id.clone(), Row { value: m, dirty: true });
-        remember(&mut self.journal, |t| &mut t.memberships, id, old);
+        if !self.memberships.knows(&m.id) {
+            let customer = m.customer_id.clone();
+            if !self.memberships_new.update(&customer, |l| l.push(m.id.clone())) {
+                self.memberships_new.put(customer, vec![m.id.clone()]);
+            }
+        }
+        self.memberships.put(m.id.clone(), m);
     }
 
-    fn put_lot(&mut self, lot: Lot) {
-        let membership = lot.membership_id.clone();
-        let lot_id = lot.id.clone();
-        let set = self.t.lots.entry(membership.clone()).or_default();
-        let old = set.lots.insert(lot_id.clone(), Row { value: lot, dirty: true });
-        self.journal.push(Box::new(move |t| {
-            if let Some(set) = t.lots.get_mut(&membership) {
-                match old {
-                    Some(row) => set.lots.insert(lot_id, row),
-                    None => set.lots.remove(&lot_id),
-                };
-            }
-        }));
+    // ---- lots and postings -------------------------------------------------------------------------
+
+    /// Loads the open lots of these memberships (once per membership and batch).
+    pub async fn load_lots(&mut self, s: &mut dyn Loads, memberships: &[MembershipId]) -> StoreResult<()> {
+        let mut missing: Vec<MembershipId> =
+            memberships.iter().filter(|m| !self.lots_loaded.contains_key(*m)).cloned().collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        missing.sort_dedup();
+        let rows = s.open_lots(&missing).await?;
+        self.absorb_lots(&missing, rows);
+        Ok(())
+    }
+
+    /// Lots read for these memberships (all their open lots, or a job's due lots merged later).
+    pub(crate) fn absorb_lots(&mut self, memberships: &[MembershipId], rows: Vec<Lot>) {
+        for m in memberships {
+            let list = rows.iter().filter(|l| &l.membership_id == m).map(|l| l.id.clone()).collect();
+            self.lots_loaded.insert(m.clone(), list);
+        }
+        for lot in rows {
+            self.lots.absorb(lot.id.clone(), Some(lot));
+        }
+    }
+
+    /// Open lots of a membership (all of them after `load_lots`), the batch's versions.
+    pub fn open_lots(&self, membership: &MembershipId) -> Vec<&Lot> {
+        let loaded = self.lots_loaded.get(membership).map(Vec::as_slice).unwrap_or(&[]);
+        let new = self.lots_new.get(membership).map(Vec::as_slice).unwrap_or(&[]);
+        loaded.iter().chain(new).filter_map(|id| self.lots.get(id)).filter(|l| l.remaining.is_positive()).collect()
+    }
+
+    pub fn lots_loaded(&self, membership: &MembershipId) -> bool {
+        self.lots_loaded.contains_key(membership)
     }
 
     /// Applies a ledger posting: the new lot, the consumed lots' remainders, the wallet and the entry.
     pub fn apply_posting(&mut self, posting: Posting) {
         if let Some(lot) = posting.new_lot {
-            self.put_lot(lot);
-        }
-        for update in &posting.lot_updates {
-            let current = self
-                .t
-                .lots
-                .get(&posting.membership.id)
-                .and_then(|set| set.lots.get(&update.lot_id))
-                .map(|r| r.value.clone());
-            if let Some(mut lot) = current {
-                lot.remaining = update.points;
-                self.put_lot(lot);
+            let (membership, id) = (lot.membership_id.clone(), lot.id.clone());
+            if !self.lots_new.update(&membership, |l| l.push(id.clone())) {
+                self.lots_new.put(membership, vec![id.clone()]);
             }
+            self.lots.put(id, lot);
+        }
+        for r in posting.remainders {
+            self.lots.update(&r.lot_id, |lot| lot.remaining = r.remaining);
         }
         self.put_membership(posting.membership);
-        self.t.entries.push(posting.entry);
+        self.entries.push(posting.entry);
+    }
+
+    // ---- idempotency, outbox -----------------------------------------------------------------------
+
+    pub async fn load_idempotency(&mut self, s: &mut dyn Loads, keys: &[SourceKey]) -> StoreResult<()> {
+        let mut missing: Vec<SourceKey> = keys.iter().filter(|k| !self.idempotency.knows(k)).cloned().collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        missing.sort();
+        missing.dedup();
+        for r in s.idempotency(&missing).await? {
+            self.idempotency.absorb((r.project_id.clone(), r.key.clone()), Some(r));
+        }
+        missing.into_iter().for_each(|k| self.idempotency.absorb(k, None));
+        Ok(())
+    }
+
+    pub fn idempotency(&self, project: &ProjectId, key: &str) -> Option<&IdempotencyRecord> {
+        self.idempotency.get(&source(project, key))
     }
 
     pub fn put_idempotency(&mut self, record: IdempotencyRecord) {
-        let key = (record.project_id.clone(), record.key.clone());
-        let old = self.t.idempotency.insert(key.clone(), Some(record.clone()));
-        remember(&mut self.journal, |t| &mut t.idempotency, key, old);
-        self.t.new_idempotency.push(record);
+        self.idempotency.put((record.project_id.clone(), record.key.clone()), record);
     }
 
-    /// Entries appended since `from` (a length of the entry list taken earlier in the command).
-    pub fn entries_since(&self, from: usize) -> &[Entry] {
-        self.t.entries.get(from..).unwrap_or(&[])
+    pub fn push_outbox(&mut self, event: OutboxEvent) {
+        self.outbox.push(event);
     }
 
-    pub fn entry_count(&self) -> usize {
-        self.t.entries.len()
+    // ---- segments ----------------------------------------------------------------------------------
+
+    pub async fn load_segments(
+        &mut self,
+        s: &mut dyn Loads,
+        projects: &[ProjectId],
+        lock: &[SegmentId],
+    ) -> StoreResult<()> {
+        let missing: Vec<ProjectId> = projects.iter().filter(|p| !self.segments_loaded.contains(*p)).cloned().collect();
+        if missing.is_empty() && lock.is_empty() {
+            return Ok(());
+        }
+        for segment in s.segments(&missing, lock).await? {
+            self.segments.absorb(segment.id.clone(), Some(segment));
+        }
+        self.segments_loaded.extend(missing);
+        Ok(())
     }
 
-    // ---- flush ---------------------------------------------------------------------------------------
+    /// The project's segments in id order (loaded with `load_segments`).
+    pub fn segments_of(&self, project: &ProjectId) -> Vec<&Segment> {
+        let mut list: Vec<&Segment> = self.segments.values().filter(|s| &s.project_id == project).collect();
+        list.sort_by(|a, b| a.id.cmp(&b.id));
+        list
+    }
+
+    pub fn put_segment(&mut self, segment: Segment) {
+        self.compiled.remove(&segment.project_id);
+        self.segments.put(segment.id.clone(), segment);
+    }
+
+    /// Records a customer entering (`Some(since)`) or leaving (`None`) a segment.
+    pub fn set_member(&mut self, segment: &SegmentId, customer: &CustomerId, entered: Option<Timestamp>) {
+        self.segment_members.put((segment.clone(), customer.clone()), entered);
+    }
+
+    /// Sets the segment list of a customer the batch holds only without aggregates (not written whole).
+    pub fn set_segment_only(&mut self, customer: &CustomerId, segments: Vec<SegmentId>) {
+        self.segment_only.put(customer.clone(), segments);
+    }
+
+    // ---- counters ----------------------------------------------------------------------------------
+
+    /// Loads (and on PostgreSQL locks) counters, with the limit each is checked against.
+    pub async fn load_counters(&mut self, s: &mut dyn Loads, keys: &[(CounterKey, Option<i64>)]) -> StoreResult<()> {
+        let mut missing: Vec<CounterKey> =
+            keys.iter().map(|(k, _)| k.clone()).filter(|k| !self.counters.knows(k)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        missing.sort();
+        missing.dedup();
+        for (key, used) in s.counters(&missing).await? {
+            let limit = keys.iter().find(|(k, _)| *k == key).and_then(|(_, l)| *l);
+            self.counters_loaded.insert(key.clone(), used);
+            self.counters.absorb(key, Some(Counter::new(used, limit)));
+        }
+        Ok(())
+    }
+
+    pub fn counter(&self, key: &CounterKey) -> Option<Counter> {
+        self.counters.get(key).copied()
+    }
+
+    pub fn put_counter(&mut self, key: CounterKey, counter: Counter) {
+        self.counters.put(key, counter);
+    }
+
+    // ---- flush -------------------------------------------------------------------------------------
 
     pub fn changes(&self) -> ChangeSet<'_> {
-        fn dirty<K, T>(map: &HashMap<K, Row<T>>) -> Vec<&T> {
-            map.values().filter(|r| r.dirty).map(|r| &r.value).collect()
-        }
         ChangeSet {
-            customers: dirty(&self.t.customers),
-            orders: dirty(&self.t.orders),
-            events: self.t.new_events.iter().collect(),
-            programs: dirty(&self.t.programs),
-            memberships: dirty(&self.t.memberships),
-            lots: self.t.lots.values().flat_map(|s| s.lots.values()).filter(|r| r.dirty).map(|r| &r.value).collect(),
-            entries: self.t.entries.iter().collect(),
-            idempotency: self.t.new_idempotency.iter().collect(),
-            outbox: self.t.outbox.iter().collect(),
-            erased_customers: self.t.erased.iter().collect(),
-            segments: dirty(&self.t.segments),
+            customers: self.customers.dirty().map(|(_, v)| v).collect(),
+            orders: self.orders.dirty().map(|(_, v)| v).collect(),
+            events: self.events.all().iter().collect(),
+            programs: self.programs.dirty().map(|(_, v)| v).collect(),
+            memberships: self.memberships.dirty().map(|(_, v)| v).collect(),
+            lots: self.lots.dirty().map(|(_, v)| v).collect(),
+            entries: self.entries.all().iter().collect(),
+            idempotency: self.idempotency.dirty().map(|(_, v)| v).collect(),
+            idempotency_pruned: self.pruned.all().iter().collect(),
+            outbox: self.outbox.all().iter().collect(),
+            erased_customers: self.erased.all().iter().collect(),
+            segments: self.segments.dirty().map(|(_, v)| v).collect(),
             customer_segments: self
-                .t
                 .segment_only
-                .iter()
-                .filter(|(id, _)| !self.t.customers.get(*id).is_some_and(|r| r.dirty))
+                .dirty()
+                .filter(|(id, _)| !self.customers.is_dirty(id))
                 .map(|(id, s)| (id, s.as_slice()))
                 .collect(),
             members_added: self
-                .t
-                .member_changes
-                .iter()
+                .segment_members
+                .dirty()
                 .filter_map(|((s, c), since)| since.map(|at| (s, c, at)))
                 .collect(),
             members_removed: self
-                .t
-                .member_changes
-                .iter()
+                .segment_members
+                .dirty()
                 .filter(|(_, since)| since.is_none())
                 .map(|((s, c), _)| (s, c))
                 .collect(),
+            counters: self
+                .counters
+                .dirty()
+                .map(|(key, counter)| CounterDelta {
+                    key: key.clone(),
+                    delta: counter.used - self.counters_loaded.get(key).copied().unwrap_or(0),
+                    limit: counter.limit,
+                })
+                .filter(|d| d.delta != 0)
+                .collect(),
         }
+    }
+}
+
+trait SortDedup {
+    fn sort_dedup(&mut self);
+}
+
+impl<T: Ord> SortDedup for Vec<T> {
+    fn sort_dedup(&mut self) {
+        self.sort();
+        self.dedup();
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::batch::{Renderer, WriterState, run_batch};
 use crate::clock::Clock;
-use crate::command::{Command, Outcome};
+use crate::command::{Answer, Command};
 use crate::idgen::UlidIds;
 use crate::port::{StoreError, WriteSession};
 use std::sync::Arc;
@@ -30,7 +30,9 @@ pub enum WriteError {
 
 pub struct Job {
     pub command: Command,
-    pub reply: oneshot::Sender<Result<Outcome, WriteError>>,
+    /// The command runs in a batch of its own (it scans and locks rows of its choosing).
+    pub exclusive: bool,
+    pub reply: oneshot::Sender<Result<Answer, WriteError>>,
     pub queued_at: Instant,
 }
 
@@ -50,6 +52,7 @@ pub(crate) struct WriterShared {
     pub ids: UlidIds,
     pub renderer: Arc<dyn Renderer>,
     pub batch_commands_max: usize,
+    pub limits: crate::domains::Limits,
 }
 
 pub(crate) enum WriterHandle {
@@ -76,7 +79,7 @@ pub(crate) fn spawn(
     }
 }
 
-type Answers = Vec<(oneshot::Sender<Result<Outcome, WriteError>>, Result<Outcome, WriteError>)>;
+type Answers = Vec<(oneshot::Sender<Result<Answer, WriteError>>, Result<Answer, WriteError>)>;
 
 /// Answers for a writer thread are handed to a task on the runtime in one message per batch: waking each
 /// caller from outside the runtime would cost a futex call and a context switch per request.
@@ -104,7 +107,7 @@ async fn writer_loop(
     mut queue: mpsc::Receiver<Job>,
     receive: Receive,
 ) {
-    let mut state = WriterState { ids: shared.ids.clone(), rules: Default::default() };
+    let mut state = WriterState { ids: shared.ids.clone(), rules: Default::default(), limits: shared.limits };
     loop {
         let first = match receive {
             Receive::Blocking(_) => queue.blocking_recv(),
@@ -124,7 +127,10 @@ async fn writer_loop(
         for job in &jobs {
             metrics::histogram!("fidelis_writer_queue_wait_seconds").record(started.duration_since(job.queued_at));
         }
-        let results = run_with_retries(session.as_mut(), &jobs, &shared, &mut state).await;
+        let mut results = Vec::with_capacity(jobs.len());
+        for group in groups(&jobs) {
+            results.extend(run_with_retries(session.as_mut(), group, &shared, &mut state).await);
+        }
         metrics::histogram!("fidelis_writer_batch_seconds").record(started.elapsed());
         let answers: Answers = jobs.into_iter().map(|job| job.reply).zip(results).collect();
         match &receive {
@@ -138,9 +144,28 @@ async fn writer_loop(
     }
 }
 
+/// Consecutive jobs that may share a batch; an exclusive job is a group of its own.
+fn groups(jobs: &[Job]) -> Vec<&[Job]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (index, job) in jobs.iter().enumerate() {
+        if job.exclusive {
+            if start < index {
+                out.push(&jobs[start..index]);
+            }
+            out.push(&jobs[index..=index]);
+            start = index + 1;
+        }
+    }
+    if start < jobs.len() {
+        out.push(&jobs[start..]);
+    }
+    out
+}
+
 /// Timestamps are stored in microseconds; deciding with the same precision keeps a response identical to
 /// what a later read returns.
-fn storable(now: jiff::Timestamp) -> jiff::Timestamp {
+pub(crate) fn storable(now: jiff::Timestamp) -> jiff::Timestamp {
     jiff::Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now)
 }
 
@@ -151,7 +176,7 @@ async fn run_with_retries(
     jobs: &[Job],
     shared: &WriterShared,
     state: &mut WriterState,
-) -> Vec<Result<Outcome, WriteError>> {
+) -> Vec<Result<Answer, WriteError>> {
     let commands: Vec<&Command> = jobs.iter().map(|j| &j.command).collect();
     let mut last_error = None;
     for _ in 0..=BATCH_RETRIES_MAX {

@@ -24,7 +24,7 @@ pub async fn start(
 ) -> anyhow::Result<App> {
     let backend = Backend::open(database).await.context("opening the database")?;
     let writers = backend.writers(database).await.context("opening writer connections")?;
-    let engine = Engine::start(backend.reads(), writers, clock, Arc::new(JsonRenderer), engine_config)
+    let engine = Engine::start(backend.reads(), backend.admin(), writers, clock, Arc::new(JsonRenderer), engine_config)
         .context("starting the writers")?;
     let engine = Arc::new(engine);
     let state = AppState { engine: engine.clone(), config: Arc::new(api_config), metrics };

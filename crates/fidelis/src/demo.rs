@@ -11,9 +11,12 @@ use fidelis_core::order::{ItemInput, OrderDraft, OrderLines, OrderStatus};
 use fidelis_core::program::{EarningRate, JoinPolicy, ProgramDraft};
 use fidelis_engine::Engine;
 use fidelis_engine::clock::ManualClock;
-use fidelis_engine::command::{
-    Action, Command, CustomerInput, EventInput, OrderInput, Outcome, Scope, SegmentDefinition, Submission, WhenMissing,
-};
+use fidelis_engine::command::{Action, Command, Outcome, Scope};
+use fidelis_engine::domains::customers::{self, CustomerInput, WhenMissing};
+use fidelis_engine::domains::events::{self, EventInput, Submission};
+use fidelis_engine::domains::orders::{self, OrderInput};
+use fidelis_engine::domains::programs;
+use fidelis_engine::domains::segments::{self, SegmentDefinition};
 use fidelis_engine::port::CustomerRef;
 use fidelis_engine::project::Project;
 use jiff::{SignedDuration, Timestamp};
@@ -52,7 +55,7 @@ pub struct Seeded {
 
 async fn exec(engine: &Engine, scope: &Scope, action: Action) -> anyhow::Result<Outcome> {
     let command = Command { scope: scope.clone(), idempotency: None, action };
-    match engine.execute(command).await? {
+    match engine.outcome(command).await? {
         Outcome::Rejected(r) => anyhow::bail!("demo seeding was refused: {r}"),
         other => Ok(other),
     }
@@ -75,7 +78,9 @@ pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh:
         join_policy: Some(JoinPolicy::AutoOnFirstOrder),
         ..ProgramDraft::default()
     };
-    if let Outcome::Program { program, .. } = exec(engine, &scope, Action::CreateProgram(draft)).await? {
+    if let Outcome::Programs(programs::Outcome { program, .. }) =
+        exec(engine, &scope, Action::Programs(programs::Command::Create(draft))).await?
+    {
         seeded.program_id = Some(program.id.to_string());
     }
     let mut rng = StdRng::seed_from_u64(7);
@@ -95,7 +100,7 @@ pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh:
             patch,
             when_missing: WhenMissing::Create,
         };
-        exec(engine, &scope, Action::UpsertCustomer(input)).await?;
+        exec(engine, &scope, Action::Customers(customers::Command::Upsert(Box::new(input)))).await?;
     }
     let mut order_number = 0;
     for day in 0..DEMO_HISTORY_DAYS {
@@ -128,7 +133,7 @@ pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh:
                     ..OrderDraft::default()
                 },
             };
-            exec(engine, &scope, Action::UpsertOrder(Box::new(input))).await?;
+            exec(engine, &scope, Action::Orders(orders::Command::Upsert(Box::new(input)))).await?;
             if status == OrderStatus::Canceled {
                 let cancel = OrderInput {
                     reference: None,
@@ -139,7 +144,7 @@ pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh:
                         ..OrderDraft::default()
                     },
                 };
-                exec(engine, &scope, Action::UpsertOrder(Box::new(cancel))).await?;
+                exec(engine, &scope, Action::Orders(orders::Command::Upsert(Box::new(cancel)))).await?;
             }
             if rng.random_range(0..4) == 0 {
                 let event = EventInput {
@@ -153,8 +158,12 @@ pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh:
                     metadata: Metadata::default(),
                     occurred_at: None,
                 };
-                exec(engine, &scope, Action::RecordEvents { events: vec![event], submission: Submission::Single })
-                    .await?;
+                exec(
+                    engine,
+                    &scope,
+                    Action::Events(events::Command::Record { events: vec![event], submission: Submission::Single }),
+                )
+                .await?;
             }
         }
     }
@@ -163,8 +172,9 @@ pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh:
             fidelis_core::rules::Rule::parse_text(rule, &fidelis_core::rules::RuleSchema::new(seeded.project.currency))
                 .map_err(|e| anyhow::anyhow!("demo segment rule: {e:?}"))?;
         let definition = SegmentDefinition::Dynamic { rule: compiled.to_json().to_string() };
-        if let Outcome::Segment { segment, .. } =
-            exec(engine, &scope, Action::CreateSegment { name: (*name).to_owned(), definition }).await?
+        if let Outcome::Segments(segments::Outcome::Segment { segment, .. }) =
+            exec(engine, &scope, Action::Segments(segments::Command::Create { name: (*name).to_owned(), definition }))
+                .await?
         {
             engine.recompute_segment(&scope, &segment.id).await?;
         }
@@ -182,5 +192,5 @@ async fn customer_id(engine: &Engine, seeded: &Seeded) -> anyhow::Result<fidelis
 
 /// Finds or creates the demo project.
 pub async fn demo_project(engine: &Engine) -> anyhow::Result<(Project, bool)> {
-    admin::project_or_create(engine.reads(), DEMO_PROJECT, "EUR", "Europe/Berlin").await
+    admin::project_or_create(admin::Ports::of_engine(engine), DEMO_PROJECT, "EUR", "Europe/Berlin").await
 }

@@ -156,7 +156,7 @@ async fn run_demo(config: &Config) -> anyhow::Result<()> {
     let seeding = start(config, clock.clone()).await?;
     let (project, fresh) = demo::demo_project(&seeding.engine).await?;
     let seeded = demo::seed(&seeding.engine, &clock, project, fresh).await?;
-    let (_, secret) = admin::create_key(seeding.engine.reads(), &seeded.project).await?;
+    let (_, secret) = admin::create_key(admin::Ports::of_engine(&seeding.engine), &seeded.project).await?;
     let program = match seeded.program_id.clone() {
         Some(id) => Some(id),
         None => seeding.engine.reads().program_list(&seeded.project.id).await?.first().map(|p| p.id.to_string()),
@@ -173,10 +173,11 @@ async fn run_demo(config: &Config) -> anyhow::Result<()> {
 
 async fn projects(config: &Config, cmd: ProjectCmd) -> anyhow::Result<()> {
     let backend = fidelis_store::Backend::open(&config.database()).await?;
-    let reads = backend.reads();
+    let (reads, admin_port) = (backend.reads(), backend.admin());
+    let ports = admin::Ports { reads: reads.as_ref(), admin: admin_port.as_ref() };
     match cmd {
         ProjectCmd::Create { name, currency, time_zone } => {
-            let p = admin::create_project(reads.as_ref(), &name, &currency, &time_zone).await?;
+            let p = admin::create_project(ports, &name, &currency, &time_zone).await?;
             println!("{}\t{}\t{}\t{}", p.id, p.name, p.currency.code(), p.time_zone);
         }
         ProjectCmd::List => {
@@ -190,27 +191,28 @@ async fn projects(config: &Config, cmd: ProjectCmd) -> anyhow::Result<()> {
 
 async fn keys(config: &Config, cmd: KeyCmd) -> anyhow::Result<()> {
     let backend = fidelis_store::Backend::open(&config.database()).await?;
-    let reads = backend.reads();
+    let (reads, admin_port) = (backend.reads(), backend.admin());
+    let ports = admin::Ports { reads: reads.as_ref(), admin: admin_port.as_ref() };
     match cmd {
         KeyCmd::Create { project, currency, time_zone } => {
-            let (project, created) = admin::project_or_create(reads.as_ref(), &project, &currency, &time_zone).await?;
+            let (project, created) = admin::project_or_create(ports, &project, &currency, &time_zone).await?;
             if created {
                 eprintln!("created project '{}' ({}, {})", project.name, project.currency.code(), project.time_zone);
             }
-            let (id, secret) = admin::create_key(reads.as_ref(), &project).await?;
+            let (id, secret) = admin::create_key(ports, &project).await?;
             eprintln!("key {id} for project '{}' — the secret below is shown only once:", project.name);
             println!("{secret}");
         }
         KeyCmd::List { project } => {
-            let project = admin::project_named(reads.as_ref(), &project).await?;
+            let project = admin::project_named(ports, &project).await?;
             for k in reads.api_key_list(&project.id).await? {
                 let state = k.revoked_at.map_or("live".to_owned(), |t| format!("revoked {t}"));
                 println!("{}\t{}…\t{}\t{}", k.id, k.prefix, k.created_at, state);
             }
         }
         KeyCmd::Revoke { project, key_id } => {
-            let project = admin::project_named(reads.as_ref(), &project).await?;
-            admin::revoke_key(reads.as_ref(), &project, &key_id).await?;
+            let project = admin::project_named(ports, &project).await?;
+            admin::revoke_key(ports, &project, &key_id).await?;
             println!("revoked {key_id}");
         }
     }

@@ -154,30 +154,56 @@ pub fn expiry(text: &str) -> CodecResult<ExpiryPolicy> {
     })
 }
 
-/// An entry's cause as columns: (type, order id, lot id, reason, actor).
-pub type CauseColumns = (&'static str, Option<String>, Option<String>, Option<String>, Option<String>);
+/// An entry's cause as columns.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CauseColumns {
+    pub kind: String,
+    pub order_id: Option<String>,
+    pub lot_id: Option<String>,
+    pub membership_id: Option<String>,
+    pub reason: Option<String>,
+    pub actor: Option<String>,
+}
 
 pub fn cause_columns(cause: &Cause) -> CauseColumns {
+    let kind = |k: &str| k.to_owned();
     match cause {
-        Cause::Order { order_id } => ("order", Some(order_id.to_string()), None, None, None),
-        Cause::Admin { reason, actor } => ("admin", None, None, Some(reason.clone()), Some(actor.clone())),
-        Cause::Expiry { lot_id } => ("expiry", None, Some(lot_id.to_string()), None, None),
+        Cause::Order { order_id } => {
+            CauseColumns { kind: kind("order"), order_id: Some(order_id.to_string()), ..Default::default() }
+        }
+        Cause::Admin { reason, actor } => CauseColumns {
+            kind: kind("admin"),
+            reason: Some(reason.clone()),
+            actor: Some(actor.clone()),
+            ..Default::default()
+        },
+        Cause::Expiry { lot_id } => {
+            CauseColumns { kind: kind("expiry"), lot_id: Some(lot_id.to_string()), ..Default::default() }
+        }
+        Cause::Transfer { counterpart, reason, actor } => CauseColumns {
+            kind: kind("transfer"),
+            membership_id: Some(counterpart.to_string()),
+            reason: Some(reason.clone()),
+            actor: Some(actor.clone()),
+            ..Default::default()
+        },
     }
 }
 
-pub fn cause(
-    kind: &str,
-    order_id: Option<String>,
-    lot_id: Option<String>,
-    reason: Option<String>,
-    actor: Option<String>,
-) -> CodecResult<Cause> {
-    use fidelis_core::ids::{LotId, OrderId};
-    match (kind, order_id, lot_id) {
-        ("order", Some(order), _) => Ok(Cause::Order { order_id: OrderId::from_trusted(order) }),
-        ("expiry", _, Some(lot)) => Ok(Cause::Expiry { lot_id: LotId::from_trusted(lot) }),
-        ("admin", _, _) => Ok(Cause::Admin { reason: reason.unwrap_or_default(), actor: actor.unwrap_or_default() }),
-        (other, _, _) => Err(corrupt("entry cause", other)),
+pub fn cause(c: CauseColumns) -> CodecResult<Cause> {
+    use fidelis_core::ids::{LotId, MembershipId, OrderId};
+    match (c.kind.as_str(), c.order_id, c.lot_id, c.membership_id) {
+        ("order", Some(order), _, _) => Ok(Cause::Order { order_id: OrderId::from_trusted(order) }),
+        ("expiry", _, Some(lot), _) => Ok(Cause::Expiry { lot_id: LotId::from_trusted(lot) }),
+        ("admin", _, _, _) => {
+            Ok(Cause::Admin { reason: c.reason.unwrap_or_default(), actor: c.actor.unwrap_or_default() })
+        }
+        ("transfer", _, _, Some(other)) => Ok(Cause::Transfer {
+            counterpart: MembershipId::from_trusted(other),
+            reason: c.reason.unwrap_or_default(),
+            actor: c.actor.unwrap_or_default(),
+        }),
+        (other, _, _, _) => Err(corrupt("entry cause", other)),
     }
 }
 

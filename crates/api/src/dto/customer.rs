@@ -6,7 +6,7 @@ use fidelis_core::ids::CustomerId;
 use fidelis_core::limits::{PHONE_CHARS_MAX, SHORT_TEXT_CHARS_MAX};
 use fidelis_core::rejection::{FieldError, FieldErrorKey, FieldErrors};
 use fidelis_core::text;
-use fidelis_engine::command::{CustomerInput, WhenMissing};
+use fidelis_engine::domains::customers::{CustomerInput, WhenMissing};
 use fidelis_engine::port::CustomerRef;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -176,26 +176,14 @@ pub struct AsOf<'a> {
 }
 
 fn windows(c: &Customer, as_of: &AsOf<'_>) -> WindowsResponse {
-    use fidelis_core::calendar::{Period, add_days, local_date, start_of_period};
-    let today = local_date(as_of.now, as_of.time_zone);
-    let back = |days: i32| add_days(today, -days).unwrap_or(today);
-    let window = |from, to| {
-        let (spent, orders) = c.stats.window(from, to);
-        WindowResponse { spent, orders }
-    };
-    let year_start = start_of_period(today, Period::Year);
-    let last_year_end = year_start.yesterday().unwrap_or(year_start);
-    let from_30 = back(29);
-    let mut events = std::collections::BTreeMap::new();
-    for e in c.stats.event_days.iter().filter(|e| e.day >= from_30 && e.day <= today) {
-        *events.entry(e.name.clone()).or_default() += e.count;
-    }
+    let w = fidelis_engine::queries::customers::windows(c, as_of.now, as_of.time_zone);
+    let window = |w: fidelis_engine::queries::customers::Window| WindowResponse { spent: w.spent, orders: w.orders };
     WindowsResponse {
-        last_30_days: window(from_30, today),
-        last_365_days: window(back(364), today),
-        this_calendar_year: window(year_start, today),
-        last_calendar_year: window(start_of_period(last_year_end, Period::Year), last_year_end),
-        events_last_30_days: events,
+        last_30_days: window(w.last_30_days),
+        last_365_days: window(w.last_365_days),
+        this_calendar_year: window(w.this_calendar_year),
+        last_calendar_year: window(w.last_calendar_year),
+        events_last_30_days: w.events_last_30_days,
     }
 }
 

@@ -2,11 +2,12 @@
 
 use super::common::time;
 use super::customer::CustomerBody;
-use fidelis_core::ledger::{Cause, Entry, Membership};
+use fidelis_core::ledger::{Cause, Entry};
 use fidelis_core::limits::{CARD_CODE_CHARS_MAX, REASON_CHARS_MAX};
 use fidelis_core::money::Points;
 use fidelis_core::rejection::{FieldErrorKey, FieldErrors};
 use fidelis_core::text;
+use fidelis_engine::domains::members::MemberView;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -76,6 +77,8 @@ pub struct TotalsResponse {
     pub clawed_back: i64,
     /// Clawbacks that found the points already spent.
     pub unrecovered: i64,
+    pub transferred_in: i64,
+    pub transferred_out: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -86,16 +89,22 @@ pub struct MemberResponse {
     pub program_id: String,
     pub customer_id: String,
     pub card_code: String,
-    /// Spendable points (negative only where the program allows debt).
+    /// What the member can spend now: lots past their last usable day and reserved points do not count
+    /// (negative only where the program allows debt).
     pub balance: i64,
     pub debt: i64,
+    /// Points held for the member, not yet spendable (pending points).
+    pub pending: i64,
+    /// Points of the balance held for a reservation.
+    pub reserved: i64,
     pub totals: TotalsResponse,
     pub created_at: String,
     pub updated_at: String,
 }
 
 impl MemberResponse {
-    pub fn from(m: &Membership) -> MemberResponse {
+    pub fn from(view: &MemberView) -> MemberResponse {
+        let m = &view.membership;
         let t = &m.totals;
         MemberResponse {
             object: "member",
@@ -103,15 +112,19 @@ impl MemberResponse {
             program_id: m.program_id.to_string(),
             customer_id: m.customer_id.to_string(),
             card_code: m.card_code.clone(),
-            balance: m.balance,
-            debt: m.debt,
+            balance: view.balance.value(),
+            debt: m.debt.value(),
+            pending: m.pending.value(),
+            reserved: m.reserved.value(),
             totals: TotalsResponse {
-                earned: t.earned,
-                added: t.added,
-                removed: t.removed,
-                expired: t.expired,
-                clawed_back: t.clawed_back,
-                unrecovered: t.unrecovered,
+                earned: t.earned.value(),
+                added: t.added.value(),
+                removed: t.removed.value(),
+                expired: t.expired.value(),
+                clawed_back: t.clawed_back.value(),
+                unrecovered: t.unrecovered.value(),
+                transferred_in: t.transferred_in.value(),
+                transferred_out: t.transferred_out.value(),
             },
             created_at: time(m.created_at),
             updated_at: time(m.updated_at),
@@ -125,7 +138,8 @@ pub struct ConsumedResponse {
     pub points: i64,
 }
 
-/// What caused a transaction: `order` (order_id), `admin` (reason, actor) or `expiry` (lot_id).
+/// What caused a transaction: `order` (order_id), `admin` (reason, actor), `expiry` (lot_id) or
+/// `transfer` (the other member, reason, actor).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CauseResponse {
     #[serde(rename = "type")]
@@ -134,6 +148,9 @@ pub struct CauseResponse {
     pub order_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lot_id: Option<String>,
+    /// The other member of a transfer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterpart_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,7 +164,7 @@ pub struct TransactionResponse {
     pub id: String,
     pub member_id: String,
     pub program_id: String,
-    /// earn, manual_add, manual_remove, expire or clawback.
+    /// earn, manual_add, manual_remove, expire, clawback, transfer_in or transfer_out.
     #[serde(rename = "type")]
     pub kind: &'static str,
     /// Signed: credits positive, debits negative.
@@ -166,27 +183,20 @@ pub struct TransactionResponse {
 
 impl TransactionResponse {
     pub fn from(e: &Entry) -> TransactionResponse {
+        let none =
+            CauseResponse { kind: "", order_id: None, lot_id: None, counterpart_id: None, reason: None, actor: None };
         let cause = match &e.cause {
-            Cause::Order { order_id } => CauseResponse {
-                kind: "order",
-                order_id: Some(order_id.to_string()),
-                lot_id: None,
-                reason: None,
-                actor: None,
-            },
-            Cause::Admin { reason, actor } => CauseResponse {
-                kind: "admin",
-                order_id: None,
-                lot_id: None,
+            Cause::Order { order_id } => CauseResponse { kind: "order", order_id: Some(order_id.to_string()), ..none },
+            Cause::Admin { reason, actor } => {
+                CauseResponse { kind: "admin", reason: Some(reason.clone()), actor: Some(actor.clone()), ..none }
+            }
+            Cause::Expiry { lot_id } => CauseResponse { kind: "expiry", lot_id: Some(lot_id.to_string()), ..none },
+            Cause::Transfer { counterpart, reason, actor } => CauseResponse {
+                kind: "transfer",
+                counterpart_id: Some(counterpart.to_string()),
                 reason: Some(reason.clone()),
                 actor: Some(actor.clone()),
-            },
-            Cause::Expiry { lot_id } => CauseResponse {
-                kind: "expiry",
-                order_id: None,
-                lot_id: Some(lot_id.to_string()),
-                reason: None,
-                actor: None,
+                ..none
             },
         };
         TransactionResponse {
@@ -195,17 +205,17 @@ impl TransactionResponse {
             member_id: e.membership_id.to_string(),
             program_id: e.program_id.to_string(),
             kind: e.kind.as_str(),
-            points: e.points,
-            balance_after: e.balance_after,
+            points: e.points.value(),
+            balance_after: e.balance_after.value(),
             lot_id: e.lot_id.as_ref().map(ToString::to_string),
             expires_on: e.expires_on.map(|d| d.to_string()),
             consumed: e
                 .consumed
                 .iter()
-                .map(|c| ConsumedResponse { lot_id: c.lot_id.to_string(), points: c.points })
+                .map(|c| ConsumedResponse { lot_id: c.lot_id.to_string(), points: c.points.value() })
                 .collect(),
-            unrecovered: e.unrecovered,
-            debt_repaid: e.debt_repaid,
+            unrecovered: e.unrecovered.value(),
+            debt_repaid: e.debt_repaid.value(),
             cause,
             created_at: time(e.created_at),
         }

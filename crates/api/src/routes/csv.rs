@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use axum::http::StatusCode;
 use fidelis_core::ids::CustomerId;
-use fidelis_engine::command::MemberError;
+use fidelis_engine::domains::segments::MemberError;
 use fidelis_engine::port::CustomerRef;
 
 /// Characters of a bad value quoted back in the per-row report.

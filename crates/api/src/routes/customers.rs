@@ -7,13 +7,18 @@ use crate::dto::customer::{AsOf, CustomerBody, CustomerResponse};
 use crate::dto::member::MemberResponse;
 use crate::dto::segment::SegmentResponse;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::DryRun;
 use crate::extract::{Auth, IdempotencyOnly, JsonBody, Query};
+use crate::render::{Rendered, bytes, created};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use fidelis_core::rejection::FieldErrors;
-use fidelis_engine::command::{Action, WhenMissing};
+use fidelis_engine::command::Action;
+use fidelis_engine::command::Scope;
+use fidelis_engine::domains::customers;
+use fidelis_engine::domains::customers::{Command as CustomerCommand, WhenMissing};
 
 /// Create or update a customer. With `source_id`, an existing customer with it is updated (200) or a new
 /// one created (201); with `id`, that customer is updated; with neither, a new customer is created.
@@ -25,13 +30,15 @@ pub async fn upsert(
     State(state): State<AppState>,
     auth: Auth,
     request_id: RequestId,
+    dry_run: DryRun,
     body: JsonBody<CustomerBody>,
 ) -> Result<Response, ApiError> {
     let mut errors = FieldErrors::default();
     let when_missing = if body.value.id.is_some() { WhenMissing::Reject } else { WhenMissing::Create };
     let input = body.value.input(&mut errors, "", when_missing);
     check(errors)?;
-    run(&state, &auth, request_id, body.idempotency, Action::UpsertCustomer(input)).await
+    let action = Action::Customers(CustomerCommand::Upsert(Box::new(input)));
+    super::run_or_dry(&state, &auth, request_id, body.idempotency, dry_run, action).await
 }
 
 /// Update an existing customer named by id or `source_id`.
@@ -56,7 +63,7 @@ pub async fn update(
         );
     }
     check(errors)?;
-    run(&state, &auth, request_id, body.idempotency, Action::UpsertCustomer(input)).await
+    run(&state, &auth, request_id, body.idempotency, Action::Customers(CustomerCommand::Upsert(Box::new(input)))).await
 }
 
 #[utoipa::path(get, path = "/v1/customers/{customer}", tag = "customers",
@@ -103,7 +110,8 @@ pub async fn erase(
     IdempotencyOnly(idempotency): IdempotencyOnly,
     PathArgs(reference): PathArgs<String>,
 ) -> Result<Response, ApiError> {
-    run(&state, &auth, request_id, idempotency, Action::EraseCustomer(customer_ref(&reference))).await
+    run(&state, &auth, request_id, idempotency, Action::Customers(CustomerCommand::Erase(customer_ref(&reference))))
+        .await
 }
 
 /// The customer's memberships of every program.
@@ -121,8 +129,11 @@ pub async fn memberships(
         .await?
         .ok_or_else(|| ApiError::not_found("customer", &reference))?;
     let rows = reads.customer_memberships(auth.project(), &customer.id).await?;
-    let count = rows.len();
-    Ok(Json(ListBody::page(rows, count, |m| m.id.to_string(), MemberResponse::from)))
+    let programs = reads.program_list(auth.project()).await?;
+    let now = state.engine.clock().now();
+    let views = fidelis_engine::queries::members::views(reads, rows, &programs, &auth.0.project.tz(), now).await?;
+    let count = views.len();
+    Ok(Json(ListBody::page(views, count, |m| m.membership.id.to_string(), MemberResponse::from)))
 }
 
 /// The segments the customer belongs to.
@@ -144,4 +155,10 @@ pub async fn segments(
     let count = mine.len();
     let currency = auth.0.project.currency;
     Ok(Json(ListBody::page(mine, count, |s| s.id.to_string(), |s| SegmentResponse::from(s, currency, None))))
+}
+
+/// The answer of a customer command.
+pub fn render(scope: &Scope, o: &customers::Outcome, now: jiff::Timestamp) -> Rendered {
+    let tz = scope.project.tz();
+    (created(o.created), bytes(&CustomerResponse::from(&o.customer, &AsOf { now, time_zone: &tz })))
 }

@@ -1,17 +1,22 @@
 //! `/v1/events`: custom events, one or a batch, deduplicated by `client_event_id`.
 
-use super::{check, run};
+use super::check;
 use crate::RequestId;
 use crate::dto::common::ListBody;
 use crate::dto::event::{EventBatchBody, EventBatchResponse, EventBody, EventResponse};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::DryRun;
 use crate::extract::{Auth, JsonBody, Query};
+use crate::render::{Rendered, bytes, created};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use fidelis_core::rejection::FieldErrors;
-use fidelis_engine::command::{Action, Submission};
+use fidelis_engine::command::Action;
+use fidelis_engine::domains::events;
+use fidelis_engine::domains::events::{Command as EventCommand, Submission};
 
 /// Record a custom event (201), or find the earlier one with the same `client_event_id` (200).
 #[utoipa::path(post, path = "/v1/events", tag = "events", request_body = EventBody,
@@ -21,13 +26,14 @@ pub async fn record(
     State(state): State<AppState>,
     auth: Auth,
     request_id: RequestId,
+    dry_run: DryRun,
     body: JsonBody<EventBody>,
 ) -> Result<Response, ApiError> {
     let mut errors = FieldErrors::default();
     let input = body.value.input(&mut errors, "");
     check(errors)?;
-    let action = Action::RecordEvents { events: vec![input], submission: Submission::Single };
-    run(&state, &auth, request_id, body.idempotency, action).await
+    let action = Action::Events(EventCommand::Record { events: vec![input], submission: Submission::Single });
+    super::run_or_dry(&state, &auth, request_id, body.idempotency, dry_run, action).await
 }
 
 /// Record up to 1000 events at once. Every event is validated first; nothing is recorded if any is
@@ -38,13 +44,14 @@ pub async fn record_batch(
     State(state): State<AppState>,
     auth: Auth,
     request_id: RequestId,
+    dry_run: DryRun,
     body: JsonBody<EventBatchBody>,
 ) -> Result<Response, ApiError> {
     let mut errors = FieldErrors::default();
     let inputs = body.value.inputs(&mut errors);
     check(errors)?;
-    let action = Action::RecordEvents { events: inputs, submission: Submission::Batch };
-    run(&state, &auth, request_id, body.idempotency, action).await
+    let action = Action::Events(EventCommand::Record { events: inputs, submission: Submission::Batch });
+    super::run_or_dry(&state, &auth, request_id, body.idempotency, dry_run, action).await
 }
 
 /// Events, newest first; `customer` narrows to one customer.
@@ -63,4 +70,21 @@ pub async fn list(
     let customer = super::customer_filter(&state, &auth, &query).await?;
     let rows = reads.event_page(auth.project(), customer.as_ref(), &page).await?;
     Ok(Json(ListBody::page(rows, limit, |e| e.id.to_string(), |e| EventResponse::from(e, None))))
+}
+
+/// The answer of an event command: one event, or a batch.
+pub fn render(o: &events::Outcome) -> Rendered {
+    match (o.submission, o.events.as_slice()) {
+        (events::Submission::Single, [one]) => (created(!one.duplicate), bytes(&EventResponse::outcome(one))),
+        _ => {
+            let duplicates = o.events.iter().filter(|e| e.duplicate).count();
+            let body = EventBatchResponse {
+                object: "event_batch",
+                recorded: o.events.len() - duplicates,
+                duplicates,
+                data: o.events.iter().map(EventResponse::outcome).collect(),
+            };
+            (StatusCode::OK, bytes(&body))
+        }
+    }
 }

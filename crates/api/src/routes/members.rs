@@ -1,54 +1,63 @@
-//! `/v1/programs/{program}/members`: enrolment, balances, manual points changes, transactions and
-//! points expiring soon.
+//! `/v1/programs/{program}/members`: enrolment, balances, manual points changes, transactions and points
+//! expiring soon.
 
 use super::programs::program_id;
-use super::{PathArgs, check, member_ref, run};
+use super::{PathArgs, check, member_ref, run_or_dry};
 use crate::RequestId;
 use crate::dto::common::ListBody;
 use crate::dto::member::{
     AdjustmentResponse, EnrolBody, ExpiringDate, ExpiringResponse, MemberResponse, PointsBody, TransactionResponse,
 };
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Auth, JsonBody, Query};
+use crate::extract::{Auth, DryRun, JsonBody, Query};
+use crate::render::{Rendered, bytes, created};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
-use fidelis_core::calendar::{add_days, local_date};
 use fidelis_core::ids::{EntryId, MembershipId, ProgramId};
-use fidelis_core::ledger::Membership;
 use fidelis_core::limits::EXPIRING_SOON_DAYS_MAX;
-use fidelis_core::rejection::FieldErrors;
-use fidelis_engine::command::{Action, Direction, PointsAdjustment, WhenMissing};
-use std::collections::BTreeMap;
+use fidelis_core::program::Program;
+use fidelis_core::rejection::{FieldErrorKey, FieldErrors};
+use fidelis_engine::command::Action;
+use fidelis_engine::domains::customers::WhenMissing;
+use fidelis_engine::domains::members;
+use fidelis_engine::domains::members::{Command as MemberCommand, Direction, MemberView, PointsAdjustment};
+use fidelis_engine::queries::members as member_queries;
 
 /// Days of "expiring soon" when the request does not say.
 pub const EXPIRING_SOON_DAYS_DEFAULT: i32 = 30;
 
 /// Enrol a customer (201), or return their existing membership (200).
 #[utoipa::path(post, path = "/v1/programs/{program}/members", tag = "members", request_body = EnrolBody,
-    params(("program" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("program" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+           ("dry_run" = Option<bool>, Query, description = "Answer what the call would do; commit nothing")),
     responses((status = 201, body = MemberResponse), (status = 200, body = MemberResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn enrol(
     State(state): State<AppState>,
     auth: Auth,
     request_id: RequestId,
     PathArgs(program): PathArgs<String>,
+    dry_run: DryRun,
     body: JsonBody<EnrolBody>,
 ) -> Result<Response, ApiError> {
     let program = program_id(&program)?;
     let mut errors = FieldErrors::default();
     let customer = body.value.customer.input(&mut errors, "/customer", WhenMissing::Create);
     if customer.reference.is_none() {
-        errors.push(
-            "/customer",
-            fidelis_core::rejection::FieldErrorKey::Required,
-            "name the customer by id or source_id",
-        );
+        errors.push("/customer", FieldErrorKey::Required, "name the customer by id or source_id");
     }
     let card_code = body.value.card_code(&mut errors);
     check(errors)?;
-    run(&state, &auth, request_id, body.idempotency, Action::Enrol { program, customer, card_code }).await
+    let action = Action::Members(MemberCommand::Enrol { program, customer: Box::new(customer), card_code });
+    run_or_dry(&state, &auth, request_id, body.idempotency, dry_run, action).await
+}
+
+/// The program, or 404: every path under an unknown program answers the same.
+async fn program(state: &AppState, auth: &Auth, raw: &str) -> Result<Program, ApiError> {
+    let id = program_id(raw)?;
+    state.engine.reads().program(auth.project(), &id).await?.ok_or_else(|| ApiError::not_found("program", raw))
 }
 
 #[utoipa::path(get, path = "/v1/programs/{program}/members", tag = "members",
@@ -57,83 +66,102 @@ pub async fn enrol(
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
-    PathArgs(program): PathArgs<String>,
+    PathArgs(raw): PathArgs<String>,
     query: Query,
 ) -> Result<Json<ListBody<MemberResponse>>, ApiError> {
-    let program = program_id(&program)?;
     let mut page = query.page(&[], MembershipId::PREFIX)?;
+    let program = program(&state, &auth, &raw).await?;
     let limit = page.limit;
     page.limit += 1;
-    let rows = state.engine.reads().membership_page(auth.project(), &program, &page).await?;
-    Ok(Json(ListBody::page(rows, limit, |m| m.id.to_string(), MemberResponse::from)))
+    let reads = state.engine.reads();
+    let rows = reads.membership_page(auth.project(), &program.id, &page).await?;
+    let now = state.engine.clock().now();
+    let views = member_queries::views(reads, rows, std::slice::from_ref(&program), &auth.0.project.tz(), now).await?;
+    Ok(Json(ListBody::page(views, limit, |m| m.membership.id.to_string(), MemberResponse::from)))
 }
 
-async fn membership(state: &AppState, auth: &Auth, program: &ProgramId, member: &str) -> Result<Membership, ApiError> {
-    let found = state.engine.reads().membership(auth.project(), program, &member_ref(member)).await?;
-    found.ok_or_else(|| ApiError::not_found("member", member))
+async fn member(state: &AppState, auth: &Auth, program: &Program, member: &str) -> Result<MemberView, ApiError> {
+    let reads = state.engine.reads();
+    let found = reads.membership(auth.project(), &program.id, &member_ref(member)).await?;
+    let membership = found.ok_or_else(|| ApiError::not_found("member", member))?;
+    let today = member_queries::program_today(Some(program), &auth.0.project.tz(), state.engine.clock().now());
+    Ok(member_queries::view(reads, membership, today).await?)
 }
 
-/// A member by `mem_…` id or card code: balance and totals.
+/// A member by `mem_…` id or card code: what they can spend now, holds and totals.
 #[utoipa::path(get, path = "/v1/programs/{program}/members/{member}", tag = "members",
     params(("program" = String, Path), ("member" = String, Path, description = "mem_… id or card code")),
     responses((status = 200, body = MemberResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     auth: Auth,
-    PathArgs((program, member)): PathArgs<(String, String)>,
+    PathArgs((raw, member_raw)): PathArgs<(String, String)>,
 ) -> Result<Json<MemberResponse>, ApiError> {
-    let program = program_id(&program)?;
-    Ok(Json(MemberResponse::from(&membership(&state, &auth, &program, &member).await?)))
+    let program = program(&state, &auth, &raw).await?;
+    Ok(Json(MemberResponse::from(&member(&state, &auth, &program, &member_raw).await?)))
+}
+
+struct Change {
+    program: ProgramId,
+    member: String,
+    dry_run: DryRun,
 }
 
 async fn adjust(
     state: AppState,
     auth: Auth,
     request_id: RequestId,
-    (program, member): (String, String),
+    change: Change,
     body: JsonBody<PointsBody>,
     direction: Direction,
 ) -> Result<Response, ApiError> {
-    let program = program_id(&program)?;
     let mut errors = FieldErrors::default();
     let (points, reason, expires_on) = body.value.parse(&mut errors);
     if direction == Direction::Remove && expires_on.is_some() {
-        errors.push("/expires_on", fidelis_core::rejection::FieldErrorKey::Conflict, "only additions take an expiry");
+        errors.push("/expires_on", FieldErrorKey::Conflict, "only additions take an expiry");
     }
     check(errors)?;
     let Some(points) = points else {
         return Err(ApiError::invalid(Vec::new()));
     };
-    let adjustment = PointsAdjustment { program, member: member_ref(&member), direction, points, reason, expires_on };
-    run(&state, &auth, request_id, body.idempotency, Action::AdjustPoints(adjustment)).await
+    let member = member_ref(&change.member);
+    let adjustment = PointsAdjustment { program: change.program, member, direction, points, reason, expires_on };
+    let action = Action::Members(MemberCommand::Adjust(adjustment));
+    run_or_dry(&state, &auth, request_id, body.idempotency, change.dry_run, action).await
 }
 
 /// Add points by hand (a new lot; `expires_on` overrides the program's expiry).
 #[utoipa::path(post, path = "/v1/programs/{program}/members/{member}/points/add", tag = "members", request_body = PointsBody,
-    params(("program" = String, Path), ("member" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("program" = String, Path), ("member" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+           ("dry_run" = Option<bool>, Query, description = "Answer what the call would do; commit nothing")),
     responses((status = 201, body = AdjustmentResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn add_points(
     State(state): State<AppState>,
     auth: Auth,
     request_id: RequestId,
-    PathArgs(path): PathArgs<(String, String)>,
+    PathArgs((program, member)): PathArgs<(String, String)>,
+    dry_run: DryRun,
     body: JsonBody<PointsBody>,
 ) -> Result<Response, ApiError> {
-    adjust(state, auth, request_id, path, body, Direction::Add).await
+    let change = Change { program: program_id(&program)?, member, dry_run };
+    adjust(state, auth, request_id, change, body, Direction::Add).await
 }
 
-/// Remove points by hand (soonest-expiring lots first); more than the balance is refused.
+/// Remove points by hand (soonest-expiring lots first); more than the member can spend is refused.
 #[utoipa::path(post, path = "/v1/programs/{program}/members/{member}/points/remove", tag = "members", request_body = PointsBody,
-    params(("program" = String, Path), ("member" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("program" = String, Path), ("member" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+           ("dry_run" = Option<bool>, Query, description = "Answer what the call would do; commit nothing")),
     responses((status = 201, body = AdjustmentResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn remove_points(
     State(state): State<AppState>,
     auth: Auth,
     request_id: RequestId,
-    PathArgs(path): PathArgs<(String, String)>,
+    PathArgs((program, member)): PathArgs<(String, String)>,
+    dry_run: DryRun,
     body: JsonBody<PointsBody>,
 ) -> Result<Response, ApiError> {
-    adjust(state, auth, request_id, path, body, Direction::Remove).await
+    let change = Change { program: program_id(&program)?, member, dry_run };
+    adjust(state, auth, request_id, change, body, Direction::Remove).await
 }
 
 /// The member's ledger, newest first; each transaction names its cause.
@@ -143,15 +171,15 @@ pub async fn remove_points(
 pub async fn transactions(
     State(state): State<AppState>,
     auth: Auth,
-    PathArgs((program, member)): PathArgs<(String, String)>,
+    PathArgs((raw, member_raw)): PathArgs<(String, String)>,
     query: Query,
 ) -> Result<Json<ListBody<TransactionResponse>>, ApiError> {
-    let program = program_id(&program)?;
     let mut page = query.page(&[], EntryId::PREFIX)?;
+    let program = program(&state, &auth, &raw).await?;
     let limit = page.limit;
     page.limit += 1;
-    let m = membership(&state, &auth, &program, &member).await?;
-    let rows = state.engine.reads().entry_page(auth.project(), &m.id, &page).await?;
+    let m = member(&state, &auth, &program, &member_raw).await?;
+    let rows = state.engine.reads().entry_page(auth.project(), &m.membership.id, &page).await?;
     Ok(Json(ListBody::page(rows, limit, |e| e.id.to_string(), TransactionResponse::from)))
 }
 
@@ -162,10 +190,9 @@ pub async fn transactions(
 pub async fn expiring(
     State(state): State<AppState>,
     auth: Auth,
-    PathArgs((program_raw, member)): PathArgs<(String, String)>,
+    PathArgs((raw, member_raw)): PathArgs<(String, String)>,
     query: Query,
 ) -> Result<Json<ExpiringResponse>, ApiError> {
-    let program_id = program_id(&program_raw)?;
     query.only(&["days"])?;
     let days = match query.0.get("days") {
         None => EXPIRING_SOON_DAYS_DEFAULT,
@@ -176,30 +203,33 @@ pub async fn expiring(
             )
         })?,
     };
-    let reads = state.engine.reads();
-    let program = reads
-        .program(auth.project(), &program_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("program", &program_raw))?;
-    let m = membership(&state, &auth, &program_id, &member).await?;
-    let tz = program
-        .time_zone
-        .as_deref()
-        .and_then(|z| jiff::tz::TimeZone::get(z).ok())
-        .unwrap_or_else(|| auth.0.project.tz());
-    let today = local_date(state.engine.clock().now(), &tz);
-    let until = add_days(today, days).unwrap_or(today);
-    let mut by_date: BTreeMap<jiff::civil::Date, i64> = BTreeMap::new();
-    for lot in reads.open_lot_list(auth.project(), &m.id).await? {
-        if let Some(day) = lot.expires_on.filter(|d| *d >= today && *d <= until) {
-            *by_date.entry(day).or_default() += lot.remaining;
-        }
-    }
+    let program = program(&state, &auth, &raw).await?;
+    let m = member(&state, &auth, &program, &member_raw).await?;
+    let today = member_queries::program_today(Some(&program), &auth.0.project.tz(), state.engine.clock().now());
+    let expiring = member_queries::expiring(state.engine.reads(), &m.membership, today, days).await?;
     Ok(Json(ExpiringResponse {
         object: "expiring_points",
-        member_id: m.id.to_string(),
+        member_id: m.membership.id.to_string(),
         within_days: days,
-        total: by_date.values().sum(),
-        dates: by_date.into_iter().map(|(d, points)| ExpiringDate { date: d.to_string(), points }).collect(),
+        total: expiring.total.value(),
+        dates: expiring
+            .dates
+            .into_iter()
+            .map(|(d, points)| ExpiringDate { date: d.to_string(), points: points.value() })
+            .collect(),
     }))
+}
+
+/// The answer of a member command.
+pub fn render(o: &members::Outcome) -> Rendered {
+    match o {
+        members::Outcome::Member { member, created: c } => (created(*c), bytes(&MemberResponse::from(member))),
+        members::Outcome::Points { entry, member } => {
+            let body = AdjustmentResponse {
+                transaction: TransactionResponse::from(entry),
+                member: MemberResponse::from(member),
+            };
+            (StatusCode::CREATED, bytes(&body))
+        }
+    }
 }

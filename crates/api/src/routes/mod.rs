@@ -20,7 +20,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use fidelis_core::ids::{CustomerId, MembershipId, OrderId};
 use fidelis_core::rejection::FieldErrors;
-use fidelis_engine::command::{Action, Command, IdempotencyRequest};
+use fidelis_engine::command::{Action, Answer, Command, IdempotencyRequest, Scope};
 use fidelis_engine::port::{CustomerRef, MemberRef, OrderRef};
 use serde::de::DeserializeOwned;
 
@@ -43,7 +43,7 @@ pub fn check(errors: FieldErrors) -> Result<(), ApiError> {
     if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(errors.0)) }
 }
 
-/// Runs a command through the writer and renders its outcome.
+/// Runs a command through the writer and renders its answer.
 pub async fn run(
     state: &AppState,
     auth: &Auth,
@@ -51,23 +51,44 @@ pub async fn run(
     idempotency: Option<IdempotencyRequest>,
     action: Action,
 ) -> Result<Response, ApiError> {
-    let (scope, outcome) = run_outcome(state, auth, request_id, idempotency, action).await?;
-    Ok(respond(&scope, &outcome, state.engine.clock().now()))
+    let (scope, answer) = execute(state, auth, request_id, idempotency, action).await?;
+    Ok(respond(&scope, &answer))
 }
 
-/// Runs a command through the writer, for handlers that look at the outcome before answering.
-pub async fn run_outcome(
+/// Runs a command, or with `?dry_run=true` decides it exactly as the writer would on a read snapshot,
+/// commits nothing and ignores the idempotency key; the answer then carries `Fidelis-Dry-Run: true`.
+pub async fn run_or_dry(
+    state: &AppState,
+    auth: &Auth,
+    request_id: crate::RequestId,
+    idempotency: Option<IdempotencyRequest>,
+    dry_run: crate::extract::DryRun,
+    action: Action,
+) -> Result<Response, ApiError> {
+    if !dry_run.0 {
+        return run(state, auth, request_id, idempotency, action).await;
+    }
+    let mut scope = auth.scope();
+    scope.request_id = request_id.0;
+    let answer = state.engine.dry_run(Command { scope: scope.clone(), idempotency: None, action }).await?;
+    let mut response = respond(&scope, &answer);
+    response.headers_mut().insert(crate::render::DRY_RUN_HEADER, axum::http::HeaderValue::from_static("true"));
+    Ok(response)
+}
+
+/// Runs a command through the writer, for handlers that look at the answer before responding.
+pub async fn execute(
     state: &AppState,
     auth: &Auth,
     request_id: crate::RequestId,
     idempotency: Option<IdempotencyRequest>,
     action: Action,
-) -> Result<(fidelis_engine::command::Scope, fidelis_engine::command::Outcome), ApiError> {
+) -> Result<(Scope, Answer), ApiError> {
     let mut scope = auth.scope();
     scope.request_id = request_id.0;
     let command = Command { scope: scope.clone(), idempotency, action };
-    let outcome = state.engine.execute(command).await?;
-    Ok((scope, outcome))
+    let answer = state.engine.execute(command).await?;
+    Ok((scope, answer))
 }
 
 /// One page (newest first, plus one row to tell whether more follow) of a short list read whole, such as a

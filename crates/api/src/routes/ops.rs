@@ -2,11 +2,13 @@
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Auth;
+use crate::render::{Rendered, bytes};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use fidelis_engine::domains::jobs;
 use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -64,15 +66,35 @@ pub struct OutboxResponse {
     /// Always "outbox_event".
     pub object: &'static str,
     pub id: String,
-    /// `segment.entered` or `segment.left`.
-    pub topic: String,
+    /// `customer.created`, `customer.changed`, `customer.erased`, `order.paid`, `order.refunded`,
+    /// `order.canceled`, `event.recorded`, `points.credited`, `points.debited`, `points.expired`,
+    /// `member.enrolled`, `segment.entered` or `segment.left`.
+    pub topic: &'static str,
+    /// The payload's version for its topic (a change that is not backwards compatible bumps it).
+    pub version: u16,
     pub customer_id: Option<String>,
-    /// What the event is about (the segment id).
+    /// What the event is about (order, ledger entry, segment, …).
     pub subject_id: String,
+    /// The event's fields: ids, amounts in minor units, points, timestamps.
+    #[schema(value_type = Object)]
+    pub payload: Value,
     pub created_at: String,
 }
 
-/// Events for the outside world, newest first, written in the same commit as their cause.
+fn payload(event: &fidelis_core::domain_event::DomainEvent) -> Value {
+    use fidelis_core::domain_event::DomainEvent as E;
+    let value = match event {
+        E::CustomerCreated(p) | E::CustomerChanged(p) | E::CustomerErased(p) => serde_json::to_value(p),
+        E::OrderPaid(p) | E::OrderRefunded(p) | E::OrderCanceled(p) => serde_json::to_value(p),
+        E::EventRecorded(p) => serde_json::to_value(p),
+        E::PointsCredited(p) | E::PointsDebited(p) | E::PointsExpired(p) => serde_json::to_value(p),
+        E::MemberEnrolled(p) => serde_json::to_value(p),
+        E::SegmentEntered(p) | E::SegmentLeft(p) => serde_json::to_value(p),
+    };
+    value.unwrap_or(Value::Null)
+}
+
+/// Domain events for the outside world, newest first, written in the same commit as their cause.
 #[utoipa::path(get, path = "/v1/outbox", tag = "operations",
     params(("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = crate::dto::common::ListBody<OutboxResponse>), (status = "4XX", body = ErrorBody)))]
@@ -92,10 +114,23 @@ pub async fn outbox(
         |o| OutboxResponse {
             object: "outbox_event",
             id: o.id.to_string(),
-            topic: o.topic.clone(),
+            topic: o.topic.as_str(),
+            version: o.version,
             customer_id: o.customer_id.as_ref().map(ToString::to_string),
             subject_id: o.subject_id.clone(),
+            payload: payload(&o.event),
             created_at: o.created_at.to_string(),
         },
     )))
+}
+
+/// The answer of a scheduled job (not an HTTP endpoint; rendered for completeness).
+pub fn render_job(o: &jobs::Outcome) -> Rendered {
+    let body = match o {
+        jobs::Outcome::Expired { lots, points, more_due } => {
+            json!({ "object": "expiry_run", "expired_lots": lots, "expired_points": points, "more_due": more_due })
+        }
+        jobs::Outcome::Pruned { records } => json!({ "object": "idempotency_prune", "records": records }),
+    };
+    (StatusCode::OK, bytes(&body))
 }

@@ -1,11 +1,13 @@
 //! `/v1/orders`: upsert (status changes drive earning and clawback), refunds, read, list.
 
-use super::{PathArgs, check, order_ref, run};
+use super::{PathArgs, check, order_ref};
 use crate::RequestId;
 use crate::dto::common::ListBody;
 use crate::dto::order::{OrderBody, OrderResponse, RefundBody};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::DryRun;
 use crate::extract::{Auth, JsonBody, Query};
+use crate::render::{Rendered, bytes, created};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -13,6 +15,9 @@ use axum::response::Response;
 use fidelis_core::money::Money;
 use fidelis_core::rejection::{FieldErrorKey, FieldErrors};
 use fidelis_engine::command::Action;
+use fidelis_engine::command::Scope;
+use fidelis_engine::domains::orders;
+use fidelis_engine::domains::orders::Command as OrderCommand;
 
 /// Create or update an order, matched on `source_id`. Becoming PAID (or FULFILLED) earns points once;
 /// CANCELED, REFUNDED and partial refunds claw back in proportion.
@@ -24,12 +29,14 @@ pub async fn upsert(
     State(state): State<AppState>,
     auth: Auth,
     request_id: RequestId,
+    dry_run: DryRun,
     body: JsonBody<OrderBody>,
 ) -> Result<Response, ApiError> {
     let mut errors = FieldErrors::default();
     let input = body.value.input(&mut errors);
     check(errors)?;
-    run(&state, &auth, request_id, body.idempotency, Action::UpsertOrder(Box::new(input))).await
+    let action = Action::Orders(OrderCommand::Upsert(Box::new(input)));
+    super::run_or_dry(&state, &auth, request_id, body.idempotency, dry_run, action).await
 }
 
 /// Refund part of a paid order (`amount` more than before); refunding the rest makes it REFUNDED.
@@ -41,6 +48,7 @@ pub async fn refund(
     auth: Auth,
     request_id: RequestId,
     PathArgs(reference): PathArgs<String>,
+    dry_run: DryRun,
     body: JsonBody<RefundBody>,
 ) -> Result<Response, ApiError> {
     let Some(amount) = Money::new(body.value.amount).filter(|m| m.minor_units() > 0) else {
@@ -48,8 +56,8 @@ pub async fn refund(
         errors.push("/amount", FieldErrorKey::OutOfRange, "must be a positive amount in minor units");
         return Err(ApiError::invalid(errors.0));
     };
-    let action = Action::RefundOrder { order: order_ref(&reference), amount };
-    run(&state, &auth, request_id, body.idempotency, action).await
+    let action = Action::Orders(OrderCommand::Refund { order: order_ref(&reference), amount });
+    super::run_or_dry(&state, &auth, request_id, body.idempotency, dry_run, action).await
 }
 
 #[utoipa::path(get, path = "/v1/orders/{order}", tag = "orders",
@@ -82,4 +90,9 @@ pub async fn list(
     let rows = reads.order_page(auth.project(), customer.as_ref(), &page).await?;
     let currency = auth.0.project.currency.code();
     Ok(Json(ListBody::page(rows, limit, |o| o.id.to_string(), |o| OrderResponse::from(o, currency, None))))
+}
+
+/// The answer of an order command.
+pub fn render(scope: &Scope, o: &orders::Outcome) -> Rendered {
+    (created(o.created), bytes(&OrderResponse::from(&o.order, scope.project.currency.code(), Some(&o.entries))))
 }

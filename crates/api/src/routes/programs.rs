@@ -6,6 +6,7 @@ use crate::dto::common::ListBody;
 use crate::dto::program::{ProgramBody, ProgramResponse};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, JsonBody};
+use crate::render::{Rendered, bytes, created};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -13,6 +14,7 @@ use axum::response::Response;
 use fidelis_core::ids::ProgramId;
 use fidelis_core::rejection::FieldErrors;
 use fidelis_engine::command::Action;
+use fidelis_engine::domains::programs;
 
 pub fn program_id(raw: &str) -> Result<ProgramId, ApiError> {
     ProgramId::parse(raw).ok_or_else(|| ApiError::not_found("program", raw))
@@ -30,7 +32,7 @@ pub async fn create(
     let mut errors = FieldErrors::default();
     let draft = body.value.draft(&mut errors);
     check(errors)?;
-    run(&state, &auth, request_id, body.idempotency, Action::CreateProgram(draft)).await
+    run(&state, &auth, request_id, body.idempotency, Action::Programs(programs::Command::Create(draft))).await
 }
 
 /// Change a program; only the fields sent change. `"paused": true` stops earning at once.
@@ -48,7 +50,8 @@ pub async fn update(
     let mut errors = FieldErrors::default();
     let draft = body.value.draft(&mut errors);
     check(errors)?;
-    run(&state, &auth, request_id, body.idempotency, Action::UpdateProgram { program, draft }).await
+    run(&state, &auth, request_id, body.idempotency, Action::Programs(programs::Command::Update { program, draft }))
+        .await
 }
 
 #[utoipa::path(get, path = "/v1/programs/{program}", tag = "programs", params(("program" = String, Path)),
@@ -77,4 +80,9 @@ pub async fn list(
     let rows = state.engine.reads().program_list(auth.project()).await?;
     let rows = super::page_of_short_list(rows, &page, |p| p.id.as_str());
     Ok(Json(ListBody::page(rows, page.limit, |p| p.id.to_string(), ProgramResponse::from)))
+}
+
+/// The answer of a program command.
+pub fn render(o: &programs::Outcome) -> Rendered {
+    (created(o.created), bytes(&ProgramResponse::from(&o.program)))
 }

@@ -12,12 +12,11 @@ use axum::Json;
 use axum::extract::State;
 use fidelis_core::customer::{Customer, decide_upsert};
 use fidelis_core::ids::{OrderId, SequentialIds};
-use fidelis_core::ledger::Membership;
 use fidelis_core::metadata::Metadata;
 use fidelis_core::order::{Order, OrderStatus};
 use fidelis_core::rejection::FieldErrors;
 use fidelis_core::rules::{Context, CustomerFacts, EventFacts, LoyaltyFacts};
-use fidelis_engine::command::WhenMissing;
+use fidelis_engine::domains::customers::WhenMissing;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -119,7 +118,8 @@ pub async fn evaluate(
         None => (None, None),
     };
     let memberships = memberships.unwrap_or_default();
-    let loyalty: Vec<LoyaltyFacts<'_>> = memberships.iter().map(LoyaltyFacts::of).collect();
+    let loyalty: Vec<LoyaltyFacts<'_>> =
+        memberships.iter().map(|m| LoyaltyFacts::of(&m.membership, m.balance)).collect();
     let order = order_input.map(|input| describe_order(&auth, input.draft, now));
     let tz = project.tz();
     let event_metadata = event_metadata.unwrap_or_default();
@@ -143,15 +143,18 @@ pub async fn evaluate(
 async fn load_or_describe(
     state: &AppState,
     auth: &Auth,
-    input: &fidelis_engine::command::CustomerInput,
+    input: &fidelis_engine::domains::customers::CustomerInput,
     now: jiff::Timestamp,
-) -> Result<(Customer, Vec<Membership>), ApiError> {
+) -> Result<(Customer, Vec<fidelis_engine::domains::members::MemberView>), ApiError> {
     let reads = state.engine.reads();
     if let Some(reference) = &input.reference
         && let Some(stored) = reads.customer(auth.project(), reference).await?
     {
         let memberships = reads.customer_memberships(auth.project(), &stored.id).await?;
-        return Ok((stored, memberships));
+        let programs = reads.program_list(auth.project()).await?;
+        let tz = auth.0.project.tz();
+        let views = fidelis_engine::queries::members::views(reads, memberships, &programs, &tz, now).await?;
+        return Ok((stored, views));
     }
     let mut ids = SequentialIds::starting_at(0);
     let described = match decide_upsert(auth.project(), None, &input.patch, now, &mut ids) {

@@ -1,31 +1,34 @@
 //! `/v1/segments`: static and dynamic segments, members (by hand or CSV), recompute and preview.
 
-use super::{PathArgs, check, run, run_outcome};
+use super::{PathArgs, check, execute, run};
 use crate::RequestId;
 use crate::dto::common::ListBody;
 use crate::dto::rule::{RuleResponse, canonical, parse};
 use crate::dto::segment::*;
+use crate::dto::segment::{MemberErrorResponse, MembersChangeResponse, RecomputeResponse};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, IdempotencyOnly, JsonBody, Query, UploadBody};
 use crate::render::respond;
+use crate::render::{Rendered, bytes, created};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use fidelis_core::ids::{CustomerId, SegmentId};
 use fidelis_core::rejection::{FieldErrorKey, FieldErrors};
-use fidelis_core::rules::CustomerFacts;
-use fidelis_engine::command::{Action, Command, MemberError, Outcome, SegmentDefinition, UnknownCustomers};
-use fidelis_engine::port::{CustomerRef, Projection};
-use std::collections::HashMap;
+use fidelis_engine::command::Scope;
+use fidelis_engine::command::{Action, Outcome};
+use fidelis_engine::domains::segments::{
+    Command as SegmentCommand, Outcome as SegmentOutcome, SegmentDefinition, UnknownCustomers,
+};
+use fidelis_engine::port::CustomerRef;
+use fidelis_engine::queries::segments as segment_queries;
 use std::time::Instant;
 
 /// Rows in one CSV import.
 pub const SEGMENT_IMPORT_ROWS_MAX: usize = 100_000;
-/// Rows of an import applied per writer command.
-pub const SEGMENT_IMPORT_ROWS_PER_COMMAND: usize = 1_000;
-/// Customers read per page by a preview.
-pub const PREVIEW_PAGE_CUSTOMERS: usize = 20_000;
+pub use segment_queries::SEGMENT_IMPORT_ROWS_PER_COMMAND;
 /// Largest preview sample.
 pub const PREVIEW_SAMPLE_MAX: usize = 100;
 /// Preview sample when none is asked for.
@@ -37,7 +40,7 @@ fn segment_id(raw: &str) -> Result<SegmentId, ApiError> {
 
 /// Starts evaluating every customer for a new or changed dynamic segment; answers do not wait for it.
 fn recompute_in_background(state: &AppState, scope: fidelis_engine::command::Scope, outcome: &Outcome) {
-    if let Outcome::Segment { segment, .. } = outcome
+    if let Outcome::Segments(SegmentOutcome::Segment { segment, .. }) = outcome
         && matches!(segment.kind, fidelis_core::segment::SegmentKind::Dynamic { .. })
     {
         let (engine, id) = (state.engine.clone(), segment.id.clone());
@@ -69,10 +72,10 @@ pub async fn create(
         ("dynamic", None) => return Err(invalid("/rule", "a dynamic segment needs a rule")),
         _ => return Err(invalid("/type", "must be static or dynamic")),
     };
-    let action = Action::CreateSegment { name: body.value.name.clone(), definition };
-    let (scope, outcome) = run_outcome(&state, &auth, request_id, body.idempotency, action).await?;
-    recompute_in_background(&state, scope.clone(), &outcome);
-    Ok(respond(&scope, &outcome, state.engine.clock().now()))
+    let action = Action::Segments(SegmentCommand::Create { name: body.value.name.clone(), definition });
+    let (scope, answer) = execute(&state, &auth, request_id, body.idempotency, action).await?;
+    recompute_in_background(&state, scope.clone(), &answer.outcome);
+    Ok(respond(&scope, &answer))
 }
 
 fn invalid(path: &str, message: &str) -> ApiError {
@@ -97,12 +100,13 @@ pub async fn update(
         Some(rule) => Some(canonical(&parse(rule, auth.0.project.currency)?)),
         None => None,
     };
-    let action = Action::UpdateSegment { segment, name: body.value.name.clone(), rule: rule.clone() };
-    let (scope, outcome) = run_outcome(&state, &auth, request_id, body.idempotency, action).await?;
+    let action =
+        Action::Segments(SegmentCommand::Update { segment, name: body.value.name.clone(), rule: rule.clone() });
+    let (scope, answer) = execute(&state, &auth, request_id, body.idempotency, action).await?;
     if rule.is_some() {
-        recompute_in_background(&state, scope.clone(), &outcome);
+        recompute_in_background(&state, scope.clone(), &answer.outcome);
     }
-    Ok(respond(&scope, &outcome, state.engine.clock().now()))
+    Ok(respond(&scope, &answer))
 }
 
 #[utoipa::path(get, path = "/v1/segments/{segment}", tag = "segments", params(("segment" = String, Path)),
@@ -205,7 +209,8 @@ pub async fn change_members(
         );
     }
     check(errors)?;
-    let action = Action::ChangeSegmentMembers { segment, add, remove, unknown: UnknownCustomers::Reject };
+    let action =
+        Action::Segments(SegmentCommand::ChangeMembers { segment, add, remove, unknown: UnknownCustomers::Reject });
     run(&state, &auth, request_id, body.idempotency, action).await
 }
 
@@ -240,30 +245,9 @@ pub async fn import(
     let (references, errors) = super::csv::customer_references(text, SEGMENT_IMPORT_ROWS_MAX)?;
     let mut scope = auth.scope();
     scope.request_id = request_id.0;
-    let engine = &state.engine;
-    let outcome = engine
-        .keyed(&scope, body.idempotency, || async {
-            let (mut added, mut unchanged, mut errors) = (0, 0, errors);
-            for chunk in references.chunks(SEGMENT_IMPORT_ROWS_PER_COMMAND) {
-                let action = Action::ChangeSegmentMembers {
-                    segment: segment.clone(),
-                    add: chunk.iter().map(|(_, r)| r.clone()).collect(),
-                    remove: Vec::new(),
-                    unknown: UnknownCustomers::Report,
-                };
-                match engine.execute(Command { scope: scope.clone(), idempotency: None, action }).await? {
-                    Outcome::SegmentMembers { added: a, unchanged: u, errors: missing, .. } => {
-                        (added, unchanged) = (added + a, unchanged + u);
-                        errors.extend(missing.into_iter().map(|e| MemberError { index: chunk[e.index].0, ..e }));
-                    }
-                    other => return Ok(other),
-                }
-            }
-            errors.sort_by_key(|e| e.index);
-            Ok(Outcome::SegmentMembers { added, removed: 0, unchanged, errors })
-        })
-        .await?;
-    Ok(respond(&scope, &outcome, engine.clock().now()))
+    let answer =
+        segment_queries::import_members(&state.engine, &scope, &segment, &references, errors, body.idempotency).await?;
+    Ok(respond(&scope, &answer))
 }
 
 /// Evaluate a dynamic segment for every customer now, and wait for it.
@@ -281,8 +265,8 @@ pub async fn recompute(
     let mut scope = auth.scope();
     scope.request_id = request_id.0;
     let engine = &state.engine;
-    let outcome = engine.keyed(&scope, key, || engine.recompute_segment(&scope, &id)).await?;
-    Ok(respond(&scope, &outcome, engine.clock().now()))
+    let answer = engine.keyed(&scope, key, || engine.recompute_segment(&scope, &id)).await?;
+    Ok(respond(&scope, &answer))
 }
 
 /// Count the customers a rule selects, with a sample, without saving anything (a dry run of a segment).
@@ -305,72 +289,51 @@ pub async fn preview(
     if let Some(problem) = fidelis_core::segment::rule_problem(&rule, &existing, None) {
         return Err(invalid("/rule", &problem));
     }
-    let r = rule.reads();
-    let projection =
-        if r.order_history || r.events || r.redemptions { Projection::Full } else { Projection::WithoutStats };
-    let balances = if r.loyalty { balances(&state, &auth).await? } else { HashMap::new() };
     let (now, tz) = (state.engine.clock().now(), project.tz());
-    let (mut evaluated, mut count, mut sample, mut after) = (0_u64, 0_u64, Vec::new(), None);
-    loop {
-        let page = reads.customer_scan(auth.project(), after.as_ref(), PREVIEW_PAGE_CUSTOMERS, projection).await?;
-        for customer in &page {
-            let none = Vec::new();
-            let memberships = balances.get(&customer.id).unwrap_or(&none);
-            let loyalty: Vec<_> = memberships
-                .iter()
-                .map(|(program_id, balance)| fidelis_core::rules::LoyaltyFacts {
-                    program_id,
-                    balance: *balance,
-                    tier: None,
-                })
-                .collect();
-            let ctx = fidelis_core::rules::Context {
-                now,
-                time_zone: &tz,
-                currency: project.currency,
-                customer: Some(CustomerFacts { customer, segments: &customer.segments, loyalty: &loyalty }),
-                order: None,
-                event: None,
-            };
-            evaluated += 1;
-            if rule.evaluate(&ctx) {
-                count += 1;
-                if sample.len() < sample_size {
-                    sample.push(customer.id.to_string());
-                }
-            }
-        }
-        if page.len() < PREVIEW_PAGE_CUSTOMERS {
-            break;
-        }
-        after = page.last().map(|c| c.id.clone());
-    }
+    let place = segment_queries::Place { project: &project.id, currency: project.currency, time_zone: &tz, now };
+    let found = segment_queries::preview(reads, &place, &rule, sample_size).await?;
     let took_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(Json(PreviewResponse {
         object: "segment_preview",
-        evaluated,
-        count,
-        sample,
+        evaluated: found.evaluated,
+        count: found.count,
+        sample: found.sample.iter().map(ToString::to_string).collect(),
         rule: RuleResponse::from(&rule),
         took_ms,
     }))
 }
 
-type Balances = HashMap<CustomerId, Vec<(fidelis_core::ids::ProgramId, fidelis_core::money::Points)>>;
-
-async fn balances(state: &AppState, auth: &Auth) -> Result<Balances, ApiError> {
-    let mut map: Balances = HashMap::new();
-    let mut after = None;
-    loop {
-        let page = state.engine.reads().membership_scan(auth.project(), after.as_ref(), PREVIEW_PAGE_CUSTOMERS).await?;
-        for m in &page {
-            map.entry(m.customer_id.clone())
-                .or_default()
-                .push((m.program_id.clone(), fidelis_core::money::Points::from_stored(m.balance)));
+/// The answer of a segment command.
+pub fn render(scope: &Scope, o: &SegmentOutcome) -> Rendered {
+    match o {
+        SegmentOutcome::Segment { segment, created: c } => {
+            (created(*c), bytes(&SegmentResponse::from(segment, scope.project.currency, None)))
         }
-        if page.len() < PREVIEW_PAGE_CUSTOMERS {
-            return Ok(map);
+        SegmentOutcome::Members { added, removed, unchanged, errors } => {
+            let body = MembersChangeResponse {
+                object: "segment_members_change",
+                added: *added,
+                removed: *removed,
+                unchanged: *unchanged,
+                errors: errors
+                    .iter()
+                    .map(|e| MemberErrorResponse {
+                        row: e.index,
+                        reference: e.reference.clone(),
+                        message: e.reason.to_owned(),
+                    })
+                    .collect(),
+            };
+            (StatusCode::OK, bytes(&body))
         }
-        after = page.last().map(|m| m.id.clone());
+        SegmentOutcome::Recomputed { evaluated, entered, left, .. } => {
+            let body = RecomputeResponse {
+                object: "segment_recompute",
+                evaluated: *evaluated,
+                entered: *entered,
+                left: *left,
+            };
+            (StatusCode::OK, bytes(&body))
+        }
     }
 }

@@ -3,8 +3,10 @@
 use super::wallet::{Shortfall, credit, debit};
 use super::{Cause, EntryKind, Lot, Membership, Posting};
 use crate::ids::NewIds;
+use crate::money::Points;
 use crate::order::{Order, OrderEarning};
 use crate::program::Program;
+use crate::rejection::Rejection;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
@@ -16,19 +18,17 @@ pub fn decide_order_earning(
     order: &Order,
     clock: (Timestamp, Date),
     ids: &mut impl NewIds,
-) -> Option<Posting> {
+) -> Result<Option<Posting>, Rejection> {
     let (now, today) = clock;
     if program.paused {
-        return None;
+        return Ok(None);
     }
-    let rate = program.earning?;
+    let Some(rate) = program.earning else { return Ok(None) };
     let points = rate.points_for(order.lines.total());
-    if points <= 0 {
-        return None;
-    }
+    let Some(points) = Points::positive(points) else { return Ok(None) };
     let expires_on = program.expiry.expires_on(today);
     let cause = Cause::Order { order_id: order.id.clone() };
-    Some(credit(membership, points, expires_on, EntryKind::Earn, cause, now, ids))
+    credit(membership, points, expires_on, EntryKind::Earn, cause, now, ids).map(Some)
 }
 
 /// Takes back what `earning` should have lost by now (refunds in proportion, all on cancellation).
@@ -40,12 +40,10 @@ pub fn decide_clawback(
     earning: &OrderEarning,
     clock: (Timestamp, Date),
     ids: &mut impl NewIds,
-) -> Option<Posting> {
+) -> Result<Option<Posting>, Rejection> {
     let due = order.clawback_target(earning.points) - earning.clawed_back;
-    if due <= 0 {
-        return None;
-    }
+    let Some(due) = Points::positive(due) else { return Ok(None) };
     let shortfall = if program.allow_negative_balance { Shortfall::Debt } else { Shortfall::Unrecovered };
     let cause = Cause::Order { order_id: order.id.clone() };
-    debit(membership, lots, due, EntryKind::Clawback, shortfall, cause, clock, ids).ok()
+    debit(membership, lots, due, EntryKind::Clawback, shortfall, cause, clock, ids).map(Some)
 }

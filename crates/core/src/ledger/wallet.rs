@@ -1,7 +1,8 @@
 //! Credit, debit and expiry of one wallet: pure functions from (membership, lots) to a `Posting`.
 
-use super::{Cause, Entry, EntryKind, Lot, LotTake, Membership, Posting};
+use super::{Cause, Entry, EntryKind, Lot, LotRemainder, LotTake, Membership, Posting, minus, next_expiry, plus};
 use crate::ids::{EntryId, LotId, NewIds};
+use crate::money::Points;
 use crate::rejection::Rejection;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -25,13 +26,13 @@ fn entry(membership: &Membership, kind: EntryKind, cause: Cause, now: Timestamp,
         membership_id: membership.id.clone(),
         customer_id: membership.customer_id.clone(),
         kind,
-        points: 0,
+        points: Points::ZERO,
         balance_after: membership.balance,
         lot_id: None,
         expires_on: None,
         consumed: Vec::new(),
-        unrecovered: 0,
-        debt_repaid: 0,
+        unrecovered: Points::ZERO,
+        debt_repaid: Points::ZERO,
         cause,
         created_at: now,
     }
@@ -40,28 +41,36 @@ fn entry(membership: &Membership, kind: EntryKind, cause: Cause, now: Timestamp,
 /// Credits `points` (positive) as a new lot; debt, if any, is repaid first.
 pub fn credit(
     membership: &Membership,
-    points: i64,
+    points: Points,
     expires_on: Option<Date>,
     kind: EntryKind,
     cause: Cause,
     now: Timestamp,
     ids: &mut impl NewIds,
-) -> Posting {
+) -> Result<Posting, Rejection> {
     let mut wallet = membership.clone();
     let repaid = wallet.debt.min(points);
-    wallet.debt -= repaid;
-    wallet.balance += points;
-    match kind {
-        EntryKind::ManualAdd => wallet.totals.added += points,
-        _ => wallet.totals.earned += points,
-    }
+    wallet.debt = minus(wallet.debt, repaid)?;
+    wallet.balance = plus(wallet.balance, points)?;
+    let total = match kind {
+        EntryKind::ManualAdd => &mut wallet.totals.added,
+        EntryKind::TransferIn => &mut wallet.totals.transferred_in,
+        _ => &mut wallet.totals.earned,
+    };
+    *total = plus(*total, points)?;
     wallet.updated_at = now;
+    let remaining = minus(points, repaid)?;
+    if remaining.is_positive()
+        && let Some(day) = expires_on
+    {
+        wallet.next_expiry = Some(wallet.next_expiry.map_or(day, |d| d.min(day)));
+    }
     let lot = Lot {
         id: LotId::fresh(ids),
         program_id: wallet.program_id.clone(),
         membership_id: wallet.id.clone(),
         points,
-        remaining: points - repaid,
+        remaining,
         expires_on,
         created_at: now,
     };
@@ -70,12 +79,12 @@ pub fn credit(
     e.lot_id = Some(lot.id.clone());
     e.expires_on = expires_on;
     e.debt_repaid = repaid;
-    Posting { entry: e, new_lot: Some(lot), lot_updates: Vec::new(), membership: wallet }
+    Ok(Posting { entry: e, new_lot: Some(lot), remainders: Vec::new(), membership: wallet })
 }
 
 /// Lots a debit may draw from, in the order it draws: soonest expiry first, non-expiring last, then oldest.
 pub fn spending_order(lots: &[Lot], today: Date) -> Vec<&Lot> {
-    let mut usable: Vec<&Lot> = lots.iter().filter(|l| l.remaining > 0 && l.is_usable_on(today)).collect();
+    let mut usable: Vec<&Lot> = lots.iter().filter(|l| l.remaining.is_positive() && l.is_usable_on(today)).collect();
     usable.sort_by(|a, b| {
         let key = |l: &Lot| (l.expires_on.is_none(), l.expires_on);
         key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
@@ -83,12 +92,12 @@ pub fn spending_order(lots: &[Lot], today: Date) -> Vec<&Lot> {
     usable
 }
 
-/// Debits `points` (positive) from the lots usable on `today`.
+/// Debits `points` (positive) from the lots usable on `today`. Reserved points are not spendable.
 #[allow(clippy::too_many_arguments)]
 pub fn debit(
     membership: &Membership,
     lots: &[Lot],
-    points: i64,
+    points: Points,
     kind: EntryKind,
     shortfall: Shortfall,
     cause: Cause,
@@ -97,75 +106,90 @@ pub fn debit(
 ) -> Result<Posting, Rejection> {
     let (now, today) = clock;
     let order = spending_order(lots, today);
-    let spendable: i64 = order.iter().map(|l| l.remaining).sum::<i64>() - membership.debt;
-    let missing = (points - spendable.max(0)).max(0);
-    if missing > 0 && shortfall == Shortfall::Reject {
-        return Err(Rejection::InsufficientPoints { balance: spendable, requested: points });
+    let usable = Points::sum(order.iter().map(|l| l.remaining)).ok_or(super::LedgerRejection::Overflow);
+    let usable = usable.map_err(Rejection::Ledger)?;
+    let spendable = minus(minus(usable, membership.debt)?, membership.reserved)?;
+    let missing = minus(points, spendable.max(Points::ZERO))?.max(Points::ZERO);
+    if missing.is_positive() && shortfall == Shortfall::Reject {
+        return Err(Rejection::insufficient_points(spendable.value(), points.value()));
     }
-    let mut left = points - missing;
+    let taken = minus(points, missing)?;
+    let mut left = taken;
     let mut takes = Vec::new();
     for lot in order {
-        if left == 0 {
+        if !left.is_positive() {
             break;
         }
         let take = lot.remaining.min(left);
         takes.push(LotTake { lot_id: lot.id.clone(), points: take });
-        left -= take;
+        left = minus(left, take)?;
     }
-    let taken = points - missing;
     let mut wallet = membership.clone();
     let (unrecovered, debt) = match shortfall {
-        Shortfall::Debt => (0, missing),
-        _ => (missing, 0),
+        Shortfall::Debt => (Points::ZERO, missing),
+        _ => (missing, Points::ZERO),
     };
-    let booked = taken + debt;
-    wallet.balance -= booked;
-    wallet.debt += debt;
+    let booked = plus(taken, debt)?;
+    wallet.balance = minus(wallet.balance, booked)?;
+    wallet.debt = plus(wallet.debt, debt)?;
     match kind {
         EntryKind::Clawback => {
-            wallet.totals.clawed_back += booked;
-            wallet.totals.unrecovered += unrecovered;
+            wallet.totals.clawed_back = plus(wallet.totals.clawed_back, booked)?;
+            wallet.totals.unrecovered = plus(wallet.totals.unrecovered, unrecovered)?;
         }
-        _ => wallet.totals.removed += booked,
+        EntryKind::TransferOut => wallet.totals.transferred_out = plus(wallet.totals.transferred_out, booked)?,
+        _ => wallet.totals.removed = plus(wallet.totals.removed, booked)?,
     }
     wallet.updated_at = now;
-    let lot_updates = takes
-        .iter()
-        .map(|t| {
-            let before = lots.iter().find(|l| l.id == t.lot_id).map_or(0, |l| l.remaining);
-            LotTake { lot_id: t.lot_id.clone(), points: before - t.points }
-        })
-        .collect();
+    let mut remainders = Vec::with_capacity(takes.len());
+    for t in &takes {
+        let before = lots.iter().find(|l| l.id == t.lot_id).map_or(Points::ZERO, |l| l.remaining);
+        remainders.push(LotRemainder { lot_id: t.lot_id.clone(), remaining: minus(before, t.points)? });
+    }
+    wallet.next_expiry = next_expiry_after(lots, &remainders);
     let mut e = entry(&wallet, kind, cause, now, ids);
-    e.points = -booked;
+    e.points = booked.negated();
     e.consumed = takes;
     e.unrecovered = unrecovered;
-    Ok(Posting { entry: e, new_lot: None, lot_updates, membership: wallet })
+    Ok(Posting { entry: e, new_lot: None, remainders, membership: wallet })
 }
 
-/// Expires what is left of one lot. `None` when nothing is left or the lot is still usable on `today`.
+/// The earliest last day of the open lots once `remainders` are written back.
+fn next_expiry_after(lots: &[Lot], remainders: &[LotRemainder]) -> Option<Date> {
+    let updated: Vec<Lot> = lots
+        .iter()
+        .map(|l| match remainders.iter().find(|r| r.lot_id == l.id) {
+            Some(r) => Lot { remaining: r.remaining, ..l.clone() },
+            None => l.clone(),
+        })
+        .collect();
+    next_expiry(&updated)
+}
+
+/// Expires what is left of `lot`, one of the wallet's open `lots`. `None` when nothing is left or the lot
+/// is still usable on `today`.
 pub fn expire_lot(
     membership: &Membership,
+    lots: &[Lot],
     lot: &Lot,
     clock: (Timestamp, Date),
     ids: &mut impl NewIds,
-) -> Option<Posting> {
+) -> Result<Option<Posting>, Rejection> {
     let (now, today) = clock;
-    if lot.remaining == 0 || lot.is_usable_on(today) {
-        return None;
+    if !lot.remaining.is_positive() || lot.is_usable_on(today) {
+        return Ok(None);
     }
     let mut wallet = membership.clone();
-    wallet.balance -= lot.remaining;
-    wallet.totals.expired += lot.remaining;
+    wallet.balance = minus(wallet.balance, lot.remaining)?;
+    wallet.totals.expired = plus(wallet.totals.expired, lot.remaining)?;
     wallet.updated_at = now;
+    let remainders = vec![LotRemainder { lot_id: lot.id.clone(), remaining: Points::ZERO }];
+    let mut others: Vec<Lot> = lots.iter().filter(|l| l.id != lot.id).cloned().collect();
+    others.push(Lot { remaining: Points::ZERO, ..lot.clone() });
+    wallet.next_expiry = next_expiry(&others);
     let mut e = entry(&wallet, EntryKind::Expire, Cause::Expiry { lot_id: lot.id.clone() }, now, ids);
-    e.points = -lot.remaining;
+    e.points = lot.remaining.negated();
     e.consumed = vec![LotTake { lot_id: lot.id.clone(), points: lot.remaining }];
     e.expires_on = lot.expires_on;
-    Some(Posting {
-        entry: e,
-        new_lot: None,
-        lot_updates: vec![LotTake { lot_id: lot.id.clone(), points: 0 }],
-        membership: wallet,
-    })
+    Ok(Some(Posting { entry: e, new_lot: None, remainders, membership: wallet }))
 }

@@ -41,13 +41,10 @@ pub struct LoyaltyFacts<'a> {
 }
 
 impl<'a> LoyaltyFacts<'a> {
-    /// A membership's facts (tiers come with the tier feature; none yet).
-    pub fn of(membership: &'a crate::ledger::Membership) -> LoyaltyFacts<'a> {
-        LoyaltyFacts {
-            program_id: &membership.program_id,
-            balance: Points::from_stored(membership.balance),
-            tier: None,
-        }
+    /// A membership's facts, with what the member can spend now (`Membership::spendable`; tiers come
+    /// with the tier feature, none yet).
+    pub fn of(membership: &'a crate::ledger::Membership, spendable: Points) -> LoyaltyFacts<'a> {
+        LoyaltyFacts { program_id: &membership.program_id, balance: spendable, tier: None }
     }
 }
 

@@ -386,11 +386,11 @@ on_both!(a_body_over_the_size_limit_is_refused);
 
 async fn a_revoked_key_stops_working(app: TestApp) {
     let mut app = app;
-    let reads = app.app.engine.reads();
-    let (id, secret) = fidelis::admin::create_key(reads, &app.project).await.unwrap();
+    let ports = fidelis::admin::Ports::of_engine(&app.app.engine);
+    let (id, secret) = fidelis::admin::create_key(ports, &app.project).await.unwrap();
     app.key = secret;
     assert_eq!(app.get("/v1/customers").await.status, StatusCode::OK);
-    reads.revoke_api_key(&app.project.id, &id, jiff::Timestamp::now()).await.unwrap();
+    ports.admin.revoke_api_key(&app.project.id, &id, jiff::Timestamp::now()).await.unwrap();
     app.app.engine.keys().clear();
     let reply = app.get("/v1/customers").await;
     assert_eq!((reply.status, reply.key()), (StatusCode::UNAUTHORIZED, "unauthorized"));

@@ -16,9 +16,9 @@ async fn another_projects_key_sees_none_of_this_projects_data(app: TestApp) {
     let customer_id = order.body["customer_id"].as_str().unwrap().to_owned();
     let order_id = order.body["id"].as_str().unwrap().to_owned();
     let member = app.member(&program, "c-1").await;
-    let reads = app.app.engine.reads();
-    let other = fidelis::admin::create_project(reads, "other", "USD", "UTC").await.unwrap();
-    let (_, other_key) = fidelis::admin::create_key(reads, &other).await.unwrap();
+    let ports = fidelis::admin::Ports::of_engine(&app.app.engine);
+    let other = fidelis::admin::create_project(ports, "other", "USD", "UTC").await.unwrap();
+    let (_, other_key) = fidelis::admin::create_key(ports, &other).await.unwrap();
     let mut intruder = app;
     let own_key = std::mem::replace(&mut intruder.key, other_key);
     for path in [

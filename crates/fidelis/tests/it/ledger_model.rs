@@ -5,7 +5,7 @@
 
 use crate::support::{Db, database};
 use fidelis::app;
-use fidelis_api::{ApiConfig, JsonRenderer};
+use fidelis_api::ApiConfig;
 use fidelis_core::customer::CustomerPatch;
 use fidelis_core::expiry::ExpiryPolicy;
 use fidelis_core::ids::ProgramId;
@@ -13,9 +13,12 @@ use fidelis_core::ledger::check_identities;
 use fidelis_core::money::{Money, Points};
 use fidelis_core::order::{OrderDraft, OrderLines, OrderStatus};
 use fidelis_core::program::{EarningRate, JoinPolicy, ProgramDraft};
-use fidelis_engine::Renderer;
 use fidelis_engine::clock::{Clock, ManualClock};
 use fidelis_engine::command::*;
+use fidelis_engine::domains::customers::{CustomerInput, WhenMissing};
+use fidelis_engine::domains::members::{self, Direction, PointsAdjustment};
+use fidelis_engine::domains::orders::{self, OrderInput};
+use fidelis_engine::domains::programs;
 use fidelis_engine::port::{CustomerRef, MemberRef, OrderRef};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
@@ -142,7 +145,7 @@ struct Harness {
     clock: Arc<ManualClock>,
     scope: Scope,
     program: ProgramId,
-    last_keyed: Option<(Command, (u16, Vec<u8>), Timestamp)>,
+    last_keyed: Option<(Command, Stored, Timestamp)>,
     sequence: usize,
     expiry_days: i32,
     _dir: tempfile::TempDir,
@@ -154,7 +157,10 @@ impl Harness {
         let database = database(db, dir.path(), "ledger model")?;
         let clock = Arc::new(ManualClock::at("2025-01-01T12:00:00Z".parse().unwrap()));
         let app = app::start(&database, clock.clone(), Default::default(), ApiConfig::default(), None).await.unwrap();
-        let project = fidelis::admin::create_project(app.engine.reads(), "model", "EUR", "UTC").await.unwrap();
+        let project =
+            fidelis::admin::create_project(fidelis::admin::Ports::of_engine(&app.engine), "model", "EUR", "UTC")
+                .await
+                .unwrap();
         let scope = Scope { project: Arc::new(project), actor: "model".into(), request_id: String::new() };
         let mut h = Harness {
             app,
@@ -174,7 +180,11 @@ impl Harness {
             allow_negative_balance: Some(allow_debt),
             ..ProgramDraft::default()
         };
-        let Outcome::Program { program, .. } = h.run(Action::CreateProgram(draft)).await else { panic!("program") };
+        let Outcome::Programs(programs::Outcome { program, .. }) =
+            h.run(Action::Programs(programs::Command::Create(draft))).await
+        else {
+            panic!("program")
+        };
         h.program = program.id;
         for c in 0..CUSTOMERS {
             let customer = CustomerInput {
@@ -182,7 +192,12 @@ impl Harness {
                 patch: CustomerPatch::default(),
                 when_missing: WhenMissing::Create,
             };
-            h.run(Action::Enrol { program: h.program.clone(), customer, card_code: None }).await;
+            h.run(Action::Members(members::Command::Enrol {
+                program: h.program.clone(),
+                customer: Box::new(customer),
+                card_code: None,
+            }))
+            .await;
         }
         Some(h)
     }
@@ -193,10 +208,10 @@ impl Harness {
         let idempotency =
             Some(IdempotencyRequest { key: format!("k-{}", self.sequence), request_hash: format!("{action:?}") });
         let command = Command { scope: self.scope.clone(), idempotency, action };
-        let outcome = self.app.engine.execute(command.clone()).await.expect("the engine answers");
-        self.last_keyed =
-            Some((command, JsonRenderer.render(&self.scope, &outcome, self.clock.now()), self.clock.now()));
-        outcome
+        let answer = self.app.engine.execute(command.clone()).await.expect("the engine answers");
+        let stored = answer.stored.clone().expect("a keyed answer is stored");
+        self.last_keyed = Some((command, stored, self.clock.now()));
+        answer.outcome
     }
 
     /// The last usable day of points earned `today` under the program's policy.
@@ -217,9 +232,17 @@ impl Harness {
             let lots = reads.lot_list(project, &member.id).await.unwrap();
             check_identities(&member, &lots).unwrap();
             let entries = reads.entry_list(project, &member.id).await.unwrap();
-            assert_eq!(entries.iter().map(|e| e.points).sum::<i64>(), member.balance, "entries add up to the balance");
-            assert_eq!((member.balance, member.debt), (expected.balance, expected.debt), "customer {c}");
-            let remaining: Vec<i64> = lots.iter().map(|l| l.remaining).collect();
+            assert_eq!(
+                entries.iter().map(|e| e.points.value()).sum::<i64>(),
+                member.balance.value(),
+                "entries add up to the balance"
+            );
+            assert_eq!(
+                (member.balance.value(), member.debt.value()),
+                (expected.balance, expected.debt),
+                "customer {c}"
+            );
+            let remaining: Vec<i64> = lots.iter().map(|l| l.remaining.value()).collect();
             let modelled: Vec<i64> = expected.lots.iter().map(|l| l.remaining).collect();
             assert_eq!(remaining, modelled, "lots of customer {c}");
         }
@@ -256,8 +279,8 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
                 patch: CustomerPatch::default(),
                 when_missing: WhenMissing::Create,
             };
-            h.run(Action::UpsertOrder(Box::new(OrderInput { reference: None, customer: Some(customer_input), draft })))
-                .await;
+            let input = OrderInput { reference: None, customer: Some(customer_input), draft };
+            h.run(Action::Orders(orders::Command::Upsert(Box::new(input)))).await;
             let earned = amount / 100;
             if earned > 0 {
                 model.credit(*customer, earned, h.expiry(today));
@@ -282,10 +305,14 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
                 reason: "model".into(),
                 expires_on,
             };
-            let outcome = h.run(Action::AdjustPoints(adjustment)).await;
+            let outcome = h.run(Action::Members(members::Command::Adjust(adjustment))).await;
             // A last usable day already past is refused; today or later is credited.
             let accepted = expires_in_days.is_none_or(|d| d >= 0);
-            assert_eq!(matches!(outcome, Outcome::Points { .. }), accepted, "add expiring in {expires_in_days:?}");
+            assert_eq!(
+                matches!(outcome, Outcome::Members(members::Outcome::Points { .. })),
+                accepted,
+                "add expiring in {expires_in_days:?}"
+            );
             if accepted {
                 model.credit(*customer, *points, expires_on.or(h.expiry(today)));
             }
@@ -299,9 +326,13 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
                 reason: "model".into(),
                 expires_on: None,
             };
-            let outcome = h.run(Action::AdjustPoints(adjustment)).await;
+            let outcome = h.run(Action::Members(members::Command::Adjust(adjustment))).await;
             let applied = model.debit(*customer, *points, today, true);
-            assert_eq!(matches!(outcome, Outcome::Points { .. }), applied, "remove {points}: {outcome:?}");
+            assert_eq!(
+                matches!(outcome, Outcome::Members(members::Outcome::Points { .. })),
+                applied,
+                "remove {points}: {outcome:?}"
+            );
         }
         Op::Refund { order, percent } => {
             let Some(o) = model.orders.get(*order).cloned() else { return };
@@ -310,13 +341,13 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
                 return;
             }
             let outcome = h
-                .run(Action::RefundOrder {
+                .run(Action::Orders(orders::Command::Refund {
                     order: OrderRef::Source(format!("o-{order}")),
                     amount: Money::new(amount).unwrap(),
-                })
+                }))
                 .await;
             let accepted = !o.void && o.refunded + amount <= o.total;
-            assert_eq!(matches!(outcome, Outcome::Order { .. }), accepted, "refund {amount} of {o:?}: {outcome:?}");
+            assert_eq!(matches!(outcome, Outcome::Orders(_)), accepted, "refund {amount} of {o:?}: {outcome:?}");
             if accepted {
                 model.orders[*order].refunded += amount;
                 model.orders[*order].void = model.orders[*order].refunded == o.total;
@@ -330,10 +361,15 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
                 status: Some(OrderStatus::Canceled),
                 ..OrderDraft::default()
             };
-            let outcome =
-                h.run(Action::UpsertOrder(Box::new(OrderInput { reference: None, customer: None, draft }))).await;
+            let outcome = h
+                .run(Action::Orders(orders::Command::Upsert(Box::new(OrderInput {
+                    reference: None,
+                    customer: None,
+                    draft,
+                }))))
+                .await;
             let fully_refunded = o.void && !o.canceled;
-            assert_eq!(matches!(outcome, Outcome::Order { .. }), !fully_refunded, "cancel {o:?}: {outcome:?}");
+            assert_eq!(matches!(outcome, Outcome::Orders(_)), !fully_refunded, "cancel {o:?}: {outcome:?}");
             if !o.void {
                 model.orders[*order].void = true;
                 model.orders[*order].canceled = true;
@@ -347,14 +383,12 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
             model.expire(h.today());
         }
         Op::Retry => {
-            let Some((command, (status, body), at)) = h.last_keyed.clone() else { return };
+            let Some((command, first, at)) = h.last_keyed.clone() else { return };
             if h.clock.now().duration_since(at) > SignedDuration::from_hours(24) {
                 return; // Keys are promised for 24 hours; older ones may have been pruned by the jobs.
             }
-            match h.app.engine.execute(command).await.unwrap() {
-                Outcome::Replayed { status: s, body: b } => {
-                    assert_eq!((s, b), (status, body), "a retry replays the first answer")
-                }
+            match h.app.engine.execute(command).await.unwrap().outcome {
+                Outcome::Replayed(stored) => assert_eq!(stored, first, "a retry replays the first answer"),
                 other => panic!("a retry must replay, got {other:?}"),
             }
         }

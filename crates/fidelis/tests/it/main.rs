@@ -8,6 +8,7 @@ mod cli;
 mod concurrency;
 mod crash;
 mod customers;
+mod dry_run;
 mod events;
 mod idempotency;
 mod isolation;

@@ -138,7 +138,7 @@ async fn assert_recompute_changes_nothing(w: &World, step: usize, op: &Op) {
     for id in &w.dynamic {
         let segment = SegmentId::parse(id).unwrap();
         match w.app.app.engine.recompute_segment(&scope, &segment).await.unwrap() {
-            Outcome::Recomputed { entered, left, .. } => {
+            Outcome::Segments(fidelis_engine::domains::segments::Outcome::Recomputed { entered, left, .. }) => {
                 assert_eq!((entered, left), (0, 0), "step {step} ({op:?}): segment {id} was stale")
             }
             other => panic!("recompute answered {other:?}"),

@@ -30,12 +30,14 @@ async fn segments_of(app: &TestApp, customer: &str) -> Vec<String> {
     reply.body["data"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect()
 }
 
+/// The segment events of the outbox, oldest first.
 async fn topics(app: &TestApp) -> Vec<(String, String)> {
     let reply = app.get("/v1/outbox?limit=100").await;
     let mut list: Vec<(String, String)> = reply.body["data"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|e| e["topic"].as_str().unwrap().starts_with("segment."))
         .map(|e| (e["topic"].as_str().unwrap().to_owned(), e["subject_id"].as_str().unwrap().to_owned()))
         .collect();
     list.reverse();

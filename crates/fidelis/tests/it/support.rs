@@ -66,9 +66,9 @@ pub async fn spawn_with(db: Db, time_zone: &str) -> Option<TestApp> {
     let app = app::start(&database, clock.clone(), EngineConfig::default(), ApiConfig::default(), None)
         .await
         .expect("app starts");
-    let reads = app.engine.reads();
-    let project = fidelis::admin::create_project(reads, "test", "EUR", time_zone).await.expect("project");
-    let (_, key) = fidelis::admin::create_key(reads, &project).await.expect("key");
+    let ports = fidelis::admin::Ports::of_engine(&app.engine);
+    let project = fidelis::admin::create_project(ports, "test", "EUR", time_zone).await.expect("project");
+    let (_, key) = fidelis::admin::create_key(ports, &project).await.expect("key");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = app.router();
@@ -141,7 +141,7 @@ impl TestApp {
         self.clock.set(rfc3339.parse().unwrap());
     }
 
-    pub async fn run_jobs(&self) -> fidelis_engine::command::JobReport {
+    pub async fn run_jobs(&self) -> fidelis_engine::JobReport {
         self.app.engine.run_due_jobs().await.expect("jobs run")
     }
 
@@ -154,11 +154,11 @@ impl TestApp {
             let lots = reads.lot_list(&self.project.id, &m.id).await.unwrap();
             fidelis_core::ledger::check_identities(&m, &lots).unwrap_or_else(|e| panic!("member {}: {e}", m.id));
             let entries = reads.entry_list(&self.project.id, &m.id).await.unwrap();
-            let sum: i64 = entries.iter().map(|e| e.points).sum();
-            assert_eq!(sum, m.balance, "entries of {} add up to the balance", m.id);
-            for e in entries.iter().filter(|e| e.points < 0) {
-                let taken: i64 = e.consumed.iter().map(|c| c.points).sum();
-                assert!(taken <= -e.points, "debit {} takes no more than it books", e.id);
+            let sum: i64 = entries.iter().map(|e| e.points.value()).sum();
+            assert_eq!(sum, m.balance.value(), "entries of {} add up to the balance", m.id);
+            for e in entries.iter().filter(|e| e.points.is_negative()) {
+                let taken: i64 = e.consumed.iter().map(|c| c.points.value()).sum();
+                assert!(taken <= -e.points.value(), "debit {} takes no more than it books", e.id);
             }
         }
     }

@@ -1,8 +1,8 @@
 //! Multi-row statements for PostgreSQL: a flush step's rows become one array per column, and one
 //! `INSERT … SELECT * FROM UNNEST(…)` writes them all (one parse, one plan, one reply per table).
 
-use crate::rows::Value;
-use crate::sql::{Step, Write, columns, conflict_clause};
+use crate::row::Value;
+use crate::sql::{Step, Write, conflict_clause};
 use bytes::BytesMut;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
@@ -78,15 +78,16 @@ impl ToSql for ColumnArray {
 
 /// The statement and its parameters for a whole step.
 pub fn statement(step: &Step) -> (String, Vec<ColumnArray>) {
-    let count = columns(step.columns).len();
+    let count = step.columns.len();
     let arrays: Vec<ColumnArray> = (0..count).map(|c| ColumnArray::of(&step.rows, c)).collect();
     let unnest: Vec<String> = arrays.iter().enumerate().map(|(i, a)| format!("${}::{}", i + 1, a.sql_type())).collect();
-    let insert = format!("INSERT INTO {} ({}) SELECT * FROM UNNEST({})", step.table, step.columns, unnest.join(", "));
-    let cols = columns(step.columns);
+    let insert =
+        format!("INSERT INTO {} ({}) SELECT * FROM UNNEST({})", step.table, step.columns.join(", "), unnest.join(", "));
+    let cols = &step.columns;
     let sql = match step.write {
         Write::Insert => insert,
         Write::InsertIgnore => format!("{insert} ON CONFLICT DO NOTHING"),
-        Write::Upsert { key, fixed } => format!("{insert}{}", conflict_clause(step.columns, key, fixed)),
+        Write::Upsert { key, fixed } => format!("{insert}{}", conflict_clause(&step.columns, key, fixed)),
         Write::Erase { set, key_column } => {
             format!("UPDATE {} SET {set} WHERE {key_column} = ANY($1::text[])", step.table)
         }
@@ -119,7 +120,7 @@ mod tests {
     fn a_step_becomes_one_statement_with_a_typed_array_per_column() {
         let step = Step {
             table: "t",
-            columns: "id, n, f",
+            columns: vec!["id", "n", "f"],
             write: Write::Upsert { key: "id", fixed: &[] },
             rows: vec![
                 vec![Value::Text("a".into()), Value::OptInt(None), Value::Flag(true)],

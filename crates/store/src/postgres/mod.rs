@@ -1,21 +1,22 @@
 //! The PostgreSQL adapter: a deadpool of read connections and dedicated writer connections. Writers lock
-//! the rows they load (`FOR UPDATE`) and flush with pipelined statements, so a batch costs a handful of
-//! round trips; several writers (and several API nodes) can share one database.
+//! in the global order of `fidelis_engine::port` and flush with pipelined multi-row statements, so a
+//! batch costs a handful of round trips; several writers (and several API nodes) share one database.
+//! Everything above the connection (statements, decoding) is shared with SQLite.
 
 mod bulk;
-mod read;
-mod write;
 
-pub use write::PgWriter;
-
+use crate::conn::{Begin, Conn, Dialect, EachRow, Source};
 use crate::migrations;
-use crate::rows::{RowLike, Value};
+use crate::row::{RowLike, Value};
+use crate::sql::Step;
+use async_trait::async_trait;
 use bytes::BytesMut;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use fidelis_engine::port::{StoreError, StoreResult};
+use std::collections::HashMap;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use tokio_postgres::{Config, NoTls};
+use tokio_postgres::{Client, Config, NoTls, Statement};
 
 /// Read connections in the pool.
 pub const READ_POOL_CONNECTIONS_MAX: usize = 16;
@@ -49,22 +50,18 @@ impl PgStore {
     }
 
     /// A dedicated connection for one writer.
-    pub async fn writer(&self) -> StoreResult<PgWriter> {
+    pub async fn writer(&self) -> StoreResult<PgConn> {
         let (client, connection) = self.config.connect(NoTls).await.map_err(map_error)?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!(error = %e, "PostgreSQL writer connection ended");
             }
         });
-        Ok(PgWriter::new(client))
-    }
-
-    pub(crate) async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
-        self.pool.get().await.map_err(|e| StoreError::Unavailable(e.to_string()))
+        Ok(PgConn { client: Handle::Dedicated { client, statements: HashMap::new() }, in_transaction: false })
     }
 
     async fn migrate(&self) -> StoreResult<()> {
-        let mut client = self.client().await?;
+        let mut client = self.pool.get().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
         client.batch_execute(migrations::CREATE_MIGRATIONS_TABLE).await.map_err(map_error)?;
         let tx = client.transaction().await.map_err(map_error)?;
         tx.execute("SELECT pg_advisory_xact_lock(7313001)", &[]).await.map_err(map_error)?;
@@ -90,6 +87,127 @@ impl PgStore {
     }
 }
 
+#[async_trait]
+impl Source for PgStore {
+    async fn conn(&self) -> StoreResult<Box<dyn Conn>> {
+        let object = self.pool.get().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Box::new(PgConn { client: Handle::Pooled(Some(object)), in_transaction: false }))
+    }
+}
+
+enum Handle {
+    Pooled(Option<deadpool_postgres::Object>),
+    Dedicated { client: Client, statements: HashMap<String, Statement> },
+}
+
+pub struct PgConn {
+    client: Handle,
+    in_transaction: bool,
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        // A connection left inside a transaction (a dry run that failed half-way) must not go back to the
+        // pool: the next user would run in it.
+        if self.in_transaction
+            && let Handle::Pooled(object) = &mut self.client
+            && let Some(object) = object.take()
+        {
+            drop(deadpool_postgres::Object::take(object));
+        }
+    }
+}
+
+type Param<'a> = &'a (dyn ToSql + Sync);
+
+impl PgConn {
+    fn client(&self) -> StoreResult<&Client> {
+        match &self.client {
+            Handle::Pooled(Some(object)) => Ok(object),
+            Handle::Pooled(None) => Err(StoreError::Unavailable("connection returned".into())),
+            Handle::Dedicated { client, .. } => Ok(client),
+        }
+    }
+
+    async fn statement(&mut self, sql: &str) -> StoreResult<Statement> {
+        match &mut self.client {
+            Handle::Pooled(Some(object)) => object.prepare_cached(sql).await.map_err(map_error),
+            Handle::Pooled(None) => Err(StoreError::Unavailable("connection returned".into())),
+            Handle::Dedicated { client, statements } => {
+                if let Some(s) = statements.get(sql) {
+                    return Ok(s.clone());
+                }
+                let prepared = client.prepare(sql).await.map_err(map_error)?;
+                statements.insert(sql.to_owned(), prepared.clone());
+                Ok(prepared)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Conn for PgConn {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn query(&mut self, sql: &str, params: &[Value], each: &mut EachRow<'_>) -> StoreResult<()> {
+        let statement = self.statement(sql).await?;
+        let params: Vec<Param<'_>> = params.iter().map(|v| v as Param<'_>).collect();
+        let rows = self.client()?.query(&statement, &params).await.map_err(map_error)?;
+        for row in &rows {
+            each(row as &dyn RowLike)?;
+        }
+        Ok(())
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> StoreResult<u64> {
+        let statement = self.statement(sql).await?;
+        let params: Vec<Param<'_>> = params.iter().map(|v| v as Param<'_>).collect();
+        self.client()?.execute(&statement, &params).await.map_err(map_error)
+    }
+
+    async fn write_steps(&mut self, steps: &[Step]) -> StoreResult<()> {
+        let built: Vec<(String, Vec<bulk::ColumnArray>)> = steps.iter().map(bulk::statement).collect();
+        let mut statements = Vec::with_capacity(built.len());
+        for (sql, arrays) in &built {
+            statements.push((self.statement(sql).await?, arrays));
+        }
+        let params: Vec<(&Statement, Vec<Param<'_>>)> = statements
+            .iter()
+            .map(|(statement, arrays)| (statement, arrays.iter().map(|a| a as Param<'_>).collect()))
+            .collect();
+        // One statement per table, polled together so that they are pipelined: one round trip in all.
+        let client = self.client()?;
+        futures::future::try_join_all(params.iter().map(|(statement, p)| client.execute(*statement, p)))
+            .await
+            .map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn begin(&mut self, kind: Begin) -> StoreResult<()> {
+        let sql = match kind {
+            Begin::Write => "BEGIN",
+            Begin::Snapshot => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        };
+        self.client()?.batch_execute(sql).await.map_err(map_error)?;
+        self.in_transaction = true;
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> StoreResult<()> {
+        self.client()?.batch_execute("COMMIT").await.map_err(map_error)?;
+        self.in_transaction = false;
+        Ok(())
+    }
+
+    async fn rollback(&mut self) -> StoreResult<()> {
+        self.client()?.batch_execute("ROLLBACK").await.map_err(map_error)?;
+        self.in_transaction = false;
+        Ok(())
+    }
+}
+
 pub(crate) fn map_error(e: tokio_postgres::Error) -> StoreError {
     let retryable = [SqlState::UNIQUE_VIOLATION, SqlState::T_R_SERIALIZATION_FAILURE, SqlState::T_R_DEADLOCK_DETECTED];
     // The driver's own message for server errors is only "db error"; the server's is the useful part.
@@ -97,6 +215,9 @@ pub(crate) fn map_error(e: tokio_postgres::Error) -> StoreError {
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
         None => e.to_string(),
     };
+    if e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED) {
+        metrics::counter!("fidelis_writer_deadlocks_total").increment(1);
+    }
     match e.code() {
         Some(code) if retryable.contains(code) => StoreError::Conflict(text),
         _ => StoreError::Unavailable(text),
@@ -142,26 +263,13 @@ impl ToSql for Value {
             Value::OptInt(i) => i.to_sql(ty, out),
             Value::Flag(b) => b.to_sql(ty, out),
             Value::Bytes(b) => b.to_sql(ty, out),
+            Value::Texts(v) => v.to_sql(ty, out),
         }
     }
 
     fn accepts(ty: &Type) -> bool {
-        [Type::TEXT, Type::VARCHAR, Type::INT8, Type::BOOL, Type::BYTEA].contains(ty)
+        [Type::TEXT, Type::VARCHAR, Type::INT8, Type::BOOL, Type::BYTEA, Type::TEXT_ARRAY].contains(ty)
     }
 
     to_sql_checked!();
-}
-
-/// Customers of a project in id order after `$2`, at most `$3`; `lock` is appended (`FOR UPDATE` or empty).
-pub(crate) fn customer_scan_sql(projection: fidelis_engine::port::Projection, lock: &str) -> String {
-    let columns = match projection {
-        fidelis_engine::port::Projection::Full => crate::rows::CUSTOMER_COLUMNS,
-        fidelis_engine::port::Projection::WithoutStats => crate::rows::CUSTOMER_COLUMNS_WITHOUT_STATS,
-    };
-    format!("SELECT {columns} FROM customers WHERE project_id = $1 AND id > $2 ORDER BY id LIMIT $3 {lock}")
-}
-
-/// Splits (project, key) pairs into the two arrays an `UNNEST($1::text[], $2::text[])` takes.
-pub(crate) fn pair_arrays<P: AsRef<str>>(keys: &[(P, String)]) -> (Vec<String>, Vec<String>) {
-    keys.iter().map(|(p, k)| (p.as_ref().to_owned(), k.clone())).unzip()
 }

@@ -1,19 +1,20 @@
 //! The embedded SQLite adapter (default): WAL, `synchronous=FULL`, one writer connection driven by the
 //! engine's writer thread (`BEGIN IMMEDIATE`), and a pool of read connections that never wait for it.
+//! Everything above the connection (statements, decoding) is shared with PostgreSQL.
 
 mod checkpointer;
-mod read;
-mod write;
 
-pub use write::SqliteWriter;
-
+use crate::conn::{Begin, Conn, Dialect, EachRow, Source};
 use crate::migrations;
-use crate::rows::{RowLike, Value};
+use crate::row::{RowLike, Value};
+use crate::sql::{Step, row_sql};
+use async_trait::async_trait;
 use fidelis_engine::port::{StoreError, StoreResult};
 use parking_lot::Mutex;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// File name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "fidelis.db";
@@ -24,19 +25,19 @@ pub const BUSY_TIMEOUT_MS: u64 = 10_000;
 
 pub struct SqliteStore {
     path: PathBuf,
-    readers: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Connection>>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir` and applies pending migrations.
-    pub fn open(data_dir: &Path) -> StoreResult<SqliteStore> {
+    pub fn open(data_dir: &Path) -> StoreResult<Arc<SqliteStore>> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", data_dir.display())))?;
         let path = data_dir.join(DATABASE_FILE);
         let mut conn = connect(&path)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(map_error)?;
         migrate(&mut conn)?;
-        Ok(SqliteStore { path, readers: Mutex::new(vec![conn]) })
+        Ok(Arc::new(SqliteStore { path, idle: Mutex::new(vec![conn]) }))
     }
 
     pub fn path(&self) -> &Path {
@@ -45,25 +46,138 @@ impl SqliteStore {
 
     /// The single writer's connection. Checkpoints run on a thread of their own (see `checkpointer`), so
     /// that commits only pay for the WAL append and its fsync.
-    pub fn writer(&self) -> StoreResult<SqliteWriter> {
+    pub fn writer(&self) -> StoreResult<SqliteConn> {
         let conn = connect(&self.path)?;
         conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map_error)?;
         let checkpoints = checkpointer::spawn(connect(&self.path)?);
-        Ok(SqliteWriter::new(conn, checkpoints))
+        Ok(SqliteConn {
+            conn: Some(conn),
+            role: Role::Writer { checkpoints, last_checkpoint: std::time::Instant::now() },
+        })
     }
+}
 
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let pooled = self.readers.lock().pop();
+#[async_trait]
+impl Source for Arc<SqliteStore> {
+    async fn conn(&self) -> StoreResult<Box<dyn Conn>> {
+        let pooled = self.idle.lock().pop();
         let conn = match pooled {
             Some(c) => c,
             None => connect(&self.path)?,
         };
-        let result = f(&conn);
-        let mut readers = self.readers.lock();
-        if readers.len() < READ_CONNECTIONS_KEPT_MAX {
-            readers.push(conn);
+        Ok(Box::new(SqliteConn { conn: Some(conn), role: Role::Pooled(self.clone()) }))
+    }
+}
+
+enum Role {
+    Writer {
+        checkpoints: checkpointer::Checkpoints,
+        last_checkpoint: std::time::Instant,
+    },
+    /// A read connection, returned to its pool when dropped.
+    Pooled(Arc<SqliteStore>),
+}
+
+pub struct SqliteConn {
+    /// Always `Some` until the connection goes back to its pool.
+    conn: Option<Connection>,
+    role: Role,
+}
+
+impl SqliteConn {
+    fn c(&self) -> StoreResult<&Connection> {
+        self.conn.as_ref().ok_or_else(|| StoreError::Unavailable("connection returned".into()))
+    }
+}
+
+impl Drop for SqliteConn {
+    fn drop(&mut self) {
+        if let (Some(conn), Role::Pooled(store)) = (self.conn.take(), &self.role) {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            let mut idle = store.idle.lock();
+            if idle.len() < READ_CONNECTIONS_KEPT_MAX {
+                idle.push(conn);
+            }
         }
-        result
+    }
+}
+
+/// `?N` binds by number; SQLite would number `$N` names by first appearance instead.
+fn numbered(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
+fn bind(params: &[Value]) -> Vec<&dyn ToSql> {
+    params.iter().map(|v| v as &dyn ToSql).collect()
+}
+
+#[async_trait]
+impl Conn for SqliteConn {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    async fn query(&mut self, sql: &str, params: &[Value], each: &mut EachRow<'_>) -> StoreResult<()> {
+        let conn = self.c()?;
+        let mut statement = conn.prepare_cached(&numbered(sql)).map_err(map_error)?;
+        let mut rows = statement.query(bind(params).as_slice()).map_err(map_error)?;
+        while let Some(row) = rows.next().map_err(map_error)? {
+            each(row as &dyn RowLike)?;
+        }
+        Ok(())
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> StoreResult<u64> {
+        let conn = self.c()?;
+        let changed = conn
+            .prepare_cached(&numbered(sql))
+            .and_then(|mut s| s.execute(bind(params).as_slice()))
+            .map_err(map_error)?;
+        Ok(u64::try_from(changed).unwrap_or(0))
+    }
+
+    async fn write_steps(&mut self, steps: &[Step]) -> StoreResult<()> {
+        let conn = self.c()?;
+        for step in steps {
+            let mut prepared = conn.prepare_cached(&numbered(&row_sql(step))).map_err(map_error)?;
+            for values in &step.rows {
+                prepared.execute(bind(values).as_slice()).map_err(map_error)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn begin(&mut self, kind: Begin) -> StoreResult<()> {
+        let sql = match kind {
+            Begin::Write => "BEGIN IMMEDIATE",
+            // Deferred: the snapshot is taken at the first read and kept until the end.
+            Begin::Snapshot => "BEGIN",
+        };
+        self.c()?.execute_batch(sql).map_err(map_error)
+    }
+
+    async fn commit(&mut self) -> StoreResult<()> {
+        self.c()?.execute_batch("COMMIT").map_err(map_error)?;
+        if let (Some(conn), Role::Writer { checkpoints, last_checkpoint }) = (&self.conn, &mut self.role) {
+            if last_checkpoint.elapsed() >= checkpointer::WRITER_CHECKPOINT_INTERVAL {
+                *last_checkpoint = std::time::Instant::now();
+                // After the commit, so a failure here cannot undo it; the next interval tries again.
+                checkpointer::checkpoint(conn, "writer");
+            } else {
+                checkpoints.nudge();
+            }
+        }
+        Ok(())
+    }
+
+    async fn rollback(&mut self) -> StoreResult<()> {
+        let conn = self.c()?;
+        if conn.is_autocommit() {
+            return Ok(());
+        }
+        conn.execute_batch("ROLLBACK").map_err(map_error)
     }
 }
 
@@ -75,7 +189,7 @@ fn connect(path: &Path) -> StoreResult<Connection> {
     conn.pragma_update(None, "synchronous", "FULL").map_err(map_error)?;
     conn.pragma_update(None, "cache_size", -8_192).map_err(map_error)?;
     conn.pragma_update(None, "temp_store", "MEMORY").map_err(map_error)?;
-    conn.set_prepared_statement_cache_capacity(64);
+    conn.set_prepared_statement_cache_capacity(96);
     Ok(conn)
 }
 
@@ -143,40 +257,9 @@ impl ToSql for Value {
             Value::Int(i) | Value::OptInt(Some(i)) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(*i)),
             Value::Flag(b) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(i64::from(*b))),
             Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            Value::Texts(_) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure("arrays are PostgreSQL-only".into()));
+            }
         })
     }
-}
-
-/// Customers of a project in id order after `after`, decoding only what `projection` asks for.
-pub(crate) fn customer_scan(
-    conn: &Connection,
-    project: &fidelis_core::ids::ProjectId,
-    after: Option<&fidelis_core::ids::CustomerId>,
-    limit: usize,
-    projection: fidelis_engine::port::Projection,
-) -> StoreResult<Vec<fidelis_core::customer::Customer>> {
-    let columns = match projection {
-        fidelis_engine::port::Projection::Full => crate::rows::CUSTOMER_COLUMNS,
-        fidelis_engine::port::Projection::WithoutStats => crate::rows::CUSTOMER_COLUMNS_WITHOUT_STATS,
-    };
-    let sql = format!("SELECT {columns} FROM customers WHERE project_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let after = after.map_or("", |a| a.as_str());
-    query_all(conn, &sql, &[&project.as_str(), &after, &limit], crate::rows::customer)
-}
-
-/// Runs a query and decodes every row.
-pub(crate) fn query_all<T>(
-    conn: &Connection,
-    sql: &str,
-    params: &[&dyn ToSql],
-    decode: impl Fn(&dyn RowLike) -> StoreResult<T>,
-) -> StoreResult<Vec<T>> {
-    let mut statement = conn.prepare_cached(sql).map_err(map_error)?;
-    let mut rows = statement.query(params).map_err(map_error)?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(map_error)? {
-        out.push(decode(row as &dyn RowLike)?);
-    }
-    Ok(out)
 }

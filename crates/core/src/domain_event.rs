@@ -1,0 +1,267 @@
+//! Domain events: what a decision says happened, as typed data. The engine's effects pipeline hands them
+//! to subscribers (segment upkeep, later earning triggers and tiers) and writes every one to the outbox,
+//! in the same transaction as the decision. Each topic has a payload version; a payload change that is
+//! not backwards compatible bumps it.
+
+use crate::ids::{CustomerId, EntryId, EventId, LotId, MembershipId, OrderId, ProgramId, SegmentId};
+use crate::ledger::{Cause, Entry, EntryKind, Posting};
+use crate::order::Order;
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+/// Every kind of domain event, by its stable topic name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Topic {
+    CustomerCreated,
+    CustomerChanged,
+    CustomerErased,
+    OrderPaid,
+    OrderRefunded,
+    OrderCanceled,
+    EventRecorded,
+    PointsCredited,
+    PointsDebited,
+    PointsExpired,
+    MemberEnrolled,
+    SegmentEntered,
+    SegmentLeft,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 13] = [
+        Topic::CustomerCreated,
+        Topic::CustomerChanged,
+        Topic::CustomerErased,
+        Topic::OrderPaid,
+        Topic::OrderRefunded,
+        Topic::OrderCanceled,
+        Topic::EventRecorded,
+        Topic::PointsCredited,
+        Topic::PointsDebited,
+        Topic::PointsExpired,
+        Topic::MemberEnrolled,
+        Topic::SegmentEntered,
+        Topic::SegmentLeft,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::CustomerCreated => "customer.created",
+            Topic::CustomerChanged => "customer.changed",
+            Topic::CustomerErased => "customer.erased",
+            Topic::OrderPaid => "order.paid",
+            Topic::OrderRefunded => "order.refunded",
+            Topic::OrderCanceled => "order.canceled",
+            Topic::EventRecorded => "event.recorded",
+            Topic::PointsCredited => "points.credited",
+            Topic::PointsDebited => "points.debited",
+            Topic::PointsExpired => "points.expired",
+            Topic::MemberEnrolled => "member.enrolled",
+            Topic::SegmentEntered => "segment.entered",
+            Topic::SegmentLeft => "segment.left",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Topic> {
+        Topic::ALL.into_iter().find(|t| t.as_str() == raw)
+    }
+
+    /// The payload version written today.
+    pub fn version(self) -> u16 {
+        1
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CustomerPayload {
+    pub customer_id: CustomerId,
+    pub source_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrderPayload {
+    pub order_id: OrderId,
+    pub source_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
+    pub status: String,
+    /// The order total (amount less discount), minor units.
+    pub total: i64,
+    /// Refunded so far, minor units.
+    pub refunded_amount: i64,
+    /// Refunded by this change (order.refunded), minor units.
+    pub refunded_now: i64,
+    pub paid_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EventPayload {
+    pub event_id: EventId,
+    pub customer_id: CustomerId,
+    pub name: String,
+    pub client_event_id: Option<String>,
+    pub occurred_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PointsPayload {
+    pub entry_id: EntryId,
+    pub membership_id: MembershipId,
+    pub program_id: ProgramId,
+    pub customer_id: CustomerId,
+    /// The entry kind (`earn`, `manual_remove`, `transfer_in`, …).
+    pub kind: String,
+    /// Signed: positive credits, negative debits.
+    pub points: i64,
+    pub balance_after: i64,
+    pub lot_id: Option<LotId>,
+    pub expires_on: Option<Date>,
+    pub order_id: Option<OrderId>,
+    /// The other member of a transfer.
+    pub counterpart_id: Option<MembershipId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MemberPayload {
+    pub membership_id: MembershipId,
+    pub program_id: ProgramId,
+    pub customer_id: CustomerId,
+    pub card_code: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SegmentPayload {
+    pub segment_id: SegmentId,
+    pub customer_id: CustomerId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DomainEvent {
+    CustomerCreated(CustomerPayload),
+    CustomerChanged(CustomerPayload),
+    CustomerErased(CustomerPayload),
+    OrderPaid(OrderPayload),
+    OrderRefunded(OrderPayload),
+    OrderCanceled(OrderPayload),
+    EventRecorded(EventPayload),
+    PointsCredited(PointsPayload),
+    PointsDebited(PointsPayload),
+    PointsExpired(PointsPayload),
+    MemberEnrolled(MemberPayload),
+    SegmentEntered(SegmentPayload),
+    SegmentLeft(SegmentPayload),
+}
+
+impl DomainEvent {
+    pub fn topic(&self) -> Topic {
+        match self {
+            DomainEvent::CustomerCreated(_) => Topic::CustomerCreated,
+            DomainEvent::CustomerChanged(_) => Topic::CustomerChanged,
+            DomainEvent::CustomerErased(_) => Topic::CustomerErased,
+            DomainEvent::OrderPaid(_) => Topic::OrderPaid,
+            DomainEvent::OrderRefunded(_) => Topic::OrderRefunded,
+            DomainEvent::OrderCanceled(_) => Topic::OrderCanceled,
+            DomainEvent::EventRecorded(_) => Topic::EventRecorded,
+            DomainEvent::PointsCredited(_) => Topic::PointsCredited,
+            DomainEvent::PointsDebited(_) => Topic::PointsDebited,
+            DomainEvent::PointsExpired(_) => Topic::PointsExpired,
+            DomainEvent::MemberEnrolled(_) => Topic::MemberEnrolled,
+            DomainEvent::SegmentEntered(_) => Topic::SegmentEntered,
+            DomainEvent::SegmentLeft(_) => Topic::SegmentLeft,
+        }
+    }
+
+    /// The customer the event is about, if any (deliveries are ordered per customer).
+    pub fn customer_id(&self) -> Option<&CustomerId> {
+        match self {
+            DomainEvent::CustomerCreated(p) | DomainEvent::CustomerChanged(p) | DomainEvent::CustomerErased(p) => {
+                Some(&p.customer_id)
+            }
+            DomainEvent::OrderPaid(p) | DomainEvent::OrderRefunded(p) | DomainEvent::OrderCanceled(p) => {
+                p.customer_id.as_ref()
+            }
+            DomainEvent::EventRecorded(p) => Some(&p.customer_id),
+            DomainEvent::PointsCredited(p) | DomainEvent::PointsDebited(p) | DomainEvent::PointsExpired(p) => {
+                Some(&p.customer_id)
+            }
+            DomainEvent::MemberEnrolled(p) => Some(&p.customer_id),
+            DomainEvent::SegmentEntered(p) | DomainEvent::SegmentLeft(p) => Some(&p.customer_id),
+        }
+    }
+
+    /// The id of the thing the event is about (order, entry, segment, …).
+    pub fn subject_id(&self) -> String {
+        match self {
+            DomainEvent::CustomerCreated(p) | DomainEvent::CustomerChanged(p) | DomainEvent::CustomerErased(p) => {
+                p.customer_id.to_string()
+            }
+            DomainEvent::OrderPaid(p) | DomainEvent::OrderRefunded(p) | DomainEvent::OrderCanceled(p) => {
+                p.order_id.to_string()
+            }
+            DomainEvent::EventRecorded(p) => p.event_id.to_string(),
+            DomainEvent::PointsCredited(p) | DomainEvent::PointsDebited(p) | DomainEvent::PointsExpired(p) => {
+                p.entry_id.to_string()
+            }
+            DomainEvent::MemberEnrolled(p) => p.membership_id.to_string(),
+            DomainEvent::SegmentEntered(p) | DomainEvent::SegmentLeft(p) => p.segment_id.to_string(),
+        }
+    }
+
+    /// The event a ledger posting stands for.
+    pub fn of_posting(posting: &Posting) -> DomainEvent {
+        let payload = points_payload(&posting.entry);
+        match posting.entry.kind {
+            EntryKind::Expire => DomainEvent::PointsExpired(payload),
+            kind if kind.is_credit() => DomainEvent::PointsCredited(payload),
+            _ => DomainEvent::PointsDebited(payload),
+        }
+    }
+
+    pub fn customer(topic: Topic, customer_id: &CustomerId, source_id: Option<&str>) -> DomainEvent {
+        let payload = CustomerPayload { customer_id: customer_id.clone(), source_id: source_id.map(str::to_owned) };
+        match topic {
+            Topic::CustomerCreated => DomainEvent::CustomerCreated(payload),
+            Topic::CustomerErased => DomainEvent::CustomerErased(payload),
+            _ => DomainEvent::CustomerChanged(payload),
+        }
+    }
+
+    /// An order event of `topic` (paid, refunded, canceled); `refunded_now` is what this change refunded.
+    pub fn order(topic: Topic, order: &Order, refunded_now: i64) -> DomainEvent {
+        let payload = OrderPayload {
+            order_id: order.id.clone(),
+            source_id: order.source_id.clone(),
+            customer_id: order.customer_id.clone(),
+            status: order.status.as_str().to_owned(),
+            total: order.lines.total().minor_units(),
+            refunded_amount: order.refunded_amount.minor_units(),
+            refunded_now,
+            paid_at: order.paid_at,
+        };
+        match topic {
+            Topic::OrderRefunded => DomainEvent::OrderRefunded(payload),
+            Topic::OrderCanceled => DomainEvent::OrderCanceled(payload),
+            _ => DomainEvent::OrderPaid(payload),
+        }
+    }
+}
+
+fn points_payload(entry: &Entry) -> PointsPayload {
+    let (order_id, counterpart_id) = match &entry.cause {
+        Cause::Order { order_id } => (Some(order_id.clone()), None),
+        Cause::Transfer { counterpart, .. } => (None, Some(counterpart.clone())),
+        Cause::Admin { .. } | Cause::Expiry { .. } => (None, None),
+    };
+    PointsPayload {
+        entry_id: entry.id.clone(),
+        membership_id: entry.membership_id.clone(),
+        program_id: entry.program_id.clone(),
+        customer_id: entry.customer_id.clone(),
+        kind: entry.kind.as_str().to_owned(),
+        points: entry.points.value(),
+        balance_after: entry.balance_after.value(),
+        lot_id: entry.lot_id.clone(),
+        expires_on: entry.expires_on,
+        order_id,
+        counterpart_id,
+    }
+}

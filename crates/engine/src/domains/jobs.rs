@@ -1,0 +1,115 @@
+//! Scheduled work, run through the writer like any command: expiry of lots past their last usable day
+//! (in each program's time zone) and pruning of old idempotency records. Idempotent: a second run at the
+//! same time finds nothing due.
+
+use super::wallets::Wallets;
+use super::{At, Ctx, Stop};
+use crate::decision::Decision;
+use crate::names::Names;
+use crate::port::CustomerRef;
+use fidelis_core::ids::{CustomerId, LotId, NewIds, ProjectId};
+use fidelis_core::ledger::expire_lot;
+use fidelis_core::money::Points;
+use fidelis_core::program::Program;
+use fidelis_core::rejection::Rejection;
+use jiff::Timestamp;
+
+/// Idempotency records are kept at least this long (SEMANTICS: at least 24 hours).
+pub const IDEMPOTENCY_RETENTION_HOURS: i64 = 72;
+/// Idempotency records deleted per job command.
+pub const IDEMPOTENCY_PRUNE_ROWS_MAX: usize = 10_000;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Expires at most `lots_max` due lots of the project.
+    ExpireDue { lots_max: usize },
+    /// Deletes idempotency records created before `before` (of every project), at most `limit`.
+    PruneIdempotency { before: Timestamp, limit: usize },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Expired { lots: u64, points: i64, more_due: bool },
+    Pruned { records: u64 },
+}
+
+pub fn names(command: &Command, names: &mut Names) {
+    if let Command::ExpireDue { .. } = command {
+        // It finds its rows by scanning and locks their customers itself.
+        names.exclusive = true;
+        names.programs = true;
+    }
+}
+
+pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> {
+    match command {
+        Command::ExpireDue { lots_max } => expire_due(ctx, *lots_max).await,
+        Command::PruneIdempotency { before, limit } => {
+            let keys = ctx.loads.stale_idempotency(*before, *limit).await?;
+            let records = keys.len() as u64;
+            keys.into_iter().for_each(|k| ctx.ws.pruned.push(k));
+            Ok(Outcome::Pruned { records })
+        }
+    }
+}
+
+async fn expire_due(ctx: &mut Ctx<'_>, lots_max: usize) -> Result<Outcome, Stop> {
+    let project = ctx.project_id().clone();
+    ctx.ws.load_programs(ctx.loads, std::slice::from_ref(&project), &[]).await?;
+    let programs: Vec<Program> = ctx.ws.programs_of(&project).into_iter().cloned().collect();
+    // Find what is due without locks, then lock the owners (one pass, in id order) and read again.
+    let mut due: Vec<LotId> = Vec::new();
+    let mut memberships = Vec::new();
+    let mut more_due = false;
+    for program in &programs {
+        let budget = lots_max.saturating_sub(due.len());
+        let found = ctx.loads.due_lots(&program.id, ctx.at.program_today(program), budget.saturating_add(1)).await?;
+        more_due |= found.len() > budget;
+        for lot in found.into_iter().take(budget) {
+            memberships.push(lot.membership_id.clone());
+            due.push(lot.id);
+        }
+    }
+    memberships.sort();
+    memberships.dedup();
+    let owners: Vec<CustomerId> =
+        ctx.loads.memberships(&memberships, &[], &[]).await?.into_iter().map(|m| m.customer_id).collect();
+    let named: Vec<(ProjectId, CustomerRef)> =
+        owners.iter().map(|c| (project.clone(), CustomerRef::Id(c.clone()))).collect();
+    ctx.ws.load_customers(ctx.loads, &named).await?;
+    ctx.ws.load_memberships(ctx.loads, &owners, &[]).await?;
+    ctx.ws.load_lots(ctx.loads, &memberships).await?;
+    let mut wallets = Wallets::new(memberships.iter().filter_map(|m| ctx.ws.memberships.get(m)));
+    for m in &memberships {
+        wallets = wallets.with_lots(m, ctx.ws.open_lots(m));
+    }
+    let decision = decide_expiry(&programs, &wallets, &due, &ctx.at, ctx.ids, more_due)?;
+    Ok(ctx.apply(decision))
+}
+
+/// Expiry postings for the due lots that are still due (in the wallets as they are now).
+pub fn decide_expiry(
+    programs: &[Program],
+    wallets: &Wallets,
+    due: &[LotId],
+    at: &At,
+    ids: &mut impl NewIds,
+    more_due: bool,
+) -> Result<Decision<Outcome>, Rejection> {
+    let mut wallets = wallets.clone();
+    let mut decision = Decision::new(());
+    let (mut lots, mut points) = (0_u64, Points::ZERO);
+    for lot_id in due {
+        let Some((membership, lot)) = wallets.find_lot(lot_id) else { continue };
+        let Some(program) = programs.iter().find(|p| p.id == membership.program_id) else { continue };
+        let open = wallets.lots(&membership.id).to_vec();
+        if let Some(posting) = expire_lot(&membership, &open, &lot, at.program_clock(program), ids)? {
+            lots += 1;
+            points = points.checked_add(lot.remaining).unwrap_or(points);
+            wallets.apply(&posting);
+            decision.post(posting);
+        }
+    }
+    let outcome = Outcome::Expired { lots, points: points.value(), more_due };
+    Ok(Decision { writes: decision.writes, events: decision.events, outcome })
+}

@@ -1,0 +1,35 @@
+//! The effects pipeline: after a command's decision is applied, its domain events go to subscribers in a
+//! fixed order, inside the same transaction (a rejection by any of them undoes the whole command):
+//!
+//! 1. segment upkeep (`segments::maintain`): dynamic segments whose rules read what changed; emits
+//!    `segment.entered` / `segment.left`;
+//! 2. (later) earning triggers, 3. tiers, 4. challenges — each may emit more events for the ones after;
+//! 5. the outbox, last: every event of the command, typed and versioned, for webhooks and consumers.
+
+use crate::domains::{Ctx, Stop};
+use crate::port::OutboxEvent;
+use fidelis_core::ids::OutboxId;
+
+pub async fn run(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
+    if !ctx.segments_current {
+        crate::segments::maintain(ctx).await?;
+    }
+    outbox(ctx);
+    Ok(())
+}
+
+fn outbox(ctx: &mut Ctx<'_>) {
+    for event in std::mem::take(&mut ctx.events) {
+        let topic = event.topic();
+        ctx.ws.push_outbox(OutboxEvent {
+            id: OutboxId::fresh(ctx.ids),
+            project_id: ctx.project.id.clone(),
+            topic,
+            version: topic.version(),
+            customer_id: event.customer_id().cloned(),
+            subject_id: event.subject_id(),
+            event,
+            created_at: ctx.at.now,
+        });
+    }
+}

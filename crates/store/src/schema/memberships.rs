@@ -1,0 +1,87 @@
+//! `memberships`: wallets with their balance, holds, next expiry and running totals.
+
+use crate::codec;
+use crate::row::{Cols, RowLike, Schema, Value};
+use fidelis_core::ids::{CustomerId, MembershipId, ProgramId, ProjectId};
+use fidelis_core::ledger::{Membership, Totals};
+use fidelis_engine::port::StoreResult;
+
+pub static SCHEMA: Schema = Schema {
+    table: "memberships",
+    columns: &[
+        "id",
+        "project_id",
+        "program_id",
+        "customer_id",
+        "card_code",
+        "balance",
+        "debt",
+        "pending",
+        "reserved",
+        "next_expiry",
+        "earned",
+        "added",
+        "removed",
+        "expired",
+        "clawed_back",
+        "unrecovered",
+        "transferred_in",
+        "transferred_out",
+        "created_at",
+        "updated_at",
+    ],
+};
+
+pub fn row(r: &dyn RowLike) -> StoreResult<Membership> {
+    let c = Cols::new(&SCHEMA, r);
+    Ok(Membership {
+        id: MembershipId::from_trusted(c.text("id")?),
+        project_id: ProjectId::from_trusted(c.text("project_id")?),
+        program_id: ProgramId::from_trusted(c.text("program_id")?),
+        customer_id: CustomerId::from_trusted(c.text("customer_id")?),
+        card_code: c.text("card_code")?,
+        balance: c.points("balance")?,
+        debt: c.points("debt")?,
+        pending: c.points("pending")?,
+        reserved: c.points("reserved")?,
+        next_expiry: codec::opt_date(c.opt_text("next_expiry")?)?,
+        totals: Totals {
+            earned: c.points("earned")?,
+            added: c.points("added")?,
+            removed: c.points("removed")?,
+            expired: c.points("expired")?,
+            clawed_back: c.points("clawed_back")?,
+            unrecovered: c.points("unrecovered")?,
+            transferred_in: c.points("transferred_in")?,
+            transferred_out: c.points("transferred_out")?,
+        },
+        created_at: codec::timestamp(c.int("created_at")?)?,
+        updated_at: codec::timestamp(c.int("updated_at")?)?,
+    })
+}
+
+pub fn values(m: &Membership) -> Vec<Value> {
+    let t = &m.totals;
+    SCHEMA.values(|v| {
+        v.set("id", Value::text(&m.id))
+            .set("project_id", Value::text(&m.project_id))
+            .set("program_id", Value::text(&m.program_id))
+            .set("customer_id", Value::text(&m.customer_id))
+            .set("card_code", Value::Text(m.card_code.clone()))
+            .set("balance", Value::Int(m.balance.value()))
+            .set("debt", Value::Int(m.debt.value()))
+            .set("pending", Value::Int(m.pending.value()))
+            .set("reserved", Value::Int(m.reserved.value()))
+            .set("next_expiry", Value::OptText(m.next_expiry.map(codec::date_text)))
+            .set("earned", Value::Int(t.earned.value()))
+            .set("added", Value::Int(t.added.value()))
+            .set("removed", Value::Int(t.removed.value()))
+            .set("expired", Value::Int(t.expired.value()))
+            .set("clawed_back", Value::Int(t.clawed_back.value()))
+            .set("unrecovered", Value::Int(t.unrecovered.value()))
+            .set("transferred_in", Value::Int(t.transferred_in.value()))
+            .set("transferred_out", Value::Int(t.transferred_out.value()))
+            .set("created_at", Value::Int(codec::micros(m.created_at)))
+            .set("updated_at", Value::Int(codec::micros(m.updated_at)));
+    })
+}
