@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .route("/programs/{program}/members/{member}", get(members::get))
         .route("/programs/{program}/members/{member}/points/add", post(members::add_points))
         .route("/programs/{program}/members/{member}/points/remove", post(members::remove_points))
+        .route("/programs/{program}/members/{member}/points/transfer", post(members::transfer))
         .route("/programs/{program}/members/{member}/transactions", get(members::transactions))
         .route("/programs/{program}/members/{member}/expiring", get(members::expiring))
         .route("/project", get(ops::project))

@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
         orders::upsert, orders::refund, orders::get, orders::list,
         events::record, events::record_batch, events::list,
         programs::create, programs::update, programs::get, programs::list,
-        members::enrol, members::list, members::get, members::add_points, members::remove_points,
+        members::enrol, members::list, members::get, members::add_points, members::remove_points, members::transfer,
         members::transactions, members::expiring,
         customers::segments,
         segments::create, segments::update, segments::get, segments::list, segments::members,

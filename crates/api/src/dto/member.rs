@@ -229,6 +229,28 @@ pub struct AdjustmentResponse {
     pub member: MemberResponse,
 }
 
+/// A transfer: both members after it, and its transactions (the source's debit, then one credit per last
+/// usable day on the target).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferResponse {
+    /// Always "points_transfer".
+    pub object: &'static str,
+    pub from: MemberResponse,
+    pub to: MemberResponse,
+    pub transactions: Vec<TransactionResponse>,
+}
+
+/// Points moved to another member of the same program (soonest-expiring first; they keep their expiry).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    /// The receiving member: `mem_…` id or card code.
+    pub to: String,
+    /// Positive.
+    pub points: i64,
+    pub reason: String,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExpiringDate {
     /// Last usable day.

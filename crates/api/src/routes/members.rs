@@ -1,5 +1,5 @@
-//! `/v1/programs/{program}/members`: enrolment, balances, manual points changes, transactions and points
-//! expiring soon.
+//! `/v1/programs/{program}/members`: enrolment, balances, manual points changes, transfers, transactions
+//! and points expiring soon.
 
 use super::programs::program_id;
 use super::{PathArgs, check, member_ref, run_or_dry};
@@ -7,6 +7,7 @@ use crate::RequestId;
 use crate::dto::common::ListBody;
 use crate::dto::member::{
     AdjustmentResponse, EnrolBody, ExpiringDate, ExpiringResponse, MemberResponse, PointsBody, TransactionResponse,
+    TransferBody, TransferResponse,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, DryRun, JsonBody, Query};
@@ -17,13 +18,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use fidelis_core::ids::{EntryId, MembershipId, ProgramId};
-use fidelis_core::limits::EXPIRING_SOON_DAYS_MAX;
+use fidelis_core::limits::{EXPIRING_SOON_DAYS_MAX, REASON_CHARS_MAX};
+use fidelis_core::money::Points;
 use fidelis_core::program::Program;
 use fidelis_core::rejection::{FieldErrorKey, FieldErrors};
 use fidelis_engine::command::Action;
 use fidelis_engine::domains::customers::WhenMissing;
 use fidelis_engine::domains::members;
-use fidelis_engine::domains::members::{Command as MemberCommand, Direction, MemberView, PointsAdjustment};
+use fidelis_engine::domains::members::{
+    Command as MemberCommand, Direction, MemberView, PointsAdjustment, PointsTransfer,
+};
 use fidelis_engine::queries::members as member_queries;
 
 /// Days of "expiring soon" when the request does not say.
@@ -164,6 +168,42 @@ pub async fn remove_points(
     adjust(state, auth, request_id, change, body, Direction::Remove).await
 }
 
+/// Move points to another member of the same program: the soonest-expiring points first, and they keep
+/// their last usable day. More than the member can spend is refused whole.
+#[utoipa::path(post, path = "/v1/programs/{program}/members/{member}/points/transfer", tag = "members", request_body = TransferBody,
+    params(("program" = String, Path), ("member" = String, Path, description = "The giving member: mem_… id or card code"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+           ("dry_run" = Option<bool>, Query, description = "Answer what the call would do; commit nothing")),
+    responses((status = 201, body = TransferResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn transfer(
+    State(state): State<AppState>,
+    auth: Auth,
+    request_id: RequestId,
+    PathArgs((program, member)): PathArgs<(String, String)>,
+    dry_run: DryRun,
+    body: JsonBody<TransferBody>,
+) -> Result<Response, ApiError> {
+    let program = program_id(&program)?;
+    let mut errors = FieldErrors::default();
+    let points = Points::positive(body.value.points);
+    if points.is_none() {
+        let max = fidelis_core::limits::POINTS_PER_OPERATION_MAX;
+        errors.push("/points", FieldErrorKey::OutOfRange, format!("must be between 1 and {max}"));
+    }
+    let reason = errors.take(fidelis_core::text::bounded("/reason", &body.value.reason, REASON_CHARS_MAX));
+    let to = body.value.to.trim();
+    if to.is_empty() || to.chars().count() > fidelis_core::limits::CARD_CODE_CHARS_MAX {
+        errors.push("/to", FieldErrorKey::InvalidFormat, "name the receiving member by mem_… id or card code");
+    }
+    check(errors)?;
+    let (Some(points), Some(reason)) = (points, reason) else {
+        return Err(ApiError::invalid(Vec::new()));
+    };
+    let transfer = PointsTransfer { program, from: member_ref(&member), to: member_ref(to), points, reason };
+    let action = Action::Members(MemberCommand::Transfer(transfer));
+    run_or_dry(&state, &auth, request_id, body.idempotency, dry_run, action).await
+}
+
 /// The member's ledger, newest first; each transaction names its cause.
 #[utoipa::path(get, path = "/v1/programs/{program}/members/{member}/transactions", tag = "members",
     params(("program" = String, Path), ("member" = String, Path), ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
@@ -228,6 +268,15 @@ pub fn render(o: &members::Outcome) -> Rendered {
             let body = AdjustmentResponse {
                 transaction: TransactionResponse::from(entry),
                 member: MemberResponse::from(member),
+            };
+            (StatusCode::CREATED, bytes(&body))
+        }
+        members::Outcome::Transfer { entries, from, to } => {
+            let body = TransferResponse {
+                object: "points_transfer",
+                from: MemberResponse::from(from),
+                to: MemberResponse::from(to),
+                transactions: entries.iter().map(TransactionResponse::from).collect(),
             };
             (StatusCode::CREATED, bytes(&body))
         }

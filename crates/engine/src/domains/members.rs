@@ -1,5 +1,5 @@
-//! Members of a program: enrolment and manual points changes (add with optional expiry, remove with
-//! reason).
+//! Members of a program: enrolment, manual points changes (add with optional expiry, remove with reason)
+//! and transfers between two members of one program.
 
 use super::customers::{CustomerInput, decide_named};
 use super::orders::enrolled;
@@ -9,7 +9,9 @@ use crate::decision::{Decision, Write};
 use crate::names::Names;
 use crate::port::{CustomerRef, MemberRef};
 use fidelis_core::ids::{NewIds, ProgramId};
-use fidelis_core::ledger::{Cause, Entry, EntryKind, Lot, Membership, Shortfall, credit, debit};
+use fidelis_core::ledger::{
+    Cause, Entry, EntryKind, Lot, Membership, Shortfall, TransferNote, credit, debit, transfer,
+};
 use fidelis_core::limits::CARD_CODE_GENERATED_CHARS;
 use fidelis_core::money::Points;
 use fidelis_core::program::Program;
@@ -34,6 +36,16 @@ pub struct PointsAdjustment {
     pub expires_on: Option<Date>,
 }
 
+/// Points moved from one member to another of the same program.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointsTransfer {
+    pub program: ProgramId,
+    pub from: MemberRef,
+    pub to: MemberRef,
+    pub points: Points,
+    pub reason: String,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// Enrols a customer (created on the way when named by an unknown `source_id`); enrolling twice
@@ -44,6 +56,7 @@ pub enum Command {
         card_code: Option<String>,
     },
     Adjust(PointsAdjustment),
+    Transfer(PointsTransfer),
 }
 
 /// A membership with what its member can spend now (`Membership::spendable`).
@@ -57,6 +70,7 @@ pub struct MemberView {
 pub enum Outcome {
     Member { member: MemberView, created: bool },
     Points { entry: Box<Entry>, member: MemberView },
+    Transfer { entries: Vec<Entry>, from: Box<MemberView>, to: Box<MemberView> },
 }
 
 pub fn names(command: &Command, names: &mut Names) {
@@ -67,6 +81,7 @@ pub fn names(command: &Command, names: &mut Names) {
             names.members.extend(card_code.clone().map(MemberRef::Card));
         }
         Command::Adjust(a) => names.members.push(a.member.clone()),
+        Command::Transfer(t) => names.members.extend([t.from.clone(), t.to.clone()]),
     }
 }
 
@@ -111,6 +126,17 @@ pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> 
             let member = ctx.ws.member(&project, &a.program, &a.member).ok_or_else(|| member_not_found(&a.member))?;
             let lots: Vec<Lot> = ctx.ws.open_lots(&member.id).into_iter().cloned().collect();
             let decision = decide_adjust(program, member, &lots, a, ctx.actor, &ctx.at, ctx.ids)?;
+            Ok(ctx.apply(decision))
+        }
+        Command::Transfer(t) => {
+            load(ctx, &t.program, &[&t.from, &t.to]).await?;
+            let program = ctx.ws.program(&project, &t.program).ok_or_else(|| program_not_found(&t.program))?;
+            let from = ctx.ws.member(&project, &t.program, &t.from).ok_or_else(|| member_not_found(&t.from))?;
+            let to = ctx.ws.member(&project, &t.program, &t.to).ok_or_else(|| member_not_found(&t.to))?;
+            let wallets = Wallets::new([from, to])
+                .with_lots(&from.id, ctx.ws.open_lots(&from.id))
+                .with_lots(&to.id, ctx.ws.open_lots(&to.id));
+            let decision = decide_transfer(program, &wallets, from, to, t, ctx.actor, &ctx.at, ctx.ids)?;
             Ok(ctx.apply(decision))
         }
     }
@@ -215,4 +241,35 @@ pub fn decide_adjust(
     let mut decision = Decision::new(Outcome::Points { entry: Box::new(entry), member: after });
     decision.post(posting);
     Ok(decision)
+}
+
+/// A transfer: the source's debit and the target's credits, both members of `program`.
+#[allow(clippy::too_many_arguments)]
+pub fn decide_transfer(
+    program: &Program,
+    wallets: &Wallets,
+    from: &Membership,
+    to: &Membership,
+    input: &PointsTransfer,
+    actor: &str,
+    at: &At,
+    ids: &mut impl NewIds,
+) -> Result<Decision<Outcome>, Rejection> {
+    let today = at.program_today(program);
+    let note = TransferNote { reason: &input.reason, actor };
+    let postings = transfer(from, wallets.lots(&from.id), to, input.points, note, (at.now, today), ids)?;
+    let mut after = wallets.clone();
+    let mut decision = Decision::new(());
+    let mut entries = Vec::new();
+    for posting in std::iter::once(postings.out).chain(postings.into) {
+        after.apply(&posting);
+        entries.push(posting.entry.clone());
+        decision.post(posting);
+    }
+    let view_of = |m: &Membership| {
+        let current = after.get(&m.id).unwrap_or(m);
+        view(current, after.lots(&m.id), today)
+    };
+    let outcome = Outcome::Transfer { entries, from: Box::new(view_of(from)), to: Box::new(view_of(to)) };
+    Ok(Decision { writes: decision.writes, events: decision.events, outcome })
 }

@@ -32,6 +32,11 @@ fn normalize(value: &Value, known: &BTreeSet<String>, fresh: &mut HashMap<String
     }
 }
 
+/// For one-off comparisons: every id-shaped value by position.
+pub fn normalized(value: &Value) -> Value {
+    normalize(value, &BTreeSet::new(), &mut HashMap::new())
+}
+
 fn collect_ids(value: &Value, into: &mut BTreeSet<String>) {
     match value {
         Value::String(s) if looks_like_an_id(s) => {
@@ -52,6 +57,7 @@ enum Op {
     Batch { customers: Vec<u8> },
     Add { customer: u8, points: i64 },
     Remove { customer: u8, points: i64 },
+    Transfer { from: u8, to: u8, points: i64 },
     Enrol { customer: u8 },
     Profile { customer: u8, country: u8 },
 }
@@ -69,6 +75,7 @@ fn op() -> impl Strategy<Value = Op> {
         proptest::collection::vec(0..4u8, 1..4).prop_map(|customers| Op::Batch { customers }),
         (0..4u8, 1..300i64).prop_map(|(customer, points)| Op::Add { customer, points }),
         (0..4u8, 1..300i64).prop_map(|(customer, points)| Op::Remove { customer, points }),
+        (0..4u8, 0..4u8, 1..200i64).prop_map(|(from, to, points)| Op::Transfer { from, to, points }),
         (0..5u8).prop_map(|customer| Op::Enrol { customer }),
         (0..4u8, 0..3u8).prop_map(|(customer, country)| Op::Profile { customer, country }),
     ]
@@ -105,6 +112,9 @@ fn request(op: &Op, program: &str) -> (String, Value) {
         }
         Op::Remove { customer, points } => {
             (format!("{}/points/remove", member(*customer)), json!({"points": points, "reason": "p"}))
+        }
+        Op::Transfer { from, to, points } => {
+            (format!("{}/points/transfer", member(*from)), json!({"to": card(*to), "points": points, "reason": "p"}))
         }
         Op::Enrol { customer } => (
             format!("/v1/programs/{program}/members"),

@@ -19,3 +19,4 @@ mod points;
 mod rules;
 mod segment_model;
 mod segments;
+mod transfer;
