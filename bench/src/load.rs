@@ -17,12 +17,31 @@ pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scenario {
-    /// GET /healthz: HTTP only, the ceiling of the stack.
+    /// GET /healthz: HTTP only, the baseline of every read scenario.
     Healthz,
+    /// POST /append on the ceiling server (`ceiling.rs`): one durable row per request, group-committed; the
+    /// baseline of every write scenario.
+    Ceiling,
     /// POST /v1/events: a small durable append through the writer.
     Events,
     /// POST /v1/orders: a PAID order with two items that earns points (customer upsert, aggregates, lot, entry).
     Orders,
+}
+
+impl Scenario {
+    /// The scenario this one's throughput is divided by in the suite's ratio table: reads by `Healthz`,
+    /// durable writes by `Ceiling`, and the ceiling itself by `Healthz` (what durability costs over HTTP).
+    pub fn baseline(self) -> Scenario {
+        match self {
+            Scenario::Healthz | Scenario::Ceiling => Scenario::Healthz,
+            Scenario::Events | Scenario::Orders => Scenario::Ceiling,
+        }
+    }
+}
+
+/// The body of an event; the ceiling sends the same bytes, so both pay the same HTTP cost.
+fn event_body(customer: u64) -> String {
+    format!(r#"{{"event":"page.view","customer":{{"source_id":"bc-{customer}"}}}}"#)
 }
 
 #[derive(Clone)]
@@ -41,10 +60,8 @@ impl Target {
             Scenario::Healthz => {
                 return Request::get(format!("{base}/healthz")).body(Full::new(Bytes::new())).unwrap_or_default();
             }
-            Scenario::Events => (
-                format!("{base}/v1/events"),
-                format!(r#"{{"event":"page.view","customer":{{"source_id":"bc-{customer}"}}}}"#),
-            ),
+            Scenario::Ceiling => (format!("{base}/append"), event_body(customer)),
+            Scenario::Events => (format!("{base}/v1/events"), event_body(customer)),
             Scenario::Orders => (
                 format!("{base}/v1/orders"),
                 format!(

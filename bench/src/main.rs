@@ -1,13 +1,16 @@
-//! `fidelis-bench`: starts a Fidelis server as a child process on a fresh database (SQLite in a temp dir,
-//! or a durable throwaway PostgreSQL cluster), drives one scenario at maximum or fixed rate over HTTP, and
-//! prints throughput and latency percentiles. `suite` runs the matrix recorded in docs/benchmarks.md.
+//! `fidelis-bench`: starts a Fidelis server (or, for `ceiling`, the minimal durable-append server) as a
+//! child process on a fresh database (SQLite in a temp dir, or a durable throwaway PostgreSQL cluster),
+//! drives one scenario at maximum or fixed rate over HTTP, and prints throughput and latency percentiles.
+//! `suite` runs the matrix recorded in docs/benchmarks.md.
 
+mod ceiling;
 mod load;
 mod segments;
 mod server;
+mod suite;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use load::{Scenario, Target};
+use load::{Measured, Scenario, Target};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -62,13 +65,17 @@ struct RunArgs {
 enum Cmd {
     /// One scenario, one backend, one rate.
     Run(RunArgs),
-    /// The recorded matrix: baselines, orders at maximum and fixed rate (and with 50 segments), on both backends.
+    /// The recorded matrix: baselines (healthz, ceiling), events, orders at maximum and fixed rate (and with 50
+    /// segments), on both backends; then every run as a ratio to its baseline.
     Suite {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
         /// Skip PostgreSQL.
         #[arg(long)]
         sqlite_only: bool,
+        /// Rounds of the whole matrix, run one after the other; ratios are reported per round.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=suite::ROUNDS_MAX))]
+        repeat: u64,
     },
     /// Internal: the server under test.
     Serve {
@@ -80,6 +87,11 @@ enum Cmd {
         writers: usize,
         #[arg(long, default_value_t = 0)]
         segments: usize,
+    },
+    /// Internal: the ceiling server (one durable row per request; see `ceiling.rs`).
+    ServeCeiling {
+        #[arg(long)]
+        data_dir: std::path::PathBuf,
     },
     /// Median evaluation time of a 20-node rule on a customer with long history.
     RuleEval,
@@ -110,13 +122,14 @@ fn main() -> anyhow::Result<()> {
             };
             runtime.block_on(server::serve(database, segments))
         }
+        Cmd::ServeCeiling { data_dir } => runtime.block_on(ceiling::serve(&data_dir)),
         Cmd::Run(args) => {
-            println!("{}", HEADER);
-            let line = runtime.block_on(run(&args))?;
-            println!("{line}");
+            println!("{HEADER}");
+            let measured = runtime.block_on(run(&args))?;
+            println!("{}", row(&args, &measured));
             Ok(())
         }
-        Cmd::Suite { seconds, sqlite_only } => runtime.block_on(suite(seconds, sqlite_only)),
+        Cmd::Suite { seconds, sqlite_only, repeat } => runtime.block_on(suite::suite(seconds, sqlite_only, repeat)),
     }
 }
 
@@ -137,15 +150,20 @@ impl Drop for ChildServer {
     }
 }
 
-fn start_server(backend: Backend, writers: usize, segments: usize) -> anyhow::Result<ChildServer> {
+/// Starts the server `args` asks for as a child process of this binary: Fidelis, or for `ceiling` the
+/// ceiling server (SQLite only, nothing to configure).
+fn start_server(args: &RunArgs) -> anyhow::Result<ChildServer> {
     let exe = std::env::current_exe()?;
     let mut command = Command::new(exe);
-    command
-        .arg("serve")
-        .args(["--writers", &writers.to_string(), "--segments", &segments.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let (dir, cluster) = match backend {
+    command.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    if args.scenario == Scenario::Ceiling {
+        anyhow::ensure!(args.backend == Backend::Sqlite, "the ceiling scenario runs on SQLite only");
+        anyhow::ensure!(args.segments == 0, "the ceiling server has no segments");
+        command.arg("serve-ceiling");
+    } else {
+        command.arg("serve").args(["--writers", &args.writers.to_string(), "--segments", &args.segments.to_string()]);
+    }
+    let (dir, cluster) = match args.backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir()?;
             command.arg("--data-dir").arg(dir.path());
@@ -162,13 +180,17 @@ fn start_server(backend: Backend, writers: usize, segments: usize) -> anyhow::Re
     let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line)?;
-    let parts: Vec<&str> = line.split_whitespace().collect();
-    anyhow::ensure!(parts.first() == Some(&"READY"), "server did not start: {line}");
-    Ok(ChildServer { child, _dir: dir, _cluster: cluster, port: parts[1].parse()?, key: parts[2].to_owned() })
+    let mut parts = line.split_whitespace();
+    let (Some("READY"), Some(port), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        anyhow::bail!("server did not start: {line}");
+    };
+    let (port, key) = (port.parse()?, key.to_owned());
+    Ok(ChildServer { child, _dir: dir, _cluster: cluster, port, key })
 }
 
-async fn run(args: &RunArgs) -> anyhow::Result<String> {
-    let server = start_server(args.backend, args.writers, args.segments)?;
+/// Starts the server, warms up, measures.
+async fn run(args: &RunArgs) -> anyhow::Result<Measured> {
+    let server = start_server(args)?;
     let target = Target {
         port: server.port,
         key: server.key.clone(),
@@ -185,48 +207,31 @@ async fn run(args: &RunArgs) -> anyhow::Result<String> {
         load::open_loop(&target, args.scenario, args.connections, args.rate, warmup, seq.clone()).await;
         load::open_loop(&target, args.scenario, args.connections, args.rate, measure, seq).await
     };
-    let load = if args.rate == 0 { "max".to_owned() } else { format!("fixed {}/s", args.rate) };
-    Ok(format!(
-        "| {:?}{} | {:?} | {load} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
-        args.scenario,
-        if args.segments > 0 { format!(" + {} segments", args.segments) } else { String::new() },
+    Ok(measured)
+}
+
+/// The scenario's name in both tables, e.g. `Orders + 50 segments`.
+fn label(args: &RunArgs) -> String {
+    let segments = if args.segments > 0 { format!(" + {} segments", args.segments) } else { String::new() };
+    format!("{:?}{segments}", args.scenario)
+}
+
+fn load_label(args: &RunArgs) -> String {
+    if args.rate == 0 { "max".to_owned() } else { format!("fixed {}/s", args.rate) }
+}
+
+/// One line of the `HEADER` table.
+fn row(args: &RunArgs, measured: &Measured) -> String {
+    format!(
+        "| {} | {:?} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+        label(args),
         args.backend,
+        load_label(args),
         args.connections,
         measured.throughput(),
         measured.percentile_ms(0.5),
         measured.percentile_ms(0.99),
         measured.percentile_ms(0.999),
         measured.errors
-    ))
-}
-
-async fn suite(seconds: u64, sqlite_only: bool) -> anyhow::Result<()> {
-    let base = RunArgs {
-        scenario: Scenario::Orders,
-        backend: Backend::Sqlite,
-        rate: 0,
-        seconds,
-        warmup_seconds: 2,
-        connections: 64,
-        customers: 10_000,
-        writers: fidelis_store::POSTGRES_WRITERS_DEFAULT,
-        segments: 0,
-    };
-    let mut runs = vec![
-        RunArgs { scenario: Scenario::Healthz, ..base.clone() },
-        RunArgs { scenario: Scenario::Events, ..base.clone() },
-        base.clone(),
-        RunArgs { rate: 2_000, connections: 32, ..base.clone() },
-        RunArgs { segments: 50, ..base.clone() },
-    ];
-    if !sqlite_only {
-        runs.push(RunArgs { backend: Backend::Postgres, scenario: Scenario::Events, ..base.clone() });
-        runs.push(RunArgs { backend: Backend::Postgres, ..base.clone() });
-        runs.push(RunArgs { backend: Backend::Postgres, rate: 2_000, connections: 32, ..base.clone() });
-    }
-    println!("{HEADER}");
-    for args in runs {
-        println!("{}", run(&args).await?);
-    }
-    Ok(())
+    )
 }
