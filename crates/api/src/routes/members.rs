@@ -57,14 +57,19 @@ pub async fn enrol(
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
-    PathArgs(program): PathArgs<String>,
+    PathArgs(program_raw): PathArgs<String>,
     query: Query,
 ) -> Result<Json<ListBody<MemberResponse>>, ApiError> {
-    let program = program_id(&program)?;
+    let program = program_id(&program_raw)?;
     let mut page = query.page(&[], MembershipId::PREFIX)?;
     let limit = page.limit;
     page.limit += 1;
-    let rows = state.engine.reads().membership_page(auth.project(), &program, &page).await?;
+    let reads = state.engine.reads();
+    // An unknown program has no member list, not an empty one (as every other path under it).
+    if reads.program(auth.project(), &program).await?.is_none() {
+        return Err(ApiError::not_found("program", &program_raw));
+    }
+    let rows = reads.membership_page(auth.project(), &program, &page).await?;
     Ok(Json(ListBody::page(rows, limit, |m| m.id.to_string(), MemberResponse::from)))
 }
 

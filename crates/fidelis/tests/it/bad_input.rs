@@ -293,6 +293,7 @@ fn cases(program: &str, member: &str) -> Vec<Case> {
         get("unknown query parameter", "/v1/customers?sort=name", 400, "invalid_query"),
         get("expiring window too long", &format!("{m}/expiring?days=100000"), 400, "invalid_query"),
         get("orders of an unknown customer", "/v1/orders?customer=nobody", 404, "not_found"),
+        get("members of an unknown program", "/v1/programs/prog_01JAAAAAAAAAAAAAAAAAAAAAAA/members", 404, "not_found"),
         get("a cursor the API never issued", "/v1/customers?cursor=garbage", 400, "invalid_query"),
         get("an empty cursor", "/v1/events?cursor=", 400, "invalid_query"),
         get(
