@@ -76,7 +76,7 @@ async fn method_not_allowed() -> ApiError {
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
-    use routes::{customers, events, members, ops, orders, programs, rules, segments};
+    use routes::{customers, events, home, members, ops, orders, programs, rules, segments};
     let v1 = Router::new()
         .route("/customers", post(customers::upsert).get(customers::list))
         .route("/customers/{customer}", get(customers::get).post(customers::update).delete(customers::erase))
@@ -108,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }));
     Router::new()
         .nest("/v1", v1)
+        .route("/", get(home::home))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
