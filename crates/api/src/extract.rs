@@ -1,7 +1,8 @@
 //! Request extraction with our error object: the API key, JSON bodies (size-limited, unknown fields
-//! refused, errors with a JSON-pointer path), the idempotency key and query parameters.
+//! refused, objects never read from arrays, errors with a JSON-pointer path), the idempotency key and query parameters.
 
 use crate::error::ApiError;
+use crate::objects_only::ObjectsOnly;
 use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -64,10 +65,6 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 
     async fn from_request(request: Request, state: &AppState) -> Result<JsonBody<T>, ApiError> {
         let raw = read_body(request, state.config.body_bytes_max).await?;
-        // serde would read an array into a struct's fields by position.
-        if raw.bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-            return Err(ApiError::bad_request("invalid_type", "the body must be a JSON object, not an array"));
-        }
         let value = parse_json(&raw.bytes)?;
         Ok(JsonBody { value, idempotency: raw.idempotency })
     }
@@ -143,10 +140,11 @@ fn request_hash(parts: &Parts, body: &[u8]) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// Deserializes JSON, turning serde's complaint into our error with the path where it happened.
+/// Deserializes JSON, turning serde's complaint into our error with the path where it happened. Structs
+/// are read from objects only, at every depth (`ObjectsOnly`: serde would read an array by position).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let result: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
+    let result: Result<T, _> = serde_path_to_error::deserialize(ObjectsOnly(&mut deserializer));
     let value = result.map_err(|e| {
         let path = pointer(e.path());
         let inner = e.into_inner();

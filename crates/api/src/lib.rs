@@ -4,6 +4,7 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+mod objects_only;
 mod openapi;
 pub mod render;
 pub mod routes;

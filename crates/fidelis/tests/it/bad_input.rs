@@ -25,6 +25,8 @@ struct Case {
     headers: Vec<(&'static str, String)>,
     status: StatusCode,
     key: &'static str,
+    /// The JSON pointer the error names in `details.path`, where the case checks it.
+    at: Option<&'static str>,
 }
 
 fn case(what: &'static str, path: &str, body: impl Into<Vec<u8>>, status: u16, key: &'static str) -> Case {
@@ -36,11 +38,16 @@ fn case(what: &'static str, path: &str, body: impl Into<Vec<u8>>, status: u16, k
         headers: Vec::new(),
         status: StatusCode::from_u16(status).unwrap(),
         key,
+        at: None,
     }
 }
 
 fn get(what: &'static str, path: &str, status: u16, key: &'static str) -> Case {
     Case { method: Method::GET, ..case(what, path, "", status, key) }
+}
+
+fn at(path: &'static str, c: Case) -> Case {
+    Case { at: Some(path), ..c }
 }
 
 fn with_header(mut c: Case, name: &'static str, value: &str) -> Case {
@@ -307,6 +314,88 @@ fn cases(program: &str, member: &str) -> Vec<Case> {
         get("programs with a made-up cursor", "/v1/programs?cursor=zzz", 400, "invalid_query"),
         get("an unknown parameter on expiring", &format!("{m}/expiring?bogus=1"), 400, "invalid_query"),
         case("an array read as fields", "/v1/customers", r#"[null, "arr-1"]"#, 400, "invalid_type"),
+        at(
+            "/address",
+            case(
+                "an address given as an array",
+                "/v1/customers",
+                json!({"source_id": "arr-address", "address": ["Main St 1", "Apt 2", "Berlin"]}).to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
+        at(
+            "/earning",
+            case(
+                "an earning rate given as an array",
+                "/v1/programs",
+                json!({"name": "arrays", "earning": [100, 1]}).to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
+        at(
+            "/expiry",
+            case(
+                "an expiry policy given as an array",
+                "/v1/programs",
+                json!({"name": "arrays", "expiry": ["after_days", 5]}).to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
+        at(
+            "/items/0",
+            case(
+                "an item given as an array",
+                "/v1/orders",
+                json!({"source_id": "arr-item", "status": "PAID", "customer": {"source_id": "c-1"},
+                    "items": [["mug", null, null, 2, 1200]]})
+                .to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
+        at(
+            "/customer",
+            case(
+                "an order's customer given as an array",
+                "/v1/orders",
+                json!({"source_id": "arr-customer", "amount": 100, "customer": ["c1"]}).to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
+        at(
+            "/customer",
+            case(
+                "an event's customer given as an array",
+                "/v1/events",
+                json!({"event": "x", "customer": ["c1"]}).to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
+        at(
+            "/events/0/customer",
+            case(
+                "a batch event's customer given as an array",
+                "/v1/events/batch",
+                json!({"events": [{"event": "x", "customer": ["c1"]}]}).to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
+        at(
+            "/customer",
+            case(
+                "an enrolment's customer given as an array",
+                &format!("/v1/programs/{program}/members"),
+                json!({"customer": ["c-2"]}).to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
         case(
             "a source_id shaped like a Fidelis id",
             "/v1/orders",
@@ -346,6 +435,9 @@ async fn every_hostile_request_gets_a_clear_4xx_and_changes_nothing(app: TestApp
         let reply = app.send_bytes(c.method.clone(), &c.path, &c.body, &headers).await;
         assert_eq!((reply.status, reply.key()), (c.status, c.key), "{}: {}", c.what, reply.body);
         assert_eq!(reply.body["code"], c.status.as_u16(), "{}", c.what);
+        if let Some(path) = c.at {
+            assert_eq!(reply.body["details"]["path"], path, "{}: {}", c.what, reply.body);
+        }
         assert!(reply.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", c.what);
         assert!(reply.body["request_id"].as_str().is_some_and(|r| r.starts_with("req_")), "{}", c.what);
     }
