@@ -64,7 +64,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<JsonBody<T>, ApiError> {
-        let raw = read_body(request, state.config.body_bytes_max).await?;
+        let raw = read_body(request, state.config.body_bytes_max, state.config.body_read_timeout).await?;
         let value = parse_json(&raw.bytes)?;
         Ok(JsonBody { value, idempotency: raw.idempotency })
     }
@@ -83,14 +83,23 @@ impl FromRequest<AppState> for UploadBody {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<UploadBody, ApiError> {
-        read_body(request, UPLOAD_BYTES_MAX.max(state.config.body_bytes_max)).await
+        read_body(request, UPLOAD_BYTES_MAX.max(state.config.body_bytes_max), state.config.body_read_timeout).await
     }
 }
 
-async fn read_body(request: Request, limit: usize) -> Result<UploadBody, ApiError> {
+/// Reads the body whole, within `limit` bytes and `timeout` (a client trickling a body would otherwise
+/// hold its connection for as long as it likes).
+async fn read_body(request: Request, limit: usize, timeout: std::time::Duration) -> Result<UploadBody, ApiError> {
     let (parts, body) = request.into_parts();
     let key = idempotency_key(&parts)?;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+    let read = tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!("the body did not arrive within {} seconds", timeout.as_secs()),
+        )
+    })?;
+    let bytes = read.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",

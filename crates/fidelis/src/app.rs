@@ -68,9 +68,13 @@ impl App {
     }
 }
 
-/// Serves `router` on `listener` until ctrl-c or SIGTERM.
-pub async fn serve(listener: tokio::net::TcpListener, router: axum::Router) -> anyhow::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")
+/// Serves `router` on `listener` until ctrl-c or SIGTERM (see `serve` for connections and shutdown).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    config: crate::serve::ServeConfig,
+) -> anyhow::Result<()> {
+    crate::serve::serve(listener, router, config, shutdown_signal()).await.context("serving HTTP")
 }
 
 async fn shutdown_signal() {
@@ -86,5 +90,5 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
-    tracing::info!("shutting down: finishing queued writes");
+    tracing::info!("shutting down");
 }
