@@ -23,7 +23,7 @@ pub async fn serve(database: Database, segments: usize) -> anyhow::Result<()> {
     let router = app.router();
     let connections_max = fidelis::serve::connection_limit(fidelis::serve::CONNECTIONS_MAX_DEFAULT)?;
     let serving = fidelis::serve::ServeConfig { connections_max, ..Default::default() };
-    let server = tokio::spawn(app::serve(listener, router, serving));
+    let server = tokio::spawn(app::serve(listener, router, serving, app::shutdown_signal()));
     let program = crate::load::create_program(port, &key).await?;
     crate::segments::create_mix(port, &key, &program, segments).await?;
     println!("READY {port} {key} {program}");

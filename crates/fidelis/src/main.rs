@@ -139,6 +139,7 @@ async fn run(command: Cmd, config: Config) -> anyhow::Result<()> {
 }
 
 async fn serve(config: &Config, banner: Option<String>) -> anyhow::Result<()> {
+    let shutdown = app::shutdown_signal();
     let app = start(config, Arc::new(SystemClock)).await?;
     let listener =
         tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("binding {}", config.listen))?;
@@ -155,7 +156,7 @@ async fn serve(config: &Config, banner: Option<String>) -> anyhow::Result<()> {
     };
     tracing::info!(connections_max = serving.connections_max, "connection limit");
     let scheduler = app.spawn_scheduler(Duration::from_secs(config.scheduler_interval_seconds));
-    app::serve(listener, app.router(), serving).await?;
+    app::serve(listener, app.router(), serving, shutdown).await?;
     scheduler.abort();
     tracing::info!("finishing queued writes");
     app.shutdown().await;

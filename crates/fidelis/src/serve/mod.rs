@@ -99,6 +99,8 @@ pub async fn serve(
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
+            // The signal first: a stream of connections must not keep the server from stopping.
+            biased;
             () = &mut shutdown => break,
             accepted = listener.accept() => accepted,
         };
