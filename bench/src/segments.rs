@@ -215,7 +215,8 @@ pub async fn recompute_and_preview(customers: usize) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
     let router = app.router();
-    tokio::spawn(fidelis::app::serve(listener, router));
+    let serving = fidelis::serve::ServeConfig::default();
+    tokio::spawn(fidelis::app::serve(listener, router, serving, fidelis::app::shutdown_signal()));
     let rule = "customer.address.country in [\"DE\", \"AT\"] and customer.metadata.tier != \"t3\"";
     let preview = post(port, &key, "/v1/segments/preview", &json!({"rule": rule})).await?;
     let started = Instant::now();

@@ -21,7 +21,9 @@ pub async fn serve(database: Database, segments: usize) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
     let router = app.router();
-    let server = tokio::spawn(app::serve(listener, router));
+    let connections_max = fidelis::serve::connection_limit(fidelis::serve::CONNECTIONS_MAX_DEFAULT)?;
+    let serving = fidelis::serve::ServeConfig { connections_max, ..Default::default() };
+    let server = tokio::spawn(app::serve(listener, router, serving, app::shutdown_signal()));
     let program = crate::load::create_program(port, &key).await?;
     crate::segments::create_mix(port, &key, &program, segments).await?;
     println!("READY {port} {key} {program}");

@@ -1,7 +1,8 @@
 //! Request extraction with our error object: the API key, JSON bodies (size-limited, unknown fields
-//! refused, errors with a JSON-pointer path), the idempotency key and query parameters.
+//! refused, objects never read from arrays, errors with a JSON-pointer path), the idempotency key and query parameters.
 
 use crate::error::ApiError;
+use crate::objects_only::ObjectsOnly;
 use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -63,11 +64,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<JsonBody<T>, ApiError> {
-        let raw = read_body(request, state.config.body_bytes_max).await?;
-        // serde would read an array into a struct's fields by position.
-        if raw.bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-            return Err(ApiError::bad_request("invalid_type", "the body must be a JSON object, not an array"));
-        }
+        let raw = read_body(request, state.config.body_bytes_max, state.config.body_read_timeout).await?;
         let value = parse_json(&raw.bytes)?;
         Ok(JsonBody { value, idempotency: raw.idempotency })
     }
@@ -86,14 +83,23 @@ impl FromRequest<AppState> for UploadBody {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<UploadBody, ApiError> {
-        read_body(request, UPLOAD_BYTES_MAX.max(state.config.body_bytes_max)).await
+        read_body(request, UPLOAD_BYTES_MAX.max(state.config.body_bytes_max), state.config.body_read_timeout).await
     }
 }
 
-async fn read_body(request: Request, limit: usize) -> Result<UploadBody, ApiError> {
+/// Reads the body whole, within `limit` bytes and `timeout` (a client trickling a body would otherwise
+/// hold its connection for as long as it likes).
+async fn read_body(request: Request, limit: usize, timeout: std::time::Duration) -> Result<UploadBody, ApiError> {
     let (parts, body) = request.into_parts();
     let key = idempotency_key(&parts)?;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+    let read = tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!("the body did not arrive within {} seconds", timeout.as_secs()),
+        )
+    })?;
+    let bytes = read.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
@@ -143,10 +149,11 @@ fn request_hash(parts: &Parts, body: &[u8]) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// Deserializes JSON, turning serde's complaint into our error with the path where it happened.
+/// Deserializes JSON, turning serde's complaint into our error with the path where it happened. Structs
+/// are read from objects only, at every depth (`ObjectsOnly`: serde would read an array by position).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let result: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
+    let result: Result<T, _> = serde_path_to_error::deserialize(ObjectsOnly(&mut deserializer));
     let value = result.map_err(|e| {
         let path = pointer(e.path());
         let inner = e.into_inner();

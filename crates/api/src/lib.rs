@@ -4,6 +4,7 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+mod objects_only;
 mod openapi;
 pub mod render;
 pub mod routes;
@@ -76,7 +77,7 @@ async fn method_not_allowed() -> ApiError {
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
-    use routes::{customers, events, members, ops, orders, programs, rules, segments};
+    use routes::{customers, events, home, members, ops, orders, programs, rules, segments};
     let v1 = Router::new()
         .route("/customers", post(customers::upsert).get(customers::list))
         .route("/customers/{customer}", get(customers::get).post(customers::update).delete(customers::erase))
@@ -109,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }));
     Router::new()
         .nest("/v1", v1)
+        .route("/", get(home::home))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

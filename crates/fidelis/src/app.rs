@@ -68,23 +68,31 @@ impl App {
     }
 }
 
-/// Serves `router` on `listener` until ctrl-c or SIGTERM.
-pub async fn serve(listener: tokio::net::TcpListener, router: axum::Router) -> anyhow::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")
+/// Serves `router` on `listener` until `shutdown` (see `serve` for connections and shutdown).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    config: crate::serve::ServeConfig,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    crate::serve::serve(listener, router, config, shutdown).await.context("serving HTTP")
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Resolves on SIGTERM or ctrl-c. The handlers are installed when this is called, not when it is first
+/// polled, so that a signal that arrives early is not fatal.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (terminate, interrupt) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+    async move {
+        let wait = |installed: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match installed {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
-    tracing::info!("shutting down: finishing queued writes");
+        };
+        tokio::select! { () = wait(terminate) => {}, () = wait(interrupt) => {} }
+        tracing::info!("shutting down");
+    }
 }

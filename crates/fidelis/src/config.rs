@@ -22,10 +22,20 @@ pub struct Config {
     pub log_level: String,
     /// Largest accepted request body, in bytes.
     pub body_bytes_max: usize,
+    /// Seconds a client has to send a request body once its header arrived.
+    pub body_read_timeout_seconds: u64,
     /// Commands per writer batch (one transaction).
     pub batch_commands_max: usize,
     /// How often the scheduler runs due jobs (expiry), in seconds.
     pub scheduler_interval_seconds: u64,
+    /// Client connections served at once (lowered to fit the descriptor limit).
+    pub connections_max: usize,
+    /// Seconds a client has to send a complete request header.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a keep-alive connection may stay idle between requests.
+    pub idle_timeout_seconds: u64,
+    /// Seconds requests in progress get to finish at shutdown.
+    pub shutdown_timeout_seconds: u64,
 }
 
 impl Default for Config {
@@ -38,8 +48,13 @@ impl Default for Config {
             log_format: "text".into(),
             log_level: "info".into(),
             body_bytes_max: fidelis_api::state::BODY_BYTES_MAX_DEFAULT,
+            body_read_timeout_seconds: fidelis_api::state::BODY_READ_TIMEOUT_SECONDS_DEFAULT,
             batch_commands_max: fidelis_engine::writer::BATCH_COMMANDS_MAX,
             scheduler_interval_seconds: 60,
+            connections_max: crate::serve::CONNECTIONS_MAX_DEFAULT,
+            header_read_timeout_seconds: crate::serve::HEADER_READ_TIMEOUT_SECONDS_DEFAULT,
+            idle_timeout_seconds: crate::serve::IDLE_TIMEOUT_SECONDS_DEFAULT,
+            shutdown_timeout_seconds: crate::serve::SHUTDOWN_TIMEOUT_SECONDS_DEFAULT,
         }
     }
 }
@@ -64,10 +79,20 @@ pub struct Overrides {
     pub log_level: Option<String>,
     #[arg(long, global = true, env = "FIDELIS_BODY_BYTES_MAX")]
     pub body_bytes_max: Option<usize>,
+    #[arg(long, global = true, env = "FIDELIS_BODY_READ_TIMEOUT_SECONDS")]
+    pub body_read_timeout_seconds: Option<u64>,
     #[arg(long, global = true, env = "FIDELIS_BATCH_COMMANDS_MAX")]
     pub batch_commands_max: Option<usize>,
     #[arg(long, global = true, env = "FIDELIS_SCHEDULER_INTERVAL_SECONDS")]
     pub scheduler_interval_seconds: Option<u64>,
+    #[arg(long, global = true, env = "FIDELIS_CONNECTIONS_MAX")]
+    pub connections_max: Option<usize>,
+    #[arg(long, global = true, env = "FIDELIS_HEADER_READ_TIMEOUT_SECONDS")]
+    pub header_read_timeout_seconds: Option<u64>,
+    #[arg(long, global = true, env = "FIDELIS_IDLE_TIMEOUT_SECONDS")]
+    pub idle_timeout_seconds: Option<u64>,
+    #[arg(long, global = true, env = "FIDELIS_SHUTDOWN_TIMEOUT_SECONDS")]
+    pub shutdown_timeout_seconds: Option<u64>,
 }
 
 impl Config {
@@ -86,8 +111,13 @@ impl Config {
             log_format,
             log_level,
             body_bytes_max,
+            body_read_timeout_seconds,
             batch_commands_max,
-            scheduler_interval_seconds
+            scheduler_interval_seconds,
+            connections_max,
+            header_read_timeout_seconds,
+            idle_timeout_seconds,
+            shutdown_timeout_seconds
         );
         if let Some(url) = &o.database_url {
             c.database_url = Some(url.clone()).filter(|u| !u.is_empty());
@@ -95,6 +125,14 @@ impl Config {
         anyhow::ensure!(["text", "json"].contains(&c.log_format.as_str()), "log_format must be text or json");
         anyhow::ensure!(c.batch_commands_max >= 1, "batch_commands_max must be at least 1");
         anyhow::ensure!(c.scheduler_interval_seconds >= 1, "scheduler_interval_seconds must be at least 1");
+        anyhow::ensure!(
+            c.connections_max >= crate::serve::CONNECTIONS_MIN,
+            "connections_max must be at least {}",
+            crate::serve::CONNECTIONS_MIN
+        );
+        anyhow::ensure!(c.header_read_timeout_seconds >= 1, "header_read_timeout_seconds must be at least 1");
+        anyhow::ensure!(c.idle_timeout_seconds >= 1, "idle_timeout_seconds must be at least 1");
+        anyhow::ensure!(c.body_read_timeout_seconds >= 1, "body_read_timeout_seconds must be at least 1");
         Ok(c)
     }
 
@@ -125,6 +163,21 @@ mod tests {
         assert_eq!(c.listen, "0.0.0.0:9000");
         assert_eq!(c.log_level, "warn");
         assert_eq!(c.batch_commands_max, fidelis_engine::writer::BATCH_COMMANDS_MAX);
+    }
+
+    #[test]
+    fn connection_settings_have_named_defaults_and_take_overrides() {
+        let c = Config::load(&Overrides::default()).unwrap();
+        assert_eq!(c.connections_max, crate::serve::CONNECTIONS_MAX_DEFAULT);
+        assert_eq!(c.header_read_timeout_seconds, crate::serve::HEADER_READ_TIMEOUT_SECONDS_DEFAULT);
+        assert_eq!(c.idle_timeout_seconds, crate::serve::IDLE_TIMEOUT_SECONDS_DEFAULT);
+        assert_eq!(c.shutdown_timeout_seconds, crate::serve::SHUTDOWN_TIMEOUT_SECONDS_DEFAULT);
+        let overrides =
+            Overrides { connections_max: Some(64), shutdown_timeout_seconds: Some(0), ..Overrides::default() };
+        let c = Config::load(&overrides).unwrap();
+        assert_eq!((c.connections_max, c.shutdown_timeout_seconds), (64, 0));
+        let too_few = Overrides { connections_max: Some(1), ..Overrides::default() };
+        assert!(Config::load(&too_few).is_err());
     }
 
     #[test]

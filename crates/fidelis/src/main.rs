@@ -103,7 +103,10 @@ fn main() -> anyhow::Result<()> {
 
 async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
     let engine = EngineConfig { batch_commands_max: config.batch_commands_max, ..EngineConfig::default() };
-    let api = ApiConfig { body_bytes_max: config.body_bytes_max };
+    let api = ApiConfig {
+        body_bytes_max: config.body_bytes_max,
+        body_read_timeout: Duration::from_secs(config.body_read_timeout_seconds),
+    };
     app::start(&config.database(), clock, engine, api, telemetry::init_metrics()).await
 }
 
@@ -136,6 +139,7 @@ async fn run(command: Cmd, config: Config) -> anyhow::Result<()> {
 }
 
 async fn serve(config: &Config, banner: Option<String>) -> anyhow::Result<()> {
+    let shutdown = app::shutdown_signal();
     let app = start(config, Arc::new(SystemClock)).await?;
     let listener =
         tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("binding {}", config.listen))?;
@@ -144,9 +148,17 @@ async fn serve(config: &Config, banner: Option<String>) -> anyhow::Result<()> {
     if let Some(text) = banner {
         println!("{}", text.replace("{address}", &address.to_string()));
     }
+    let serving = fidelis::serve::ServeConfig {
+        connections_max: fidelis::serve::connection_limit(config.connections_max)?,
+        header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds),
+        idle_timeout: Duration::from_secs(config.idle_timeout_seconds),
+        shutdown_timeout: Duration::from_secs(config.shutdown_timeout_seconds),
+    };
+    tracing::info!(connections_max = serving.connections_max, "connection limit");
     let scheduler = app.spawn_scheduler(Duration::from_secs(config.scheduler_interval_seconds));
-    app::serve(listener, app.router()).await?;
+    app::serve(listener, app.router(), serving, shutdown).await?;
     scheduler.abort();
+    tracing::info!("finishing queued writes");
     app.shutdown().await;
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use super::common::time;
 use super::customer::CustomerBody;
+use super::whole::PointsAmount;
 use fidelis_core::ledger::{Cause, Entry};
 use fidelis_core::limits::{CARD_CODE_CHARS_MAX, REASON_CHARS_MAX};
 use fidelis_core::money::Points;
@@ -45,7 +46,8 @@ impl EnrolBody {
 #[serde(deny_unknown_fields)]
 pub struct PointsBody {
     /// Positive.
-    pub points: i64,
+    #[schema(inline)]
+    pub points: PointsAmount,
     pub reason: String,
     /// For additions: the last usable day (`YYYY-MM-DD`), overriding the program's expiry.
     #[serde(default)]
@@ -54,14 +56,7 @@ pub struct PointsBody {
 
 impl PointsBody {
     pub fn parse(&self, errors: &mut FieldErrors) -> (Option<Points>, String, Option<Date>) {
-        let points = Points::positive(self.points);
-        if points.is_none() {
-            errors.push(
-                "/points",
-                FieldErrorKey::OutOfRange,
-                format!("must be between 1 and {}", fidelis_core::limits::POINTS_PER_OPERATION_MAX),
-            );
-        }
+        let points = self.points.read(errors, "/points").ok().and_then(Points::positive);
         let reason = errors.take(text::bounded("/reason", &self.reason, REASON_CHARS_MAX)).unwrap_or_default();
         let expires_on = self.expires_on.as_ref().and_then(|d| errors.take(text::date("/expires_on", d)));
         (points, reason, expires_on)
@@ -247,7 +242,8 @@ pub struct TransferBody {
     /// The receiving member: `mem_…` id or card code.
     pub to: String,
     /// Positive.
-    pub points: i64,
+    #[schema(inline)]
+    pub points: PointsAmount,
     pub reason: String,
 }
 

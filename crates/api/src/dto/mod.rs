@@ -9,3 +9,4 @@ pub mod order;
 pub mod program;
 pub mod rule;
 pub mod segment;
+pub mod whole;

@@ -3,6 +3,7 @@
 use super::common::{metadata, metadata_json, metadata_patch, opt_time, time};
 use super::customer::CustomerBody;
 use super::member::TransactionResponse;
+use super::whole::{MinorUnits, PositiveMinorUnits, Quantity, Refused, read_optional};
 use fidelis_core::ledger::Entry;
 use fidelis_core::limits::ITEM_COLLECTIONS_MAX;
 use fidelis_core::money::Money;
@@ -27,13 +28,16 @@ pub struct ItemBody {
     pub collections: Option<Vec<String>>,
     /// Defaults to 1.
     #[serde(default)]
-    pub quantity: Option<i64>,
+    #[schema(inline)]
+    pub quantity: Option<Quantity>,
     /// Unit price in minor units.
     #[serde(default)]
-    pub price: Option<i64>,
+    #[schema(inline)]
+    pub price: Option<MinorUnits>,
     /// Line amount in minor units; must equal quantity × price when both are given.
     #[serde(default)]
-    pub amount: Option<i64>,
+    #[schema(inline)]
+    pub amount: Option<MinorUnits>,
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
@@ -54,9 +58,11 @@ pub struct OrderBody {
     pub customer: Option<CustomerBody>,
     /// Before discounts; defaults to the sum of the items.
     #[serde(default)]
-    pub amount: Option<i64>,
+    #[schema(inline)]
+    pub amount: Option<MinorUnits>,
     #[serde(default)]
-    pub discount_amount: Option<i64>,
+    #[schema(inline)]
+    pub discount_amount: Option<MinorUnits>,
     #[serde(default)]
     pub items: Option<Vec<ItemBody>>,
     #[serde(default)]
@@ -64,10 +70,12 @@ pub struct OrderBody {
     pub metadata: Option<Map<String, Value>>,
     /// Cumulative amount refunded so far (partial refunds keep status PAID/FULFILLED).
     #[serde(default)]
-    pub refunded_amount: Option<i64>,
+    #[schema(inline)]
+    pub refunded_amount: Option<MinorUnits>,
 }
 
-fn item_input(errors: &mut FieldErrors, index: usize, item: &ItemBody) -> ItemInput {
+/// An item's input; `Err` when one of its numbers is out of range (recorded).
+fn item_input(errors: &mut FieldErrors, index: usize, item: &ItemBody) -> Result<ItemInput, Refused> {
     let base = format!("/items/{index}");
     let id = |errors: &mut FieldErrors, name: &str, v: &Option<String>| {
         v.as_ref().and_then(|v| errors.take(text::source_id(&format!("{base}/{name}"), v)))
@@ -87,15 +95,11 @@ fn item_input(errors: &mut FieldErrors, index: usize, item: &ItemBody) -> ItemIn
         .enumerate()
         .filter_map(|(i, c)| errors.take(text::source_id(&format!("{base}/collections/{i}"), c)))
         .collect();
-    ItemInput {
-        product_id,
-        sku_id,
-        collections,
-        quantity: item.quantity,
-        price: item.price,
-        amount: item.amount,
-        metadata: metadata(errors, &format!("{base}/metadata"), item.metadata.as_ref()),
-    }
+    let quantity = read_optional(&item.quantity, errors, &format!("{base}/quantity"));
+    let price = read_optional(&item.price, errors, &format!("{base}/price"));
+    let amount = read_optional(&item.amount, errors, &format!("{base}/amount"));
+    let metadata = metadata(errors, &format!("{base}/metadata"), item.metadata.as_ref());
+    Ok(ItemInput { product_id, sku_id, collections, quantity: quantity?, price: price?, amount: amount?, metadata })
 }
 
 impl OrderBody {
@@ -113,7 +117,8 @@ impl OrderBody {
             parsed
         });
         let lines = self.lines(errors);
-        let refunded_amount = self.refunded_amount.and_then(|r| {
+        let refunded_amount = read_optional(&self.refunded_amount, errors, "/refunded_amount").ok().flatten();
+        let refunded_amount = refunded_amount.and_then(|r| {
             let money = Money::new(r);
             if money.is_none() {
                 errors.push(
@@ -147,11 +152,18 @@ impl OrderBody {
             );
             return None;
         }
-        let items: Option<Vec<ItemInput>> = self
+        let amount = read_optional(&self.amount, errors, "/amount");
+        let discount_amount = read_optional(&self.discount_amount, errors, "/discount_amount");
+        // Every item is read (all errors reported) before any number out of range stops the sums.
+        let items: Option<Vec<Result<ItemInput, Refused>>> = self
             .items
             .as_ref()
             .map(|list| list.iter().enumerate().map(|(i, item)| item_input(errors, i, item)).collect());
-        match LinesPatch::parse(self.amount, self.discount_amount, items) {
+        let items = items.map(|list| list.into_iter().collect::<Result<Vec<_>, _>>()).transpose();
+        let (Ok(amount), Ok(discount_amount), Ok(items)) = (amount, discount_amount, items) else {
+            return None;
+        };
+        match LinesPatch::parse(amount, discount_amount, items) {
             Ok(lines) => Some(lines),
             Err(list) => {
                 errors.0.extend(list);
@@ -166,7 +178,8 @@ impl OrderBody {
 #[serde(deny_unknown_fields)]
 pub struct RefundBody {
     /// Minor units, positive.
-    pub amount: i64,
+    #[schema(inline)]
+    pub amount: PositiveMinorUnits,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,6 +1,9 @@
 //! Program bodies and response: expiry policy, earning rate, join policy, pause switch.
 
 use super::common::{Nullable, time};
+use super::whole::{
+    DayOfMonth, ExpiryDays, ExpiryMonths, MonthOfYear, PointsAmount, PositiveMinorUnits, Refused, WholeNumber,
+};
 use fidelis_core::calendar::Period;
 use fidelis_core::expiry::ExpiryPolicy;
 use fidelis_core::limits::SHORT_TEXT_CHARS_MAX;
@@ -20,46 +23,71 @@ pub struct ExpiryBody {
     #[schema(example = "after_months")]
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub days: Option<i32>,
+    #[schema(inline)]
+    pub days: Option<ExpiryDays>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub months: Option<i32>,
+    #[schema(inline)]
+    pub months: Option<ExpiryMonths>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round_to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub month: Option<i8>,
+    #[schema(inline)]
+    pub month: Option<MonthOfYear>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub day: Option<i8>,
+    #[schema(inline)]
+    pub day: Option<DayOfMonth>,
+}
+
+/// A number the policy's type needs: recorded as required when absent, as out of range when it is.
+fn needed<T: TryFrom<i64>, const MIN: i64, const MAX: i64>(
+    errors: &mut FieldErrors,
+    kind: &str,
+    name: &str,
+    field: &Option<WholeNumber<MIN, MAX>>,
+) -> Result<T, Refused> {
+    let path = format!("/expiry/{name}");
+    match field {
+        Some(n) => n.read_as(errors, &path),
+        None => {
+            errors.push(path, FieldErrorKey::Required, format!("{kind} needs {name}"));
+            Err(Refused)
+        }
+    }
 }
 
 impl ExpiryBody {
-    fn policy(&self) -> Result<ExpiryPolicy, FieldError> {
+    fn policy(&self, errors: &mut FieldErrors) -> Result<ExpiryPolicy, Refused> {
         let round_to = match &self.round_to {
             None => None,
             Some(r) => Some(Period::parse(r).ok_or_else(|| {
-                FieldError::new(
+                errors.push(
                     "/expiry/round_to",
                     FieldErrorKey::InvalidFormat,
                     "must be month, quarter, half_year or year",
-                )
+                );
+                Refused
             })?),
         };
-        let required = |name: &str| {
-            FieldError::new(format!("/expiry/{name}"), FieldErrorKey::Required, format!("{} needs {name}", self.kind))
-        };
-        match self.kind.as_str() {
+        let kind = self.kind.as_str();
+        let decided = match kind {
             "never" => Ok(ExpiryPolicy::Never),
-            "after_days" => ExpiryPolicy::after_days(self.days.ok_or_else(|| required("days"))?, round_to),
-            "after_months" => ExpiryPolicy::after_months(self.months.ok_or_else(|| required("months"))?, round_to),
-            "fixed_day_of_year" => ExpiryPolicy::fixed_day_of_year(
-                self.month.ok_or_else(|| required("month"))?,
-                self.day.ok_or_else(|| required("day"))?,
-            ),
+            "after_days" => ExpiryPolicy::after_days(needed(errors, kind, "days", &self.days)?, round_to),
+            "after_months" => ExpiryPolicy::after_months(needed(errors, kind, "months", &self.months)?, round_to),
+            "fixed_day_of_year" => {
+                let month = needed(errors, kind, "month", &self.month);
+                let day = needed(errors, kind, "day", &self.day);
+                ExpiryPolicy::fixed_day_of_year(month?, day?)
+            }
             _ => Err(FieldError::new(
                 "/expiry/type",
                 FieldErrorKey::InvalidFormat,
                 "must be never, after_days, after_months or fixed_day_of_year",
             )),
-        }
+        };
+        decided.map_err(|e| {
+            errors.0.push(e);
+            Refused
+        })
     }
 
     pub fn from(p: &ExpiryPolicy) -> ExpiryBody {
@@ -74,15 +102,21 @@ impl ExpiryBody {
         let round = |r: Option<Period>| r.map(|p| p.as_str().to_owned());
         match *p {
             ExpiryPolicy::Never => base("never"),
-            ExpiryPolicy::AfterDays { days, round_to } => {
-                ExpiryBody { days: Some(days), round_to: round(round_to), ..base("after_days") }
-            }
-            ExpiryPolicy::AfterMonths { months, round_to } => {
-                ExpiryBody { months: Some(months), round_to: round(round_to), ..base("after_months") }
-            }
-            ExpiryPolicy::FixedDayOfYear { month, day } => {
-                ExpiryBody { month: Some(month), day: Some(day), ..base("fixed_day_of_year") }
-            }
+            ExpiryPolicy::AfterDays { days, round_to } => ExpiryBody {
+                days: Some(WholeNumber::new(days.into())),
+                round_to: round(round_to),
+                ..base("after_days")
+            },
+            ExpiryPolicy::AfterMonths { months, round_to } => ExpiryBody {
+                months: Some(WholeNumber::new(months.into())),
+                round_to: round(round_to),
+                ..base("after_months")
+            },
+            ExpiryPolicy::FixedDayOfYear { month, day } => ExpiryBody {
+                month: Some(WholeNumber::new(month.into())),
+                day: Some(WholeNumber::new(day.into())),
+                ..base("fixed_day_of_year")
+            },
         }
     }
 }
@@ -91,8 +125,10 @@ impl ExpiryBody {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EarningBody {
-    pub every: i64,
-    pub points: i64,
+    #[schema(inline)]
+    pub every: PositiveMinorUnits,
+    #[schema(inline)]
+    pub points: PointsAmount,
 }
 
 /// A program to create, or the fields to change on update.
@@ -136,13 +172,20 @@ impl ProgramBody {
         let earning = match &self.earning {
             Nullable::Absent => None,
             Nullable::Null => Some(None),
-            Nullable::Value(e) => match EarningRate::new(e.every, e.points) {
-                Ok(rate) => Some(Some(rate)),
-                Err(list) => {
-                    errors.0.extend(list);
-                    None
+            Nullable::Value(e) => {
+                let every = e.every.read(errors, "/earning/every");
+                let points = e.points.read(errors, "/earning/points");
+                match (every, points) {
+                    (Ok(every), Ok(points)) => match EarningRate::new(every, points) {
+                        Ok(rate) => Some(Some(rate)),
+                        Err(list) => {
+                            errors.0.extend(list);
+                            None
+                        }
+                    },
+                    _ => None,
                 }
-            },
+            }
         };
         let join_policy = self.join_policy.as_ref().and_then(|j| {
             let parsed = JoinPolicy::parse(j);
@@ -155,7 +198,7 @@ impl ProgramBody {
             name,
             points_label,
             time_zone,
-            expiry: self.expiry.as_ref().and_then(|e| errors.take(e.policy())),
+            expiry: self.expiry.as_ref().and_then(|e| e.policy(errors).ok()),
             earning,
             join_policy,
             allow_negative_balance: self.allow_negative_balance,
@@ -190,7 +233,10 @@ impl ProgramResponse {
             points_label: p.points_label.clone(),
             time_zone: p.time_zone.clone(),
             expiry: ExpiryBody::from(&p.expiry),
-            earning: p.earning.map(|e| EarningBody { every: e.every.minor_units(), points: e.points.value() }),
+            earning: p.earning.map(|e| EarningBody {
+                every: WholeNumber::new(e.every.minor_units()),
+                points: WholeNumber::new(e.points.value()),
+            }),
             join_policy: p.join_policy.as_str(),
             allow_negative_balance: p.allow_negative_balance,
             paused: p.paused,

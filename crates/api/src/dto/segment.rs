@@ -3,6 +3,7 @@
 use super::common::{opt_time, time};
 use super::customer::CustomerBody;
 use super::rule::RuleResponse;
+use super::whole::WholeNumber;
 use fidelis_core::money::Currency;
 use fidelis_core::segment::{Segment, SegmentKind};
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,9 @@ pub struct MembersBody {
     pub remove: Vec<CustomerBody>,
 }
 
+/// Customers listed by a preview.
+pub type SampleSize = WholeNumber<0, { crate::routes::segments::PREVIEW_SAMPLE_MAX as i64 }>;
+
 /// A rule to try on the project's customers without saving anything.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -53,7 +57,8 @@ pub struct PreviewBody {
     pub rule: Value,
     /// Customers to list as a sample (default 10, at most 100).
     #[serde(default)]
-    pub sample_size: Option<usize>,
+    #[schema(inline)]
+    pub sample_size: Option<SampleSize>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

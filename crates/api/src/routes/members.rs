@@ -185,11 +185,7 @@ pub async fn transfer(
 ) -> Result<Response, ApiError> {
     let program = program_id(&program)?;
     let mut errors = FieldErrors::default();
-    let points = Points::positive(body.value.points);
-    if points.is_none() {
-        let max = fidelis_core::limits::POINTS_PER_OPERATION_MAX;
-        errors.push("/points", FieldErrorKey::OutOfRange, format!("must be between 1 and {max}"));
-    }
+    let points = body.value.points.read(&mut errors, "/points").ok().and_then(Points::positive);
     let reason = errors.take(fidelis_core::text::bounded("/reason", &body.value.reason, REASON_CHARS_MAX));
     let to = body.value.to.trim();
     if to.is_empty() || to.chars().count() > fidelis_core::limits::CARD_CODE_CHARS_MAX {

@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod customers;
 pub mod events;
+pub mod home;
 pub mod members;
 pub mod ops;
 pub mod orders;

@@ -51,9 +51,12 @@ pub async fn refund(
     dry_run: DryRun,
     body: JsonBody<RefundBody>,
 ) -> Result<Response, ApiError> {
-    let Some(amount) = Money::new(body.value.amount).filter(|m| m.minor_units() > 0) else {
-        let mut errors = FieldErrors::default();
-        errors.push("/amount", FieldErrorKey::OutOfRange, "must be a positive amount in minor units");
+    let mut errors = FieldErrors::default();
+    let amount = body.value.amount.read(&mut errors, "/amount").ok().and_then(Money::new);
+    let Some(amount) = amount.filter(|m| m.minor_units() > 0) else {
+        if errors.is_empty() {
+            errors.push("/amount", FieldErrorKey::OutOfRange, "must be a positive amount in minor units");
+        }
         return Err(ApiError::invalid(errors.0));
     };
     let action = Action::Orders(OrderCommand::Refund { order: order_ref(&reference), amount });

@@ -280,10 +280,12 @@ pub async fn preview(
     let started = Instant::now();
     let project = &auth.0.project;
     let rule = parse(&body.value.rule, project.currency)?;
-    let sample_size = body.value.sample_size.unwrap_or(PREVIEW_SAMPLE_DEFAULT);
-    if sample_size > PREVIEW_SAMPLE_MAX {
-        return Err(invalid("/sample_size", &format!("must be from 0 to {PREVIEW_SAMPLE_MAX}")));
-    }
+    let mut errors = FieldErrors::default();
+    let sample_size = match &body.value.sample_size {
+        None => PREVIEW_SAMPLE_DEFAULT,
+        Some(n) => n.read_as::<usize>(&mut errors, "/sample_size").unwrap_or(PREVIEW_SAMPLE_DEFAULT),
+    };
+    check(errors)?;
     let reads = state.engine.reads();
     let existing: Vec<SegmentId> = reads.segment_list(auth.project()).await?.into_iter().map(|s| s.id).collect();
     if let Some(problem) = fidelis_core::segment::rule_problem(&rule, &existing, None) {

@@ -32,6 +32,9 @@ pub(crate) struct Checker<'e> {
 pub(crate) enum Operand {
     Expr(Expr, Type),
     Literal,
+    /// Has errors, but its type is known (a call with bad arguments, an item field outside a quantifier):
+    /// the rest of the comparison is still checked against it, so that every error is reported at once.
+    Broken(Type),
     Invalid,
 }
 
@@ -131,6 +134,14 @@ impl Checker<'_> {
                 self.error(syn.at, RuleErrorKind::TypeMismatch, message);
                 None
             }
+            Operand::Broken(ty) => {
+                if !matches!(ty, Type::Bool | Type::Meta) {
+                    let message =
+                        format!("a condition must be true or false, found {}; compare it, e.g. `>=`", ty.describe());
+                    self.error(syn.at, RuleErrorKind::TypeMismatch, message);
+                }
+                None
+            }
             Operand::Literal => self.literal(syn, Type::Bool).map(|l| Cond::Test(Expr::Literal(l))),
             Operand::Invalid => None,
         }
@@ -143,7 +154,7 @@ impl Checker<'_> {
                 self.error(syn.at, RuleErrorKind::TypeMismatch, "exists() takes a field or a function, not a literal");
                 None
             }
-            Operand::Invalid => None,
+            Operand::Broken(_) | Operand::Invalid => None,
         }
     }
 
@@ -159,7 +170,8 @@ impl Checker<'_> {
         let checked_left = self.at("left", |c| c.operand(left, depth + 1, scope));
         let SynOp::Compare(op) = op else {
             let (left, left_ty) = match checked_left {
-                Operand::Expr(expr, ty) => (expr, ty),
+                Operand::Expr(expr, ty) => (Some(expr), ty),
+                Operand::Broken(ty) => (None, ty),
                 Operand::Literal => {
                     let message = format!("the left side of `{}` must be a field or a function", op.as_str());
                     self.at("left", |c| c.error(left.at, RuleErrorKind::TypeMismatch, message));
@@ -173,23 +185,24 @@ impl Checker<'_> {
             return match op {
                 SynOp::In => {
                     let list = self.at("right", |c| c.in_list(right, left_ty, at, depth + 1))?;
-                    Some(Cond::In { left, list })
+                    Some(Cond::In { left: left?, list })
                 }
                 _ => {
                     let (low, high) = self.at("right", |c| c.bounds(right, left_ty, at, depth + 1))?;
-                    Some(Cond::Between { left, low, high })
+                    Some(Cond::Between { left: left?, low, high })
                 }
             };
         };
         let checked_right = self.at("right", |c| c.operand(right, depth + 1, scope));
         let (left, left_ty) = match (checked_left, &checked_right) {
-            (Operand::Expr(expr, ty), _) => (expr, ty),
-            (Operand::Literal, Operand::Expr(_, right_ty)) => {
+            (Operand::Expr(expr, ty), _) => (Some(expr), ty),
+            (Operand::Broken(ty), _) => (None, ty),
+            (Operand::Literal, Operand::Expr(_, right_ty) | Operand::Broken(right_ty)) => {
                 let target =
                     if matches!(op, CompareOp::Contains | CompareOp::StartsWith) { Type::String } else { *right_ty };
                 let literal = self.at("left", |c| c.literal(left, target))?;
                 let ty = literal.ty();
-                (Expr::Literal(literal), ty)
+                (Some(Expr::Literal(literal)), ty)
             }
             (Operand::Literal, Operand::Literal) => {
                 self.error(at, RuleErrorKind::TypeMismatch, "one side of a comparison must be a field or a function");
@@ -207,13 +220,21 @@ impl Checker<'_> {
         };
         let (right, right_ty) = self.right_side(op, right, checked_right, left_ty)?;
         self.check_op(op, left_ty, right_ty, at)?;
-        Some(Cond::Compare { op, left, right })
+        Some(Cond::Compare { op, left: left?, right: right? })
     }
 
-    /// The right operand of a binary comparison, with literals converted to the left side's type.
-    fn right_side(&mut self, op: CompareOp, syn: &SynExpr, checked: Operand, left_ty: Type) -> Option<(Expr, Type)> {
+    /// The right operand of a binary comparison, with literals converted to the left side's type (`None`
+    /// with its type when it is broken).
+    fn right_side(
+        &mut self,
+        op: CompareOp,
+        syn: &SynExpr,
+        checked: Operand,
+        left_ty: Type,
+    ) -> Option<(Option<Expr>, Type)> {
         match checked {
-            Operand::Expr(expr, ty) => Some((expr, ty)),
+            Operand::Expr(expr, ty) => Some((Some(expr), ty)),
+            Operand::Broken(ty) => Some((None, ty)),
             Operand::Literal => {
                 let target = match (op, left_ty) {
                     (CompareOp::Contains | CompareOp::StartsWith, Type::StringList | Type::String) => Type::String,
@@ -222,7 +243,7 @@ impl Checker<'_> {
                 };
                 let literal = self.at("right", |c| c.literal(syn, target))?;
                 let ty = literal.ty();
-                Some((Expr::Literal(literal), ty))
+                Some((Some(Expr::Literal(literal)), ty))
             }
             Operand::Invalid => None,
         }

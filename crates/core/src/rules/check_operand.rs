@@ -42,73 +42,78 @@ impl Checker<'_> {
         if syn.kind == SynExprKind::Invalid || !self.enter(depth, syn.at) {
             return Operand::Invalid;
         }
-        let checked = match &syn.kind {
+        // `Err(Some(type))`: the operand has errors, but what it would be is known.
+        let checked: Result<(Expr, Type), Option<Type>> = match &syn.kind {
             SynExprKind::Field(name) => self.field(name, syn.at, scope).map(|(f, ty)| (Expr::Field(f), ty)),
             SynExprKind::Call { name, args } => {
                 self.call(name, args, syn.at, depth).map(|(call, ty)| (Expr::Call(call), ty))
             }
-            SynExprKind::Count(predicate) => self.outside_items(scope, syn.at).and_then(|()| {
-                let predicate = self.at("count", |c| c.cond(predicate, depth + 1, Scope::Items))?;
-                Some((Expr::Count(Box::new(predicate)), Type::Int))
-            }),
+            SynExprKind::Count(predicate) => self
+                .outside_items(scope, syn.at)
+                .and_then(|()| self.at("count", |c| c.cond(predicate, depth + 1, Scope::Items)))
+                .map(|predicate| (Expr::Count(Box::new(predicate)), Type::Int))
+                .ok_or(Some(Type::Int)),
             SynExprKind::Window(name) => {
                 let message = format!("`{name}` is a window; windows are arguments, e.g. spent({name})");
                 self.error(syn.at, RuleErrorKind::TypeMismatch, message);
-                None
+                Err(None)
             }
             SynExprKind::Invalid => return Operand::Invalid,
             _ => return Operand::Literal,
         };
         match checked {
-            Some((expr, ty)) => Operand::Expr(expr, ty),
-            None => Operand::Invalid,
+            Ok((expr, ty)) => Operand::Expr(expr, ty),
+            Err(Some(ty)) => Operand::Broken(ty),
+            Err(None) => Operand::Invalid,
         }
     }
 
-    fn field(&mut self, name: &str, at: Option<usize>, scope: Scope) -> Option<(Field, Type)> {
+    fn field(&mut self, name: &str, at: Option<usize>, scope: Scope) -> Result<(Field, Type), Option<Type>> {
         let field = match resolve_field(name) {
             Ok(field) => field,
             Err((kind, message)) => {
                 self.error(at, kind, message);
-                return None;
+                return Err(None);
             }
         };
+        let ty = field_type(&field);
         if field.is_item() && scope != Scope::Items {
             self.error(
                 at,
                 RuleErrorKind::OutOfScope,
                 "item fields are only available inside any(), every(), none() and count()",
             );
-            return None;
+            return Err(Some(ty));
         }
-        let ty = field_type(&field);
-        Some((field, ty))
+        Ok((field, ty))
     }
 
-    fn call(&mut self, name: &str, args: &[SynExpr], at: Option<usize>, depth: usize) -> Option<(Call, Type)> {
-        let signature: &[Arg] = match name {
-            "spent" | "orders" | "average_order_value" | "redemptions" => &[Arg::Window],
-            "events" => &[Arg::EventName, Arg::Window],
-            "tier" => &[Arg::Program],
-            "balance" if args.len() == 1 => &[Arg::Program],
-            "in_segment" => &[Arg::Segment],
-            "days_since_last_order"
-            | "days_since_joined"
-            | "today"
-            | "day_of_week"
-            | "hour"
-            | "month"
-            | "is_birthday_month"
-            | "is_birthday"
-            | "balance" => &[],
+    fn call(
+        &mut self,
+        name: &str,
+        args: &[SynExpr],
+        at: Option<usize>,
+        depth: usize,
+    ) -> Result<(Call, Type), Option<Type>> {
+        let (signature, ty): (&[Arg], Type) = match name {
+            "spent" | "average_order_value" => (&[Arg::Window], Type::Money),
+            "orders" | "redemptions" => (&[Arg::Window], Type::Int),
+            "events" => (&[Arg::EventName, Arg::Window], Type::Int),
+            "tier" => (&[Arg::Program], Type::String),
+            "balance" if args.len() == 1 => (&[Arg::Program], Type::Int),
+            "in_segment" => (&[Arg::Segment], Type::Bool),
+            "days_since_last_order" | "days_since_joined" | "hour" | "month" | "balance" => (&[], Type::Int),
+            "today" => (&[], Type::Date),
+            "day_of_week" => (&[], Type::Weekday),
+            "is_birthday_month" | "is_birthday" => (&[], Type::Bool),
             _ => {
                 let message = format!("unknown function `{name}`; functions are {FUNCTIONS}");
                 self.error(at, RuleErrorKind::UnknownFunction, message);
-                return None;
+                return Err(None);
             }
         };
         if args.iter().any(|a| a.kind == SynExprKind::Invalid) {
-            return None;
+            return Err(Some(ty));
         }
         if args.len() != signature.len() {
             let expected = match name {
@@ -118,7 +123,7 @@ impl Checker<'_> {
             };
             let message = format!("{name}() takes {expected}, found {}", args.len());
             self.error(at, RuleErrorKind::ArgumentCount, message);
-            return None;
+            return Err(Some(ty));
         }
         let mut values = Vec::with_capacity(args.len());
         self.at("args", |c| {
@@ -126,8 +131,8 @@ impl Checker<'_> {
                 values.push(c.at(&i.to_string(), |c| c.argument(arg, *kind, depth + 1)));
             }
         });
-        let values: Vec<ArgValue> = values.into_iter().collect::<Option<_>>()?;
-        build_call(name, values)
+        let values: Option<Vec<ArgValue>> = values.into_iter().collect();
+        values.and_then(|values| build_call(name, values)).map(|call| (call, ty)).ok_or(Some(ty))
     }
 
     fn argument(&mut self, syn: &SynExpr, kind: Arg, depth: usize) -> Option<ArgValue> {
@@ -372,7 +377,9 @@ pub(crate) fn parse_window(name: &str) -> Result<Window, (RuleErrorKind, String)
     Err((RuleErrorKind::UnknownWindow, format!("unknown window `{name}`; windows are {WINDOWS}")))
 }
 
-fn build_call(name: &str, args: Vec<ArgValue>) -> Option<(Call, Type)> {
+/// The call of a function whose arguments were checked against its signature (in `Checker::call`, which
+/// also knows the call's type).
+fn build_call(name: &str, args: Vec<ArgValue>) -> Option<Call> {
     let mut args = args.into_iter();
     let mut next = || args.next();
     let window = |arg: Option<ArgValue>| match arg {
@@ -380,36 +387,36 @@ fn build_call(name: &str, args: Vec<ArgValue>) -> Option<(Call, Type)> {
         _ => None,
     };
     let call = match name {
-        "spent" => (Call::Spent(window(next())?), Type::Money),
-        "orders" => (Call::Orders(window(next())?), Type::Int),
-        "average_order_value" => (Call::AverageOrderValue(window(next())?), Type::Money),
-        "redemptions" => (Call::Redemptions(window(next())?), Type::Int),
+        "spent" => Call::Spent(window(next())?),
+        "orders" => Call::Orders(window(next())?),
+        "average_order_value" => Call::AverageOrderValue(window(next())?),
+        "redemptions" => Call::Redemptions(window(next())?),
         "events" => {
             let Some(ArgValue::Text(event)) = next() else {
                 return None;
             };
-            (Call::Events(event, window(next())?), Type::Int)
+            Call::Events(event, window(next())?)
         }
         "balance" => match next() {
-            Some(ArgValue::Program(p)) => (Call::Balance(Some(p)), Type::Int),
-            _ => (Call::Balance(None), Type::Int),
+            Some(ArgValue::Program(p)) => Call::Balance(Some(p)),
+            _ => Call::Balance(None),
         },
         "tier" => match next() {
-            Some(ArgValue::Program(p)) => (Call::Tier(p), Type::String),
+            Some(ArgValue::Program(p)) => Call::Tier(p),
             _ => return None,
         },
         "in_segment" => match next() {
-            Some(ArgValue::Segment(s)) => (Call::InSegment(s), Type::Bool),
+            Some(ArgValue::Segment(s)) => Call::InSegment(s),
             _ => return None,
         },
-        "days_since_last_order" => (Call::DaysSinceLastOrder, Type::Int),
-        "days_since_joined" => (Call::DaysSinceJoined, Type::Int),
-        "today" => (Call::Today, Type::Date),
-        "day_of_week" => (Call::DayOfWeek, Type::Weekday),
-        "hour" => (Call::Hour, Type::Int),
-        "month" => (Call::Month, Type::Int),
-        "is_birthday_month" => (Call::IsBirthdayMonth, Type::Bool),
-        "is_birthday" => (Call::IsBirthday, Type::Bool),
+        "days_since_last_order" => Call::DaysSinceLastOrder,
+        "days_since_joined" => Call::DaysSinceJoined,
+        "today" => Call::Today,
+        "day_of_week" => Call::DayOfWeek,
+        "hour" => Call::Hour,
+        "month" => Call::Month,
+        "is_birthday_month" => Call::IsBirthdayMonth,
+        "is_birthday" => Call::IsBirthday,
         _ => return None,
     };
     Some(call)

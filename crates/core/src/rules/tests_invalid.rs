@@ -9,8 +9,11 @@ enum Input<'a> {
     Text(&'a str),
 }
 
-/// Parses `input` (EUR) and compares the errors, in order, with `(path, offset, message fragment)`.
-fn check(input: Input, expected: &[(&str, Option<usize>, &str)]) {
+/// `(path, offset, message fragment)` of each error, in order.
+type Expected<'a> = &'a [(&'a str, Option<usize>, &'a str)];
+
+/// Parses `input` (EUR) and compares the errors, in order, with the expected ones.
+fn check(input: Input, expected: Expected<'_>) {
     let (label, result) = match &input {
         Input::Json(text) => (*text, Rule::from_json(&json(text), &schema())),
         Input::Text(text) => (*text, Rule::parse_text(text, &schema())),
@@ -66,6 +69,7 @@ fn every_type_error_of_a_json_rule_is_reported_at_once() {
             ("/and/4/right", None, "expected a date, found text"),
             ("/and/5/right", None, "expected a whole number, found money"),
             ("/and/6", None, "spent() takes 1 argument, found 0"),
+            ("/and/6", None, "a condition must be true or false, found money"),
             ("/and/7/left", None, "events() takes 2 arguments, found 1"),
             ("/and/8/left/args/0", None, "unknown window `last_fortnight`"),
             ("/and/9/left", None, "item fields are only available inside any(), every(), none() and count()"),
@@ -141,6 +145,68 @@ fn every_type_error_of_a_text_rule_carries_its_offset_and_json_path() {
             ("/or/2/right/list/1", Some(83), "expected text, found a number"),
         ],
     );
+}
+
+#[test]
+fn an_operand_with_errors_keeps_its_type_so_the_other_side_is_checked_too() {
+    let cases: [(Input, Expected<'_>); 8] = [
+        (
+            Input::Text(r#"spent(last_9999_days) >= "x""#),
+            &[
+                ("/left/args/0", Some(6), "a window of days is 1 to 730 days long, found 9999"),
+                ("/right", Some(25), "expected money, found text"),
+            ],
+        ),
+        (
+            Input::Text(r#""x" <= orders(last_0_days)"#),
+            &[
+                ("/right/args/0", Some(14), "a window of days is 1 to 730 days long, found 0"),
+                ("/left", Some(0), "expected a whole number, found text"),
+            ],
+        ),
+        (
+            Input::Text(r#"events("x", last_7_days, 1) in ["a", 2]"#),
+            &[
+                ("/left", Some(0), "events() takes 2 arguments, found 3"),
+                ("/right/list/0", Some(32), "expected a whole number, found text"),
+            ],
+        ),
+        (
+            Input::Text(r#"item.price > "cheap""#),
+            &[
+                ("/left", Some(0), "item fields are only available inside"),
+                ("/right", Some(13), "expected money, found text"),
+            ],
+        ),
+        (
+            Input::Text(r#"tier("prog_nope") == 5"#),
+            &[
+                ("/left/args/0", Some(5), "`prog_nope` is not a program id"),
+                ("/right", Some(21), "expected text, found a number"),
+            ],
+        ),
+        (
+            Input::Text(r#"spent(last_9999_days) between 1.00 and "x""#),
+            &[
+                ("/left/args/0", Some(6), "a window of days is 1 to 730 days long"),
+                ("/right/list/1", Some(39), "expected money, found text"),
+            ],
+        ),
+        (
+            Input::Text(r#"spent(last_9999_days) == customer.name"#),
+            &[
+                ("/left/args/0", Some(6), "a window of days is 1 to 730 days long"),
+                ("", Some(0), "cannot compare money with text"),
+            ],
+        ),
+        (
+            Input::Json(r#"{"op":"<","left":{"call":"spent","args":[]},"right":{"string":"x"}}"#),
+            &[("/left", None, "spent() takes 1 argument, found 0"), ("/right", None, "expected money, found text")],
+        ),
+    ];
+    for (input, expected) in cases {
+        check(input, expected);
+    }
 }
 
 #[test]

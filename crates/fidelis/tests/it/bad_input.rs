@@ -25,6 +25,9 @@ struct Case {
     headers: Vec<(&'static str, String)>,
     status: StatusCode,
     key: &'static str,
+    /// The JSON pointer the error names, where the case checks it: `details.path` of a 400, a field
+    /// error's path (and key, when given) of a 422.
+    at: Option<(&'static str, Option<&'static str>)>,
 }
 
 fn case(what: &'static str, path: &str, body: impl Into<Vec<u8>>, status: u16, key: &'static str) -> Case {
@@ -36,11 +39,21 @@ fn case(what: &'static str, path: &str, body: impl Into<Vec<u8>>, status: u16, k
         headers: Vec::new(),
         status: StatusCode::from_u16(status).unwrap(),
         key,
+        at: None,
     }
 }
 
 fn get(what: &'static str, path: &str, status: u16, key: &'static str) -> Case {
     Case { method: Method::GET, ..case(what, path, "", status, key) }
+}
+
+fn at(path: &'static str, c: Case) -> Case {
+    Case { at: Some((path, None)), ..c }
+}
+
+/// A 422 whose field errors include `out_of_range` at `path`.
+fn out_of_range(path: &'static str, c: Case) -> Case {
+    Case { at: Some((path, Some("out_of_range"))), ..c }
 }
 
 fn with_header(mut c: Case, name: &'static str, value: &str) -> Case {
@@ -73,8 +86,87 @@ fn cases(program: &str, member: &str) -> Vec<Case> {
             "unknown_field",
         ),
         case("string amount", "/v1/orders", json!({"amount": "100"}).to_string(), 400, "invalid_type"),
-        case("fractional amount", "/v1/orders", r#"{"amount": 10.5}"#, 400, "invalid_type"),
-        case("amount beyond 64 bits", "/v1/orders", r#"{"amount": 99999999999999999999999}"#, 400, "invalid_type"),
+        at("/amount", case("fractional amount", "/v1/orders", r#"{"amount": 10.5}"#, 400, "invalid_type")),
+        at(
+            "/items/0/quantity",
+            case(
+                "fractional quantity",
+                "/v1/orders",
+                r#"{"items": [{"quantity": 1.5, "price": 100}]}"#,
+                400,
+                "invalid_type",
+            ),
+        ),
+        out_of_range(
+            "/amount",
+            case(
+                "amount beyond 64 bits",
+                "/v1/orders",
+                r#"{"amount": 99999999999999999999999}"#,
+                422,
+                "validation_failed",
+            ),
+        ),
+        out_of_range(
+            "/items/1/price",
+            case(
+                "a price beyond 64 bits among other errors",
+                "/v1/orders",
+                r#"{"items": [{"quantity": 0, "price": 1}, {"price": -1e30}], "discount_amount": 1e20}"#,
+                422,
+                "validation_failed",
+            ),
+        ),
+        out_of_range(
+            "/expiry/month",
+            case(
+                "month 200",
+                "/v1/programs",
+                json!({"name": "p", "expiry": {"type": "fixed_day_of_year", "month": 200, "day": 1}}).to_string(),
+                422,
+                "validation_failed",
+            ),
+        ),
+        out_of_range(
+            "/expiry/day",
+            case(
+                "day 0",
+                "/v1/programs",
+                json!({"name": "p", "expiry": {"type": "fixed_day_of_year", "month": 2, "day": 0}}).to_string(),
+                422,
+                "validation_failed",
+            ),
+        ),
+        out_of_range(
+            "/expiry/days",
+            case(
+                "expiry days beyond 32 bits",
+                "/v1/programs",
+                json!({"name": "p", "expiry": {"type": "after_days", "days": 5_000_000_000_i64}}).to_string(),
+                422,
+                "validation_failed",
+            ),
+        ),
+        out_of_range(
+            "/earning/points",
+            case(
+                "earning points as a huge float",
+                "/v1/programs",
+                r#"{"name": "p", "earning": {"every": 100.0, "points": 1e25}}"#,
+                422,
+                "validation_failed",
+            ),
+        ),
+        at(
+            "/earning/every",
+            case(
+                "a fractional earning step",
+                "/v1/programs",
+                r#"{"name": "p", "earning": {"every": 1.5, "points": 1}}"#,
+                400,
+                "invalid_type",
+            ),
+        ),
         case("negative amount", "/v1/orders", json!({"amount": -1}).to_string(), 422, "validation_failed"),
         case(
             "amount beyond the money bound",
@@ -293,6 +385,7 @@ fn cases(program: &str, member: &str) -> Vec<Case> {
         get("unknown query parameter", "/v1/customers?sort=name", 400, "invalid_query"),
         get("expiring window too long", &format!("{m}/expiring?days=100000"), 400, "invalid_query"),
         get("orders of an unknown customer", "/v1/orders?customer=nobody", 404, "not_found"),
+        get("members of an unknown program", "/v1/programs/prog_01JAAAAAAAAAAAAAAAAAAAAAAA/members", 404, "not_found"),
         get("a cursor the API never issued", "/v1/customers?cursor=garbage", 400, "invalid_query"),
         get("an empty cursor", "/v1/events?cursor=", 400, "invalid_query"),
         get(
@@ -306,6 +399,88 @@ fn cases(program: &str, member: &str) -> Vec<Case> {
         get("programs with a made-up cursor", "/v1/programs?cursor=zzz", 400, "invalid_query"),
         get("an unknown parameter on expiring", &format!("{m}/expiring?bogus=1"), 400, "invalid_query"),
         case("an array read as fields", "/v1/customers", r#"[null, "arr-1"]"#, 400, "invalid_type"),
+        at(
+            "/address",
+            case(
+                "an address given as an array",
+                "/v1/customers",
+                json!({"source_id": "arr-address", "address": ["Main St 1", "Apt 2", "Berlin"]}).to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
+        at(
+            "/earning",
+            case(
+                "an earning rate given as an array",
+                "/v1/programs",
+                json!({"name": "arrays", "earning": [100, 1]}).to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
+        at(
+            "/expiry",
+            case(
+                "an expiry policy given as an array",
+                "/v1/programs",
+                json!({"name": "arrays", "expiry": ["after_days", 5]}).to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
+        at(
+            "/items/0",
+            case(
+                "an item given as an array",
+                "/v1/orders",
+                json!({"source_id": "arr-item", "status": "PAID", "customer": {"source_id": "c-1"},
+                    "items": [["mug", null, null, 2, 1200]]})
+                .to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
+        at(
+            "/customer",
+            case(
+                "an order's customer given as an array",
+                "/v1/orders",
+                json!({"source_id": "arr-customer", "amount": 100, "customer": ["c1"]}).to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
+        at(
+            "/customer",
+            case(
+                "an event's customer given as an array",
+                "/v1/events",
+                json!({"event": "x", "customer": ["c1"]}).to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
+        at(
+            "/events/0/customer",
+            case(
+                "a batch event's customer given as an array",
+                "/v1/events/batch",
+                json!({"events": [{"event": "x", "customer": ["c1"]}]}).to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
+        at(
+            "/customer",
+            case(
+                "an enrolment's customer given as an array",
+                &format!("/v1/programs/{program}/members"),
+                json!({"customer": ["c-2"]}).to_string(),
+                400,
+                "invalid_type",
+            ),
+        ),
         case(
             "a source_id shaped like a Fidelis id",
             "/v1/orders",
@@ -345,6 +520,21 @@ async fn every_hostile_request_gets_a_clear_4xx_and_changes_nothing(app: TestApp
         let reply = app.send_bytes(c.method.clone(), &c.path, &c.body, &headers).await;
         assert_eq!((reply.status, reply.key()), (c.status, c.key), "{}: {}", c.what, reply.body);
         assert_eq!(reply.body["code"], c.status.as_u16(), "{}", c.what);
+        match c.at {
+            Some((path, _)) if c.status == StatusCode::BAD_REQUEST => {
+                assert_eq!(reply.body["details"]["path"], path, "{}: {}", c.what, reply.body);
+            }
+            Some((path, field_key)) => {
+                let errors = reply.body["details"]["errors"].as_array().cloned().unwrap_or_default();
+                let named = errors.iter().any(|e| e["path"] == path && field_key.is_none_or(|k| e["key"] == k));
+                assert!(named, "{}: {path} {field_key:?} in {}", c.what, reply.body);
+            }
+            None => {}
+        }
+        let message = reply.body["message"].as_str().unwrap_or("");
+        for rust_type in ["i8", "i16", "i32", "i64", "u64", "usize", "struct "] {
+            assert!(!message.contains(rust_type), "{}: the message names a Rust type: {message}", c.what);
+        }
         assert!(reply.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", c.what);
         assert!(reply.body["request_id"].as_str().is_some_and(|r| r.starts_with("req_")), "{}", c.what);
     }
@@ -396,3 +586,41 @@ async fn a_revoked_key_stops_working(app: TestApp) {
     assert_eq!((reply.status, reply.key()), (StatusCode::UNAUTHORIZED, "unauthorized"));
 }
 on_both!(a_revoked_key_stops_working);
+
+async fn whole_numbers_written_as_floats_are_read_as_integers(app: TestApp) {
+    let send = |path: &str, body: &'static str| {
+        let path = path.to_owned();
+        let app = &app;
+        async move { app.send(Method::POST, &path, Some(body), &[]).await }
+    };
+    let program = send(
+        "/v1/programs",
+        r#"{"name": "Floats", "earning": {"every": 1e2, "points": 1.0}, "join_policy": "auto_on_first_order",
+            "expiry": {"type": "fixed_day_of_year", "month": 12.0, "day": 3.1e1}}"#,
+    )
+    .await;
+    assert_eq!(program.status, StatusCode::CREATED, "{}", program.body);
+    assert_eq!(program.body["earning"], json!({"every": 100, "points": 1}));
+    assert_eq!(program.body["expiry"], json!({"type": "fixed_day_of_year", "month": 12, "day": 31}));
+    let program = program.body["id"].as_str().unwrap().to_owned();
+    let order = send(
+        "/v1/orders",
+        r#"{"source_id": "floats", "status": "PAID", "amount": 3107.0, "customer": {"source_id": "c-f"}}"#,
+    )
+    .await;
+    assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
+    assert_eq!((order.body["amount"].clone(), order.body["earnings"][0]["points"].clone()), (json!(3107), json!(31)));
+    let items =
+        send("/v1/orders", r#"{"source_id": "float-items", "items": [{"quantity": 2.0, "price": 1.2e3}]}"#).await;
+    assert_eq!(items.status, StatusCode::CREATED, "{}", items.body);
+    assert_eq!(items.body["items"][0]["amount"], 2400);
+    let member = app.member(&program, "c-f").await["id"].as_str().unwrap().to_owned();
+    let added =
+        send(&format!("/v1/programs/{program}/members/{member}/points/add"), r#"{"points": 1e3, "reason": "x"}"#).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    assert_eq!(added.body["member"]["balance"], 1031);
+    let refund = send("/v1/orders/floats/refunds", r#"{"amount": 107.0}"#).await;
+    assert_eq!(refund.status, StatusCode::OK, "{}", refund.body);
+    assert_eq!(refund.body["refunded_amount"], 107);
+}
+on_both!(whole_numbers_written_as_floats_are_read_as_integers);

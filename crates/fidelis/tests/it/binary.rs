@@ -13,6 +13,8 @@ pub struct Server {
     args: Vec<String>,
     child: Option<Child>,
     pub base: String,
+    /// Runs the binary under `ulimit -n` (soft and hard) of this many descriptors.
+    pub descriptors: Option<u64>,
 }
 
 pub fn free_port() -> u16 {
@@ -21,11 +23,19 @@ pub fn free_port() -> u16 {
 
 impl Server {
     pub fn new(args: Vec<String>) -> Server {
-        Server { args, child: None, base: String::new() }
+        Server { args, child: None, base: String::new(), descriptors: None }
     }
 
     fn command(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_fidelis"));
+        let binary = env!("CARGO_BIN_EXE_fidelis");
+        let mut c = match self.descriptors {
+            Some(n) => {
+                let mut sh = Command::new("sh");
+                sh.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\""), binary]);
+                sh
+            }
+            None => Command::new(binary),
+        };
         c.args(&self.args).args(["--log-level", "warn"]).stdout(Stdio::piped()).stderr(Stdio::inherit());
         c
     }
@@ -47,6 +57,22 @@ impl Server {
             assert!(Instant::now() < deadline, "the server did not come up");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Sends SIGTERM and waits up to `patience` for the process to exit; `None` if it did not.
+    pub async fn terminate(&mut self, patience: Duration) -> Option<(std::process::ExitStatus, Duration)> {
+        let mut child = self.child.take()?;
+        let started = Instant::now();
+        let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+        while started.elapsed() < patience {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return Some((status, started.elapsed()));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.child = Some(child);
+        None
     }
 
     pub fn kill(&mut self) {

@@ -6,6 +6,7 @@ mod bad_input;
 mod binary;
 mod cli;
 mod concurrency;
+mod connections;
 mod crash;
 mod customers;
 mod dry_run;

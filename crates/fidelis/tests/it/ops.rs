@@ -26,3 +26,17 @@ async fn every_response_carries_a_request_id_that_errors_repeat(app: TestApp) {
     assert_eq!(reply.body["request_id"], header);
 }
 on_both!(every_response_carries_a_request_id_that_errors_repeat);
+
+async fn the_root_answers_a_small_html_page_without_a_key(app: TestApp) {
+    let reply = app.send(Method::GET, "/", None, &[("authorization", "")]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let content_type = reply.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let page = reply.body.as_str().unwrap_or("");
+    assert!(page.contains("<title>Fidelis</title>"), "{page}");
+    for link in ["href=\"/docs\"", "href=\"/v1/openapi.json\"", "href=\"/healthz\"", "href=\"/metrics\""] {
+        assert!(page.contains(link), "the page links {link}");
+    }
+    assert!(!page.contains("http://") && !page.contains("https://"), "no external assets");
+}
+on_both!(the_root_answers_a_small_html_page_without_a_key);

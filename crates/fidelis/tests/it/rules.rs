@@ -21,6 +21,10 @@ fn invalid_rules() -> Vec<(Value, Vec<(&'static str, &'static str)>)> {
         (json!({"not": [1, 2]}), vec![("/not", "empty")]),
         (json!({"nope": 1}), vec![("", "unknown_key")]),
         (json!("spent(last_3_days) >"), vec![("", "syntax")]),
+        (
+            json!("spent(last_9999_days) >= \"x\""),
+            vec![("/left/args/0", "window_out_of_range"), ("/right", "type_mismatch")],
+        ),
     ]
 }
 

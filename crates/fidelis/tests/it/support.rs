@@ -72,7 +72,8 @@ pub async fn spawn_with(db: Db, time_zone: &str) -> Option<TestApp> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = app.router();
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let serving = fidelis::serve::ServeConfig::default();
+    tokio::spawn(fidelis::serve::serve(listener, router, serving, std::future::pending()));
     let client = Client::builder(TokioExecutor::new()).build_http();
     Some(TestApp { base, key, project, app, clock, client, _dir: dir })
 }
