@@ -14,6 +14,7 @@ mod events;
 mod idempotency;
 mod isolation;
 mod ledger_model;
+mod locking;
 mod ops;
 mod orders;
 mod points;

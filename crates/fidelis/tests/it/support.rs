@@ -5,7 +5,7 @@ use bytes::Bytes;
 use fidelis::app::{self, App};
 use fidelis_api::ApiConfig;
 use fidelis_engine::EngineConfig;
-use fidelis_engine::clock::ManualClock;
+use fidelis_engine::clock::{Clock, ManualClock};
 use fidelis_engine::project::Project;
 use fidelis_store::Database;
 use http_body_util::{BodyExt, Full};
@@ -28,6 +28,7 @@ pub struct TestApp {
     pub project: Project,
     pub app: App,
     pub clock: Arc<ManualClock>,
+    pub database: Database,
     client: Client<HttpConnector, Full<Bytes>>,
     _dir: tempfile::TempDir,
 }
@@ -60,22 +61,49 @@ pub async fn spawn(db: Db) -> Option<TestApp> {
 }
 
 pub async fn spawn_with(db: Db, time_zone: &str) -> Option<TestApp> {
+    spawn_configured(db, time_zone, EngineConfig::default()).await
+}
+
+pub async fn spawn_configured(db: Db, time_zone: &str, config: EngineConfig) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
     let database = database(db, dir.path(), "api test")?;
     let clock = Arc::new(ManualClock::at(TEST_START.parse().unwrap()));
-    let app = app::start(&database, clock.clone(), EngineConfig::default(), ApiConfig::default(), None)
-        .await
-        .expect("app starts");
+    let app = app::start(&database, clock.clone(), config, ApiConfig::default(), None).await.expect("app starts");
     let ports = fidelis::admin::Ports::of_engine(&app.engine);
     let project = fidelis::admin::create_project(ports, "test", "EUR", time_zone).await.expect("project");
     let (_, key) = fidelis::admin::create_key(ports, &project).await.expect("key");
+    Some(serve(app, clock, database, project, key, dir).await)
+}
+
+async fn serve(
+    app: App,
+    clock: Arc<ManualClock>,
+    database: Database,
+    project: Project,
+    key: String,
+    dir: tempfile::TempDir,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = app.router();
     let serving = fidelis::serve::ServeConfig::default();
     tokio::spawn(fidelis::serve::serve(listener, router, serving, std::future::pending()));
     let client = Client::builder(TokioExecutor::new()).build_http();
-    Some(TestApp { base, key, project, app, clock, client, _dir: dir })
+    TestApp { base, key, project, app, clock, database, client, _dir: dir }
+}
+
+impl TestApp {
+    /// A second API node on the same database (its own writers, clock and key; the same project).
+    pub async fn another_node(&self, config: EngineConfig) -> TestApp {
+        let clock = Arc::new(ManualClock::at(self.clock.now()));
+        let app =
+            app::start(&self.database, clock.clone(), config, ApiConfig::default(), None).await.expect("node starts");
+        let (_, key) = fidelis::admin::create_key(fidelis::admin::Ports::of_engine(&app.engine), &self.project)
+            .await
+            .expect("key");
+        serve(app, clock, self.database.clone(), self.project.clone(), key, tempfile::tempdir().expect("temp dir"))
+            .await
+    }
 }
 
 impl TestApp {

@@ -18,6 +18,13 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
+/// Deadlocks PostgreSQL reported to this process (the global lock order should keep this at zero).
+static DEADLOCKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn deadlocks_seen() -> u64 {
+    DEADLOCKS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Read connections in the pool.
 pub const READ_POOL_CONNECTIONS_MAX: usize = 16;
 
@@ -216,6 +223,7 @@ pub(crate) fn map_error(e: tokio_postgres::Error) -> StoreError {
         None => e.to_string(),
     };
     if e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED) {
+        DEADLOCKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         metrics::counter!("fidelis_writer_deadlocks_total").increment(1);
     }
     match e.code() {
