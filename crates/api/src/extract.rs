@@ -2,10 +2,10 @@
 //! refused, objects never read from arrays, errors with a JSON-pointer path), the idempotency key and query parameters.
 
 use crate::error::ApiError;
+use crate::error::ErrorCode;
 use crate::objects_only::ObjectsOnly;
 use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use fidelis_core::limits::{IDEMPOTENCY_KEY_CHARS_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX};
 use fidelis_engine::auth::Authenticated;
@@ -94,18 +94,12 @@ async fn read_body(request: Request, limit: usize, timeout: std::time::Duration)
     let key = idempotency_key(&parts)?;
     let read = tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await.map_err(|_| {
         ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
+            ErrorCode::RequestTimeout,
             format!("the body did not arrive within {} seconds", timeout.as_secs()),
         )
     })?;
-    let bytes = read.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the body is larger than {limit} bytes"),
-        )
-    })?;
+    let bytes =
+        read.map_err(|_| ApiError::new(ErrorCode::PayloadTooLarge, format!("the body is larger than {limit} bytes")))?;
     let idempotency = key.map(|key| IdempotencyRequest { key, request_hash: request_hash(&parts, &bytes) });
     Ok(UploadBody { bytes, idempotency })
 }
@@ -130,8 +124,8 @@ fn idempotency_key(parts: &Parts) -> Result<Option<String>, ApiError> {
         !t.is_empty() && t.chars().count() <= IDEMPOTENCY_KEY_CHARS_MAX && t.chars().all(|c| c.is_ascii_graphic())
     });
     text.map(|t| Some(t.to_owned())).ok_or_else(|| {
-        ApiError::bad_request(
-            "invalid_idempotency_key",
+        ApiError::new(
+            ErrorCode::InvalidIdempotencyKey,
             format!("Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_CHARS_MAX} printable ASCII characters"),
         )
     })
@@ -181,17 +175,17 @@ fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
     let (key, message) = match e.classify() {
         // serde_json stops at 128 levels of nesting, before our own depth limits could name the place.
         Category::Syntax if text.starts_with("recursion limit exceeded") => {
-            ("json_too_deep", format!("the body is nested too deeply: {text}"))
+            (ErrorCode::JsonTooDeep, format!("the body is nested too deeply: {text}"))
         }
         Category::Syntax | Category::Eof | Category::Io => {
-            ("malformed_json", format!("the body is not valid JSON: {text}"))
+            (ErrorCode::MalformedJson, format!("the body is not valid JSON: {text}"))
         }
-        Category::Data if text.starts_with("unknown field") => ("unknown_field", text.clone()),
-        Category::Data if text.starts_with("missing field") => ("missing_field", text.clone()),
-        Category::Data => ("invalid_type", text.clone()),
+        Category::Data if text.starts_with("unknown field") => (ErrorCode::UnknownField, text.clone()),
+        Category::Data if text.starts_with("missing field") => (ErrorCode::MissingField, text.clone()),
+        Category::Data => (ErrorCode::InvalidType, text.clone()),
     };
     let at = if path.is_empty() { String::new() } else { format!(" at {path}") };
-    ApiError::bad_request(key, format!("{message}{at}")).with_details(json!({ "path": path }))
+    ApiError::new(key, format!("{message}{at}")).with_details(json!({ "path": path }))
 }
 
 /// Query parameters, each at most once.
@@ -204,7 +198,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
         let mut map = HashMap::new();
         for (k, v) in form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()) {
             if map.insert(k.to_string(), v.to_string()).is_some() {
-                return Err(ApiError::bad_request("invalid_query", format!("query parameter '{k}' appears twice")));
+                return Err(ApiError::new(ErrorCode::InvalidQuery, format!("query parameter '{k}' appears twice")));
             }
         }
         Ok(Query(map))
@@ -215,7 +209,7 @@ impl Query {
     /// Refuses parameters outside `allowed`.
     pub fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
         match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {
-            Some(key) => Err(ApiError::bad_request("invalid_query", format!("unknown query parameter '{key}'"))),
+            Some(key) => Err(ApiError::new(ErrorCode::InvalidQuery, format!("unknown query parameter '{key}'"))),
             None => Ok(()),
         }
     }
@@ -229,15 +223,15 @@ impl Query {
         let limit = match self.0.get("limit") {
             None => PAGE_SIZE_DEFAULT,
             Some(raw) => raw.parse::<usize>().ok().filter(|l| (1..=PAGE_SIZE_MAX).contains(l)).ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_query",
+                ApiError::new(
+                    ErrorCode::InvalidQuery,
                     format!("limit must be a whole number from 1 to {PAGE_SIZE_MAX}"),
                 )
             })?,
         };
         let before = self.0.get("cursor").cloned();
         if before.as_ref().is_some_and(|c| !fidelis_core::ids::has_id_shape(cursor_prefix, c)) {
-            return Err(ApiError::bad_request("invalid_query", "the cursor is not one this API returned"));
+            return Err(ApiError::new(ErrorCode::InvalidQuery, "the cursor is not one this API returned"));
         }
         Ok(PageRequest { limit, before })
     }
@@ -256,7 +250,7 @@ impl<S: Send + Sync> FromRequestParts<S> for DryRun {
         match query.0.get("dry_run").map(String::as_str) {
             None | Some("false") => Ok(DryRun(false)),
             Some("true") => Ok(DryRun(true)),
-            Some(_) => Err(ApiError::bad_request("invalid_query", "dry_run must be true or false")),
+            Some(_) => Err(ApiError::new(ErrorCode::InvalidQuery, "dry_run must be true or false")),
         }
     }
 }

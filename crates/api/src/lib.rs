@@ -15,9 +15,10 @@ pub use render::JsonRenderer;
 pub use state::{ApiConfig, AppState};
 
 use crate::error::ApiError;
+use crate::error::ErrorCode;
 use axum::extract::{FromRequestParts, MatchedPath, Request};
+use axum::http::HeaderValue;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -68,11 +69,11 @@ async fn observe(mut request: Request, next: Next) -> Response {
 }
 
 async fn route_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such endpoint; see /docs")
+    ApiError::new(ErrorCode::RouteNotFound, "no such endpoint; see /docs")
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")
+    ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not take that method")
 }
 
 /// The whole HTTP surface.

@@ -2,7 +2,7 @@
 //! reads, and explanations as a tree of checked conditions.
 
 use crate::error::ApiError;
-use axum::http::StatusCode;
+use crate::error::ErrorCode;
 use fidelis_core::money::Currency;
 use fidelis_core::rules::{Hint, HintAction, Json, Reads, Rule, RuleError, RuleSchema, Trace, TraceValue};
 use serde::Serialize;
@@ -17,8 +17,8 @@ pub fn parse(value: &Value, currency: Currency) -> Result<Rule, ApiError> {
         other => match serde_json::from_value::<Json>(other.clone()) {
             Ok(json) => Rule::from_json(&json, &schema),
             Err(e) => {
-                return Err(ApiError::bad_request(
-                    "invalid_rule",
+                return Err(ApiError::new(
+                    ErrorCode::InvalidRule,
                     format!("the rule is not JSON a rule can be read from: {e}"),
                 ));
             }
@@ -34,7 +34,7 @@ pub fn invalid(errors: &[RuleError]) -> ApiError {
         .map(|e| json!({ "path": e.path, "offset": e.offset, "key": e.kind.as_str(), "message": e.message }))
         .collect();
     let first = errors.first().map(|e| e.message.clone()).unwrap_or_default();
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_rule", format!("the rule is invalid: {first}"))
+    ApiError::new(ErrorCode::InvalidRule, format!("the rule is invalid: {first}"))
         .with_details(json!({ "errors": list }))
 }
 

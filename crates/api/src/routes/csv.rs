@@ -3,7 +3,7 @@
 //! a shop's customer export can be uploaded as it is.
 
 use crate::error::ApiError;
-use axum::http::StatusCode;
+use crate::error::ErrorCode;
 use fidelis_core::ids::CustomerId;
 use fidelis_engine::domains::segments::MemberError;
 use fidelis_engine::port::CustomerRef;
@@ -15,7 +15,7 @@ const REPORTED_VALUE_CHARS_MAX: usize = 140;
 pub type CsvRows = (Vec<(usize, CustomerRef)>, Vec<MemberError>);
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::bad_request("invalid_csv", message)
+    ApiError::new(ErrorCode::InvalidCsv, message)
 }
 
 /// Reads at most `rows_max` data rows; blank rows are skipped.
@@ -66,11 +66,7 @@ pub fn customer_references(text: &str, rows_max: usize) -> Result<CsvRows, ApiEr
             }),
         }
         if references.len() + errors.len() > rows_max {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_many_rows",
-                format!("at most {rows_max} rows per import"),
-            ));
+            return Err(ApiError::new(ErrorCode::TooManyRows, format!("at most {rows_max} rows per import")));
         }
     }
     Ok((references, errors))
@@ -114,7 +110,7 @@ mod tests {
         for text in ["email\nalice@x\n", "source_id,id\na,b\n", ""] {
             assert_eq!(
                 customer_references(text, 10).err().map(|e| e.status),
-                Some(StatusCode::BAD_REQUEST),
+                Some(axum::http::StatusCode::BAD_REQUEST),
                 "{text:?}"
             );
         }
@@ -123,6 +119,9 @@ mod tests {
     #[test]
     fn more_rows_than_allowed_are_refused() {
         let text = format!("source_id\n{}", "a\n".repeat(11));
-        assert_eq!(customer_references(&text, 10).err().map(|e| e.status), Some(StatusCode::PAYLOAD_TOO_LARGE));
+        assert_eq!(
+            customer_references(&text, 10).err().map(|e| e.status),
+            Some(axum::http::StatusCode::PAYLOAD_TOO_LARGE)
+        );
     }
 }

@@ -9,6 +9,7 @@ use crate::dto::member::{
     AdjustmentResponse, EnrolBody, ExpiringDate, ExpiringResponse, MemberResponse, PointsBody, TransactionResponse,
     TransferBody, TransferResponse,
 };
+use crate::error::ErrorCode;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, DryRun, JsonBody, Query};
 use crate::render::{Rendered, bytes, created};
@@ -233,8 +234,8 @@ pub async fn expiring(
     let days = match query.0.get("days") {
         None => EXPIRING_SOON_DAYS_DEFAULT,
         Some(raw) => raw.parse::<i32>().ok().filter(|d| (0..=EXPIRING_SOON_DAYS_MAX).contains(d)).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_query",
+            ApiError::new(
+                ErrorCode::InvalidQuery,
                 format!("days must be a whole number from 0 to {EXPIRING_SOON_DAYS_MAX}"),
             )
         })?,

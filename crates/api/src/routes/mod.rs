@@ -13,6 +13,7 @@ pub mod rules;
 pub mod segments;
 
 use crate::error::ApiError;
+use crate::error::ErrorCode;
 use crate::extract::Auth;
 use crate::render::respond;
 use crate::state::AppState;
@@ -35,7 +36,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PathArg
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(v)| PathArgs(v))
-            .map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))
+            .map_err(|e| ApiError::new(ErrorCode::InvalidPath, e.body_text()))
     }
 }
 

@@ -6,6 +6,7 @@ use crate::dto::common::ListBody;
 use crate::dto::rule::{RuleResponse, canonical, parse};
 use crate::dto::segment::*;
 use crate::dto::segment::{MemberErrorResponse, MembersChangeResponse, RecomputeResponse};
+use crate::error::ErrorCode;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, IdempotencyOnly, JsonBody, Query, UploadBody};
 use crate::render::respond;
@@ -233,15 +234,11 @@ pub async fn import(
     if let Some(kind) = headers.get(axum::http::header::CONTENT_TYPE) {
         let essence = kind.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if !["text/csv", "text/plain"].contains(&essence.as_str()) {
-            return Err(ApiError::new(
-                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the file as text/csv",
-            ));
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the file as text/csv"));
         }
     }
     let text = std::str::from_utf8(&body.bytes)
-        .map_err(|_| ApiError::bad_request("invalid_csv", "the file is not UTF-8 text"))?;
+        .map_err(|_| ApiError::new(ErrorCode::InvalidCsv, "the file is not UTF-8 text"))?;
     let (references, errors) = super::csv::customer_references(text, SEGMENT_IMPORT_ROWS_MAX)?;
     let mut scope = auth.scope();
     scope.request_id = request_id.0;
