@@ -15,6 +15,7 @@ use fidelis_core::rules::{Json, LoyaltyFacts, Rule, RuleSchema};
 use fidelis_core::segment::{
     Changes, CompiledSegment, Environment, Segment, SegmentKind, Transition, dependency_order, reevaluate,
 };
+use jiff::civil::Date;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -86,14 +87,25 @@ impl Ctx<'_> {
         Ok(compiled)
     }
 
-    /// What each of these memberships can spend now, for rules reading balances.
+    /// What each of these memberships can spend now, for rules reading balances: on its program's today
+    /// (its own time zone, else the project's), as the member's balance and a debit see it.
     async fn spendable(&mut self, memberships: &[Membership]) -> Result<Vec<Points>, Stop> {
-        let today = self.at.today();
-        let lapsing: Vec<_> =
-            memberships.iter().filter(|m| m.may_have_lapsed_lots(today)).map(|m| m.id.clone()).collect();
+        let project = self.project.id.clone();
+        self.ws.load_programs(self.loads, std::slice::from_ref(&project), &[]).await?;
+        let at = self.at.clone();
+        let todays: Vec<Date> = memberships
+            .iter()
+            .map(|m| self.ws.program(&project, &m.program_id).map_or(at.today(), |p| at.program_today(p)))
+            .collect();
+        let lapsing: Vec<_> = memberships
+            .iter()
+            .zip(&todays)
+            .filter(|(m, today)| m.may_have_lapsed_lots(**today))
+            .map(|(m, _)| m.id.clone())
+            .collect();
         self.ws.load_lots(self.loads, &lapsing).await?;
         let lots = |m: &Membership| self.ws.open_lots(&m.id).into_iter().cloned().collect::<Vec<_>>();
-        Ok(memberships.iter().map(|m| m.spendable(&lots(m), today)).collect())
+        Ok(memberships.iter().zip(todays).map(|(m, today)| m.spendable(&lots(m), today)).collect())
     }
 }
 

@@ -17,6 +17,7 @@ mod ledger_model;
 mod locking;
 mod ops;
 mod orders;
+mod outbox;
 mod points;
 mod rules;
 mod segment_model;

@@ -141,3 +141,52 @@ async fn unknown_programs_and_members_are_not_found(app: TestApp) {
     assert_eq!((add.status, add.key()), (StatusCode::NOT_FOUND, "not_found"));
 }
 on_both!(unknown_programs_and_members_are_not_found);
+
+async fn after_local_midnight_every_reader_sees_only_what_can_be_spent_before_the_expiry_job_runs(app: TestApp) {
+    let program = app
+        .program(json!({"name": "Berlin", "time_zone": "Europe/Berlin", "expiry": {"type": "after_days", "days": 1}}))
+        .await;
+    let member =
+        app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
+    let base = format!("/v1/programs/{program}/members/{}", member["id"].as_str().unwrap());
+    app.set_time("2025-06-01T10:00:00Z");
+    app.post(&format!("{base}/points/add"), json!({"points": 10, "reason": "gift", "expires_on": "2025-06-02"})).await;
+    app.post(&format!("{base}/points/add"), json!({"points": 3, "reason": "later", "expires_on": "2025-06-20"})).await;
+    let rich = app.post("/v1/segments", json!({"name": "Rich", "type": "dynamic", "rule": "balance() >= 5"})).await;
+    assert_eq!(rich.status, StatusCode::CREATED, "{}", rich.body);
+    let rich = rich.body["id"].as_str().unwrap().to_owned();
+    let segment_members = || async { app.get(&format!("/v1/segments/{rich}/members")).await.body["data"].clone() };
+    for _ in 0..200 {
+        if app.get(&format!("/v1/segments/{rich}")).await.body["computed_at"].is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(segment_members().await.as_array().unwrap().len(), 1, "13 points make the member rich");
+    let evaluate = json!({"rule": "balance() >= 5", "customer": {"source_id": "c-1"}});
+    assert_eq!(app.get(&base).await.body["balance"], 13);
+    assert_eq!(app.post("/v1/rules/evaluate", evaluate.clone()).await.body["result"], true);
+
+    app.set_time("2025-06-02T22:30:00Z"); // 00:30 in Berlin: the 10 points are past their last day
+    assert_eq!(app.get(&base).await.body["balance"], 3, "the member's balance");
+    let listed = app.get(&format!("/v1/programs/{program}/members?limit=10")).await.body;
+    assert_eq!(listed["data"][0]["balance"], 3, "the member list");
+    let memberships = app.get("/v1/customers/c-1/memberships").await.body;
+    assert_eq!(memberships["data"][0]["balance"], 3, "the customer's memberships: {memberships}");
+    let expiring = app.get(&format!("{base}/expiring?days=30")).await.body;
+    assert_eq!(expiring["total"], 3, "expiring soon counts no point that can no longer be spent: {expiring}");
+    assert_eq!(app.post("/v1/rules/evaluate", evaluate).await.body["result"], false, "rules");
+    let preview = app.post("/v1/segments/preview", json!({"rule": "balance() >= 5"})).await.body;
+    assert_eq!(preview["count"], 0, "segment preview: {preview}");
+    let too_much = app.post(&format!("{base}/points/remove"), json!({"points": 4, "reason": "reward"})).await;
+    assert_eq!(too_much.body["details"], json!({"balance": 3, "requested": 4}), "a debit agrees with the balance");
+    let recomputed = app.post(&format!("/v1/segments/{rich}/recompute"), json!({})).await;
+    assert_eq!(recomputed.body["left"], 1, "a recompute sees the spendable balance: {}", recomputed.body);
+    assert_eq!(segment_members().await, json!([]));
+
+    let report = app.run_jobs().await;
+    assert_eq!((report.expired_lots, report.expired_points), (1, 10));
+    assert_eq!(app.get(&base).await.body["balance"], 3, "the expiry run changes no balance anyone saw");
+    app.assert_ledger_identities(&program).await;
+}
+on_both!(after_local_midnight_every_reader_sees_only_what_can_be_spent_before_the_expiry_job_runs);
