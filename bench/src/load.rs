@@ -26,6 +26,9 @@ pub enum Scenario {
     Events,
     /// POST /v1/orders: a PAID order with two items that earns points (customer upsert, aggregates, lot, entry).
     Orders,
+    /// POST /v1/programs: every request takes one unit of the project's one `programs` counter row (the bench
+    /// server raises the limit), so all writers and nodes contend for the same row: the hot counter.
+    Programs,
 }
 
 impl Scenario {
@@ -34,7 +37,7 @@ impl Scenario {
     pub fn baseline(self) -> Scenario {
         match self {
             Scenario::Healthz | Scenario::Ceiling => Scenario::Healthz,
-            Scenario::Events | Scenario::Orders => Scenario::Ceiling,
+            Scenario::Events | Scenario::Orders | Scenario::Programs => Scenario::Ceiling,
         }
     }
 }
@@ -44,17 +47,25 @@ fn event_body(customer: u64) -> String {
     format!(r#"{{"event":"page.view","customer":{{"source_id":"bc-{customer}"}}}}"#)
 }
 
+/// One API node: its port and a key of the bench project.
 #[derive(Clone)]
-pub struct Target {
+pub struct Node {
     pub port: u16,
     pub key: String,
+}
+
+#[derive(Clone)]
+pub struct Target {
+    /// The API nodes; requests go round-robin over them (one node but for `--nodes`).
+    pub nodes: Vec<Node>,
     pub customers: u64,
     pub run: u64,
 }
 
 impl Target {
     fn request(&self, scenario: Scenario, seq: u64) -> Request<Full<Bytes>> {
-        let base = format!("http://127.0.0.1:{}", self.port);
+        let node = &self.nodes[(seq % self.nodes.len() as u64) as usize];
+        let base = format!("http://127.0.0.1:{}", node.port);
         let customer = seq % self.customers;
         let (uri, body) = match scenario {
             Scenario::Healthz => {
@@ -69,9 +80,10 @@ impl Target {
                     self.run
                 ),
             ),
+            Scenario::Programs => (format!("{base}/v1/programs"), format!(r#"{{"name":"Hot {}-{seq}"}}"#, self.run)),
         };
         Request::post(uri)
-            .header("authorization", format!("Bearer {}", self.key))
+            .header("authorization", format!("Bearer {}", node.key))
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(body)))
             .unwrap_or_default()

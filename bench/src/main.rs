@@ -10,7 +10,7 @@ mod server;
 mod suite;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use load::{Measured, Scenario, Target};
+use load::{Measured, Node, Scenario, Target};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -59,7 +59,13 @@ struct RunArgs {
     /// Dynamic segments kept current during the run (a mix of attribute, history and balance rules).
     #[arg(long, default_value_t = 0)]
     segments: usize,
+    /// API nodes sharing one database (PostgreSQL only); requests go round-robin over them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=NODES_MAX))]
+    nodes: u64,
 }
+
+/// Most API nodes `--nodes` starts.
+const NODES_MAX: u64 = 8;
 
 #[derive(Subcommand)]
 enum Cmd {
@@ -135,68 +141,76 @@ fn main() -> anyhow::Result<()> {
 
 const HEADER: &str = "| scenario | backend | load | connections | throughput (req/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | errors |\n|---|---|---|---|---|---|---|---|---|";
 
-struct ChildServer {
-    child: Child,
+/// The servers of one run: one child process per API node, on one fresh database.
+struct Servers {
+    children: Vec<Child>,
+    nodes: Vec<Node>,
     _dir: Option<tempfile::TempDir>,
     _cluster: Option<fidelis_testkit::PgCluster>,
-    port: u16,
-    key: String,
 }
 
-impl Drop for ChildServer {
+impl Drop for Servers {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
-/// Starts the server `args` asks for as a child process of this binary: Fidelis, or for `ceiling` the
-/// ceiling server (SQLite only, nothing to configure).
-fn start_server(args: &RunArgs) -> anyhow::Result<ChildServer> {
-    let exe = std::env::current_exe()?;
-    let mut command = Command::new(exe);
-    command.stdout(Stdio::piped()).stderr(Stdio::inherit());
-    if args.scenario == Scenario::Ceiling {
+/// Starts the servers `args` asks for as child processes of this binary: Fidelis (`--nodes` of them on one
+/// PostgreSQL database, one after the other so the first creates the project), or for `ceiling` the ceiling
+/// server (SQLite only, nothing to configure).
+fn start_servers(args: &RunArgs) -> anyhow::Result<Servers> {
+    let ceiling = args.scenario == Scenario::Ceiling;
+    if ceiling {
         anyhow::ensure!(args.backend == Backend::Sqlite, "the ceiling scenario runs on SQLite only");
         anyhow::ensure!(args.segments == 0, "the ceiling server has no segments");
-        command.arg("serve-ceiling");
-    } else {
-        command.arg("serve").args(["--writers", &args.writers.to_string(), "--segments", &args.segments.to_string()]);
     }
-    let (dir, cluster) = match args.backend {
+    anyhow::ensure!(args.nodes == 1 || args.backend == Backend::Postgres, "several nodes need PostgreSQL");
+    let mut servers = Servers { children: Vec::new(), nodes: Vec::new(), _dir: None, _cluster: None };
+    let database: Vec<std::ffi::OsString> = match args.backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir()?;
-            command.arg("--data-dir").arg(dir.path());
-            (Some(dir), None)
+            let arg = vec!["--data-dir".into(), dir.path().into()];
+            servers._dir = Some(dir);
+            arg
         }
         Backend::Postgres => {
             let cluster = fidelis_testkit::PgCluster::start(fidelis_testkit::Durability::Durable)
                 .map_err(|e| anyhow::anyhow!("PostgreSQL: {}", e.0))?;
-            command.arg("--database-url").arg(cluster.fresh_database());
-            (None, Some(cluster))
+            let arg = vec!["--database-url".into(), cluster.fresh_database().into()];
+            servers._cluster = Some(cluster);
+            arg
         }
     };
-    let mut child = command.spawn()?;
-    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    let mut parts = line.split_whitespace();
-    let (Some("READY"), Some(port), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-        anyhow::bail!("server did not start: {line}");
-    };
-    let (port, key) = (port.parse()?, key.to_owned());
-    Ok(ChildServer { child, _dir: dir, _cluster: cluster, port, key })
+    for _ in 0..args.nodes {
+        let mut command = Command::new(std::env::current_exe()?);
+        command.stdout(Stdio::piped()).stderr(Stdio::inherit());
+        if ceiling {
+            command.arg("serve-ceiling");
+        } else {
+            let (writers, segments) = (args.writers.to_string(), args.segments.to_string());
+            command.arg("serve").args(["--writers", &writers, "--segments", &segments]);
+        }
+        let mut child = command.args(&database).spawn()?;
+        let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"));
+        servers.children.push(child);
+        let mut line = String::new();
+        BufReader::new(stdout?).read_line(&mut line)?;
+        let mut parts = line.split_whitespace();
+        let (Some("READY"), Some(port), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+            anyhow::bail!("server did not start: {line}");
+        };
+        servers.nodes.push(Node { port: port.parse()?, key: key.to_owned() });
+    }
+    Ok(servers)
 }
 
 /// Starts the server, warms up, measures.
 async fn run(args: &RunArgs) -> anyhow::Result<Measured> {
-    let server = start_server(args)?;
-    let target = Target {
-        port: server.port,
-        key: server.key.clone(),
-        customers: args.customers,
-        run: std::process::id().into(),
-    };
+    let servers = start_servers(args)?;
+    let target = Target { nodes: servers.nodes.clone(), customers: args.customers, run: std::process::id().into() };
     let seq = Arc::new(AtomicU64::new(0));
     let warmup = Duration::from_secs(args.warmup_seconds);
     let measure = Duration::from_secs(args.seconds);
@@ -213,7 +227,8 @@ async fn run(args: &RunArgs) -> anyhow::Result<Measured> {
 /// The scenario's name in both tables, e.g. `Orders + 50 segments`.
 fn label(args: &RunArgs) -> String {
     let segments = if args.segments > 0 { format!(" + {} segments", args.segments) } else { String::new() };
-    format!("{:?}{segments}", args.scenario)
+    let nodes = if args.nodes > 1 { format!(" × {} nodes", args.nodes) } else { String::new() };
+    format!("{:?}{segments}{nodes}", args.scenario)
 }
 
 fn load_label(args: &RunArgs) -> String {

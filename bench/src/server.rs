@@ -5,16 +5,22 @@ use fidelis::app;
 use fidelis_api::ApiConfig;
 use fidelis_engine::EngineConfig;
 use fidelis_engine::clock::SystemClock;
+use fidelis_engine::domains::Limits;
 use fidelis_store::Database;
 use std::io::Write;
 use std::sync::Arc;
+
+/// Programs the bench project may hold (the `programs` scenario creates one per request).
+const BENCH_PROGRAMS_MAX: i64 = 1_000_000_000;
 
 /// Starts the server, creates a project, key and an auto-join earning program, prints
 /// `READY <port> <key> <program>` and serves until killed.
 pub async fn serve(database: Database, segments: usize) -> anyhow::Result<()> {
     let metrics = fidelis::telemetry::init_metrics();
-    let app =
-        app::start(&database, Arc::new(SystemClock), EngineConfig::default(), ApiConfig::default(), metrics).await?;
+    // The hot-counter scenario creates a program per request: far more than a real project may have.
+    let limits = Limits { programs_per_project_max: BENCH_PROGRAMS_MAX, ..Limits::default() };
+    let config = EngineConfig { limits, ..EngineConfig::default() };
+    let app = app::start(&database, Arc::new(SystemClock), config, ApiConfig::default(), metrics).await?;
     let reads = fidelis::admin::Ports::of_engine(&app.engine);
     let (project, _) = fidelis::admin::project_or_create(reads, "bench", "EUR", "Europe/Berlin").await?;
     let (_, key) = fidelis::admin::create_key(reads, &project).await?;

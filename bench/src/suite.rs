@@ -26,6 +26,7 @@ fn matrix(seconds: u64, sqlite_only: bool) -> Vec<RunArgs> {
         customers: 10_000,
         writers: fidelis_store::POSTGRES_WRITERS_DEFAULT,
         segments: 0,
+        nodes: 1,
     };
     let latency_check =
         RunArgs { rate: LATENCY_CHECK_RATE_PER_SECOND, connections: LATENCY_CHECK_CONNECTIONS, ..base.clone() };
@@ -36,12 +37,16 @@ fn matrix(seconds: u64, sqlite_only: bool) -> Vec<RunArgs> {
         base.clone(),
         latency_check.clone(),
         RunArgs { segments: SEGMENTS_RUN_COUNT, ..base.clone() },
+        RunArgs { scenario: Scenario::Programs, ..base.clone() },
     ];
     if !sqlite_only {
         let postgres = RunArgs { backend: Backend::Postgres, ..base.clone() };
         runs.push(RunArgs { scenario: Scenario::Events, ..postgres.clone() });
-        runs.push(postgres);
+        runs.push(postgres.clone());
         runs.push(RunArgs { backend: Backend::Postgres, ..latency_check });
+        let hot_counter = RunArgs { scenario: Scenario::Programs, ..postgres };
+        runs.push(hot_counter.clone());
+        runs.push(RunArgs { nodes: 2, ..hot_counter });
     }
     runs
 }
@@ -68,7 +73,9 @@ pub async fn suite(seconds: u64, sqlite_only: bool, repeat: u64) -> anyhow::Resu
 /// The run a ratio is taken against: the baseline scenario at maximum rate on SQLite without segments.
 fn baseline_index(matrix: &[RunArgs], scenario: Scenario) -> Option<usize> {
     let wanted = scenario.baseline();
-    matrix.iter().position(|a| a.scenario == wanted && a.backend == Backend::Sqlite && a.rate == 0 && a.segments == 0)
+    matrix.iter().position(|a| {
+        a.scenario == wanted && a.backend == Backend::Sqlite && a.rate == 0 && a.segments == 0 && a.nodes == 1
+    })
 }
 
 /// Throughput of every maximum-rate run over its baseline's in the same round, one column per round; with
