@@ -7,12 +7,14 @@ pub const SQLITE: &[Migration] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "segments", include_str!("../migrations/sqlite/0002_segments.sql")),
     (3, "architecture", include_str!("../migrations/sqlite/0003_architecture.sql")),
+    (4, "outbox_key", include_str!("../migrations/sqlite/0004_outbox_key.sql")),
 ];
 
 pub const POSTGRES: &[Migration] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "segments", include_str!("../migrations/postgres/0002_segments.sql")),
     (3, "architecture", include_str!("../migrations/postgres/0003_architecture.sql")),
+    (4, "outbox_key", include_str!("../migrations/postgres/0004_outbox_key.sql")),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS fidelis_migrations (
