@@ -439,9 +439,20 @@ fn error_response(status: u16, note: &str) -> Value {
     let listed = keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
     json!({
         "description": format!("{note} Keys: {listed}. See docs/errors.md."),
+        "headers": { "X-Request-Id": request_id_header() },
         "content": { "application/json": { "schema": { "allOf": [reference("ErrorBody"), {
             "properties": { "code": { "const": status }, "key": { "enum": keys } } }] } } },
     })
+}
+
+/// Every response carries its request id.
+fn request_id_header() -> Value {
+    json!({ "description": "The request's id (also `request_id` in an error body).", "required": true,
+            "schema": { "type": "string", "pattern": "^req_[0-9A-Z]{26}$" } })
+}
+
+fn flag_header(description: &str) -> Value {
+    json!({ "description": description, "required": false, "schema": { "type": "string", "enum": ["true"] } })
 }
 
 fn error_responses() -> Value {
@@ -538,6 +549,15 @@ fn refine_responses(path: &str, method: &str, operation: &mut Map<String, Value>
     for response in responses.values_mut() {
         if response["description"] == "" {
             response["description"] = json!("Success.");
+        }
+        let headers = response.as_object_mut().expect("a response is an object").entry("headers").or_insert(json!({}));
+        headers["X-Request-Id"] = request_id_header();
+        if write {
+            headers["Idempotent-Replayed"] =
+                flag_header("`true` on a retry answered from the Idempotency-Key's record.");
+        }
+        if DRY_RUN_WRITES.contains(&path) {
+            headers["Fidelis-Dry-Run"] = flag_header("`true` on the answer of `?dry_run=true`: nothing was committed.");
         }
     }
     if public {
@@ -713,6 +733,19 @@ mod tests {
                 }
                 if p["name"] == "cursor" {
                     assert!(p["schema"]["pattern"].as_str().unwrap().starts_with('^'), "{method} {path}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_response_carries_a_request_id_and_writes_say_when_they_were_replayed() {
+        for (path, method, operation) in operations() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let response = resolve(response);
+                assert_eq!(response["headers"]["X-Request-Id"]["required"], true, "{method} {path} {status}");
+                if status.starts_with('2') && method == "post" && !DRY_RUNS.contains(&path.as_str()) {
+                    assert!(response["headers"]["Idempotent-Replayed"].is_object(), "{method} {path} {status}");
                 }
             }
         }
