@@ -10,7 +10,7 @@ pub mod render;
 pub mod routes;
 pub mod state;
 
-pub use openapi::ApiDoc;
+pub use openapi::{ApiDoc, document as openapi_document};
 pub use render::JsonRenderer;
 pub use state::{ApiConfig, AppState};
 
@@ -24,7 +24,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use std::time::Instant;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// The id of the current request (`X-Request-Id`), also in every error body.
@@ -108,14 +107,14 @@ pub fn router(state: AppState) -> Router {
         .route("/programs/{program}/members/{member}/transactions", get(members::transactions))
         .route("/programs/{program}/members/{member}/expiring", get(members::expiring))
         .route("/project", get(ops::project))
-        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }));
+        .route("/openapi.json", get(|| async { Json(openapi::document()) }));
     Router::new()
         .nest("/v1", v1)
         .route("/", get(home::home))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .merge(SwaggerUi::new("/docs").url("/docs/openapi.json", ApiDoc::openapi()))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/docs/openapi.json", openapi::document().clone()))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(observe))

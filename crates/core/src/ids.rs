@@ -8,7 +8,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// The characters of an id body (Crockford base 32, upper case).
+pub const ID_BODY_ALPHABET: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const CROCKFORD: &[u8] = ID_BODY_ALPHABET.as_bytes();
 /// Characters of an id body.
 pub const ID_BODY_CHARS: usize = 26;
 

@@ -28,6 +28,12 @@ pub const SOURCE_ID_CHARS_MAX: usize = 128;
 pub const SHORT_TEXT_CHARS_MAX: usize = 256;
 /// Length of a phone number, in characters.
 pub const PHONE_CHARS_MAX: usize = 32;
+/// Length of a postal code, in characters.
+pub const POSTAL_CODE_CHARS_MAX: usize = 32;
+/// Length of a program's points label, in characters.
+pub const POINTS_LABEL_CHARS_MAX: usize = 32;
+/// Length of an IANA time zone name, in characters.
+pub const TIME_ZONE_CHARS_MAX: usize = 64;
 /// Length of a reason given for a manual points change, in characters.
 pub const REASON_CHARS_MAX: usize = 512;
 /// Length of an event name, in characters.

@@ -64,7 +64,7 @@ pub fn country(path: &str, value: &str) -> Result<String, FieldError> {
 /// An IANA time zone name known to the bundled database.
 pub fn time_zone(path: &str, value: &str) -> Result<String, FieldError> {
     match jiff::tz::TimeZone::get(value) {
-        Ok(_) if value.len() <= 64 => Ok(value.to_owned()),
+        Ok(_) if value.len() <= crate::limits::TIME_ZONE_CHARS_MAX => Ok(value.to_owned()),
         _ => {
             Err(FieldError::new(path, FieldErrorKey::InvalidFormat, "must be an IANA time zone such as Europe/Berlin"))
         }

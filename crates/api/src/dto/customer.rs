@@ -3,7 +3,7 @@
 use super::common::{Nullable, metadata_json, metadata_patch, opt_time, time};
 use fidelis_core::customer::{AddressPatch, Customer, CustomerPatch};
 use fidelis_core::ids::CustomerId;
-use fidelis_core::limits::{PHONE_CHARS_MAX, SHORT_TEXT_CHARS_MAX};
+use fidelis_core::limits::{PHONE_CHARS_MAX, POSTAL_CODE_CHARS_MAX, SHORT_TEXT_CHARS_MAX};
 use fidelis_core::rejection::{FieldError, FieldErrorKey, FieldErrors};
 use fidelis_core::text;
 use fidelis_engine::domains::customers::{CustomerInput, WhenMissing};
@@ -123,7 +123,7 @@ fn address(errors: &mut FieldErrors, base: &str, a: &AddressBody) -> AddressPatc
         line_2: a.line_2.parse(errors, short(&l2, SHORT_TEXT_CHARS_MAX)),
         city: a.city.parse(errors, short(&city, SHORT_TEXT_CHARS_MAX)),
         state: a.state.parse(errors, short(&state, SHORT_TEXT_CHARS_MAX)),
-        postal_code: a.postal_code.parse(errors, short(&postal, 32)),
+        postal_code: a.postal_code.parse(errors, short(&postal, POSTAL_CODE_CHARS_MAX)),
         country: a.country.parse(errors, |v| text::country(&country, v)),
     }
 }

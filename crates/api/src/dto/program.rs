@@ -3,12 +3,13 @@
 use super::common::{Nullable, time};
 use super::whole::{
     DayOfMonth, ExpiryDays, ExpiryMonths, MonthOfYear, PointsAmount, PositiveMinorUnits, Refused, WholeNumber,
+    read_optional,
 };
 use fidelis_core::calendar::Period;
 use fidelis_core::expiry::ExpiryPolicy;
-use fidelis_core::limits::SHORT_TEXT_CHARS_MAX;
+use fidelis_core::limits::{POINTS_LABEL_CHARS_MAX, SHORT_TEXT_CHARS_MAX};
 use fidelis_core::program::{EarningRate, JoinPolicy, Program, ProgramDraft};
-use fidelis_core::rejection::{FieldError, FieldErrorKey, FieldErrors};
+use fidelis_core::rejection::{FieldErrorKey, FieldErrors};
 use fidelis_core::text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -38,18 +39,17 @@ pub struct ExpiryBody {
     pub day: Option<DayOfMonth>,
 }
 
-/// A number the policy's type needs: recorded as required when absent, as out of range when it is.
-fn needed<T: TryFrom<i64>, const MIN: i64, const MAX: i64>(
+/// A number the policy's type needs (already checked against its range): recorded as required when absent.
+fn needed<T: TryFrom<i64>>(
     errors: &mut FieldErrors,
     kind: &str,
     name: &str,
-    field: &Option<WholeNumber<MIN, MAX>>,
+    field: Result<Option<i64>, Refused>,
 ) -> Result<T, Refused> {
-    let path = format!("/expiry/{name}");
-    match field {
-        Some(n) => n.read_as(errors, &path),
+    match field? {
+        Some(n) => T::try_from(n).map_err(|_| Refused),
         None => {
-            errors.push(path, FieldErrorKey::Required, format!("{kind} needs {name}"));
+            errors.push(format!("/expiry/{name}"), FieldErrorKey::Required, format!("{kind} needs {name}"));
             Err(Refused)
         }
     }
@@ -57,6 +57,11 @@ fn needed<T: TryFrom<i64>, const MIN: i64, const MAX: i64>(
 
 impl ExpiryBody {
     fn policy(&self, errors: &mut FieldErrors) -> Result<ExpiryPolicy, Refused> {
+        // Every number sent is checked against its range, also one the policy's type does not use.
+        let days = read_optional(&self.days, errors, "/expiry/days");
+        let months = read_optional(&self.months, errors, "/expiry/months");
+        let month = read_optional(&self.month, errors, "/expiry/month");
+        let day = read_optional(&self.day, errors, "/expiry/day");
         let round_to = match &self.round_to {
             None => None,
             Some(r) => Some(Period::parse(r).ok_or_else(|| {
@@ -69,20 +74,26 @@ impl ExpiryBody {
             })?),
         };
         let kind = self.kind.as_str();
-        let decided = match kind {
-            "never" => Ok(ExpiryPolicy::Never),
-            "after_days" => ExpiryPolicy::after_days(needed(errors, kind, "days", &self.days)?, round_to),
-            "after_months" => ExpiryPolicy::after_months(needed(errors, kind, "months", &self.months)?, round_to),
-            "fixed_day_of_year" => {
-                let month = needed(errors, kind, "month", &self.month);
-                let day = needed(errors, kind, "day", &self.day);
-                ExpiryPolicy::fixed_day_of_year(month?, day?)
-            }
-            _ => Err(FieldError::new(
+        if !["never", "after_days", "after_months", "fixed_day_of_year"].contains(&kind) {
+            errors.push(
                 "/expiry/type",
                 FieldErrorKey::InvalidFormat,
                 "must be never, after_days, after_months or fixed_day_of_year",
-            )),
+            );
+            return Err(Refused);
+        }
+        if [days, months, month, day].iter().any(Result::is_err) {
+            return Err(Refused);
+        }
+        let decided = match kind {
+            "after_days" => ExpiryPolicy::after_days(needed(errors, kind, "days", days)?, round_to),
+            "after_months" => ExpiryPolicy::after_months(needed(errors, kind, "months", months)?, round_to),
+            "fixed_day_of_year" => {
+                let month = needed(errors, kind, "month", month);
+                let day = needed(errors, kind, "day", day);
+                ExpiryPolicy::fixed_day_of_year(month?, day?)
+            }
+            _ => Ok(ExpiryPolicy::Never),
         };
         decided.map_err(|e| {
             errors.0.push(e);
@@ -163,7 +174,10 @@ pub struct ProgramBody {
 impl ProgramBody {
     pub fn draft(&self, errors: &mut FieldErrors) -> ProgramDraft {
         let name = self.name.as_ref().and_then(|n| errors.take(text::bounded("/name", n, SHORT_TEXT_CHARS_MAX)));
-        let points_label = self.points_label.as_ref().and_then(|n| errors.take(text::bounded("/points_label", n, 32)));
+        let points_label = self
+            .points_label
+            .as_ref()
+            .and_then(|n| errors.take(text::bounded("/points_label", n, POINTS_LABEL_CHARS_MAX)));
         let time_zone = match &self.time_zone {
             Nullable::Absent => None,
             Nullable::Null => Some(None),

@@ -30,7 +30,9 @@ const PAGE: &str = concat!(
 "#
 );
 
-/// The root page.
+/// The root page: links to the docs, the OpenAPI document, health and metrics.
+#[utoipa::path(get, path = "/", tag = "operations", security(()),
+    responses((status = 200, description = "A small HTML page.", content_type = "text/html", body = String)))]
 pub async fn home() -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE).into_response()
 }

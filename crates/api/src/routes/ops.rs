@@ -13,21 +13,34 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+/// Health status of the process.
+#[derive(Serialize, ToSchema)]
+pub struct StatusResponse {
+    /// `ok` (`/healthz`) or `ready` (`/readyz`).
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Object)))]
-pub async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses((status = 200, body = StatusResponse)))]
+pub async fn healthz() -> Json<StatusResponse> {
+    Json(StatusResponse { status: "ok" })
 }
 
 /// The database answers.
-#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Object), (status = 503, body = ErrorBody)))]
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses((status = 200, body = StatusResponse),
+              (status = 503, description = "The database does not answer.", body = ErrorBody)))]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<StatusResponse>, ApiError> {
     state.engine.reads().ping().await?;
-    Ok(Json(json!({ "status": "ready" })))
+    Ok(Json(StatusResponse { status: "ready" }))
 }
 
 /// Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, description = "Prometheus text format.", content_type = "text/plain", body = String),
+              (status = 404, description = "Metrics are not enabled in this process.", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     match &state.metrics {
         Some(handle) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response(),

@@ -624,3 +624,29 @@ async fn whole_numbers_written_as_floats_are_read_as_integers(app: TestApp) {
     assert_eq!(refund.body["refunded_amount"], 107);
 }
 on_both!(whole_numbers_written_as_floats_are_read_as_integers);
+
+/// Found by fuzzing: `{"type": "never", "day": -7609218}` created a program, the out-of-range `day`
+/// unread because `never` does not use it.
+async fn an_expiry_number_out_of_range_is_refused_even_where_the_expiry_type_does_not_use_it(app: TestApp) {
+    let cases = [
+        (json!({"type": "never", "day": -7_609_218}), "/expiry/day"),
+        (json!({"type": "after_days", "days": 30, "months": 0}), "/expiry/months"),
+        (json!({"type": "after_months", "months": 12, "days": 99_999_999}), "/expiry/days"),
+        (json!({"type": "fixed_day_of_year", "month": 12, "day": 31, "days": -1}), "/expiry/days"),
+    ];
+    for (expiry, path) in cases {
+        let reply = app.post("/v1/programs", json!({"name": "Expiry", "expiry": expiry})).await;
+        assert_eq!((reply.status, reply.key()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"), "{expiry}");
+        let errors = &reply.body["details"]["errors"];
+        assert_eq!(
+            (errors[0]["path"].clone(), errors[0]["key"].clone()),
+            (json!(path), json!("out_of_range")),
+            "{expiry}"
+        );
+    }
+    let programs = app.get("/v1/programs").await;
+    assert_eq!(programs.body["data"], json!([]), "nothing was created");
+    let unused = app.post("/v1/programs", json!({"name": "Kept", "expiry": {"type": "never", "day": 31}})).await;
+    assert_eq!(unused.status, StatusCode::CREATED, "a number in range that the type does not use is still ignored");
+}
+on_both!(an_expiry_number_out_of_range_is_refused_even_where_the_expiry_type_does_not_use_it);
