@@ -85,13 +85,19 @@ async fn points_expire_after_their_last_day_once_and_show_as_expiring_before(app
 }
 on_both!(points_expire_after_their_last_day_once_and_show_as_expiring_before);
 
-async fn expiry_runs_at_midnight_in_the_programs_time_zone(app: TestApp) {
+/// A program in Berlin whose points last one day, and the path of its member `c-1`.
+async fn berlin_member(app: &TestApp) -> (String, String) {
     let program = app
         .program(json!({"name": "Berlin", "time_zone": "Europe/Berlin", "expiry": {"type": "after_days", "days": 1}}))
         .await;
     let member =
         app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
     let base = format!("/v1/programs/{program}/members/{}", member["id"].as_str().unwrap());
+    (program, base)
+}
+
+async fn expiry_runs_at_midnight_in_the_programs_time_zone(app: TestApp) {
+    let (_, base) = berlin_member(&app).await;
     app.set_time("2025-06-01T10:00:00Z");
     let added = app.post(&format!("{base}/points/add"), json!({"points": 10, "reason": "gift"})).await;
     assert_eq!(added.body["transaction"]["expires_on"], "2025-06-02");
@@ -143,12 +149,7 @@ async fn unknown_programs_and_members_are_not_found(app: TestApp) {
 on_both!(unknown_programs_and_members_are_not_found);
 
 async fn after_local_midnight_every_reader_sees_only_what_can_be_spent_before_the_expiry_job_runs(app: TestApp) {
-    let program = app
-        .program(json!({"name": "Berlin", "time_zone": "Europe/Berlin", "expiry": {"type": "after_days", "days": 1}}))
-        .await;
-    let member =
-        app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
-    let base = format!("/v1/programs/{program}/members/{}", member["id"].as_str().unwrap());
+    let (program, base) = berlin_member(&app).await;
     app.set_time("2025-06-01T10:00:00Z");
     app.post(&format!("{base}/points/add"), json!({"points": 10, "reason": "gift", "expires_on": "2025-06-02"})).await;
     app.post(&format!("{base}/points/add"), json!({"points": 3, "reason": "later", "expires_on": "2025-06-20"})).await;
