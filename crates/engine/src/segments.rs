@@ -92,11 +92,7 @@ impl Ctx<'_> {
     async fn spendable(&mut self, memberships: &[Membership]) -> Result<Vec<Points>, Stop> {
         let project = self.project.id.clone();
         self.ws.load_programs(self.loads, std::slice::from_ref(&project), &[]).await?;
-        let at = self.at.clone();
-        let todays: Vec<Date> = memberships
-            .iter()
-            .map(|m| self.ws.program(&project, &m.program_id).map_or(at.today(), |p| at.program_today(p)))
-            .collect();
+        let todays: Vec<Date> = memberships.iter().map(|m| self.program_today_of(&m.program_id)).collect();
         let lapsing: Vec<_> = memberships
             .iter()
             .zip(&todays)

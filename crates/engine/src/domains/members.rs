@@ -175,7 +175,7 @@ async fn enrol(
     let outcome = match member.as_ref().and_then(|id| ctx.ws.memberships.get(id)) {
         Some(m) => {
             let lots: Vec<Lot> = ctx.ws.open_lots(&m.id).into_iter().cloned().collect();
-            let today = ctx.ws.program(&project, program_id).map_or(ctx.at.today(), |p| ctx.at.program_today(p));
+            let today = ctx.program_today_of(program_id);
             Outcome::Member { member: view(m, &lots, today), created: false }
         }
         None => {

@@ -22,7 +22,7 @@ use crate::working_set::WorkingSet;
 use fidelis_core::calendar::local_date;
 use fidelis_core::counter::Counter;
 use fidelis_core::domain_event::DomainEvent;
-use fidelis_core::ids::ProjectId;
+use fidelis_core::ids::{ProgramId, ProjectId};
 use fidelis_core::program::Program;
 use fidelis_core::rejection::Rejection;
 use jiff::Timestamp;
@@ -122,6 +122,12 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     pub fn project_id(&self) -> &ProjectId {
         &self.project.id
+    }
+
+    /// Today for a member of `program`: in the program's time zone when the working set holds it (after
+    /// `load_programs`), else in the project's.
+    pub fn program_today_of(&self, program: &ProgramId) -> Date {
+        self.ws.program(&self.project.id, program).map_or(self.at.today(), |p| self.at.program_today(p))
     }
 
     /// Applies a decision to the working set and keeps its events for the effects; returns its outcome.
