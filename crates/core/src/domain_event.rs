@@ -3,6 +3,7 @@
 //! in the same transaction as the decision. Each topic has a payload version; a payload change that is
 //! not backwards compatible bumps it.
 
+use crate::event::CustomEvent;
 use crate::ids::{CustomerId, EntryId, EventId, LotId, MembershipId, OrderId, ProgramId, SegmentId};
 use crate::ledger::{Cause, Entry, EntryKind, Posting};
 use crate::order::Order;
@@ -69,6 +70,13 @@ impl Topic {
     /// The payload version written today.
     pub fn version(self) -> u16 {
         1
+    }
+
+    /// Topics whose cause is an immutable row of its own (a custom event, a ledger entry), written in the
+    /// same commit: the outbox reads that row in place instead of storing a copy of it, which would double
+    /// the bytes of the two hottest writes.
+    pub fn read_in_place(self) -> bool {
+        matches!(self, Topic::EventRecorded | Topic::PointsCredited | Topic::PointsDebited | Topic::PointsExpired)
     }
 }
 
@@ -208,12 +216,28 @@ impl DomainEvent {
 
     /// The event a ledger posting stands for.
     pub fn of_posting(posting: &Posting) -> DomainEvent {
-        let payload = points_payload(&posting.entry);
-        match posting.entry.kind {
+        DomainEvent::of_entry(&posting.entry)
+    }
+
+    /// The event a ledger entry stands for.
+    pub fn of_entry(entry: &Entry) -> DomainEvent {
+        let payload = points_payload(entry);
+        match entry.kind {
             EntryKind::Expire => DomainEvent::PointsExpired(payload),
             kind if kind.is_credit() => DomainEvent::PointsCredited(payload),
             _ => DomainEvent::PointsDebited(payload),
         }
+    }
+
+    /// The event a recorded custom event stands for.
+    pub fn of_event(event: &CustomEvent) -> DomainEvent {
+        DomainEvent::EventRecorded(EventPayload {
+            event_id: event.id.clone(),
+            customer_id: event.customer_id.clone(),
+            name: event.name.clone(),
+            client_event_id: event.client_event_id.clone(),
+            occurred_at: event.occurred_at,
+        })
     }
 
     pub fn customer(topic: Topic, customer_id: &CustomerId, source_id: Option<&str>) -> DomainEvent {

@@ -117,6 +117,12 @@ macro_rules! id_type {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// The id without its prefix; ids of every type come from one generator, so bodies compare
+            /// by creation across types.
+            pub fn body(&self) -> &str {
+                self.0.get($prefix.len() + 1..).unwrap_or("")
+            }
         }
 
         impl fmt::Display for $name {

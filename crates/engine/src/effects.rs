@@ -5,6 +5,8 @@
 //!    `segment.entered` / `segment.left`;
 //! 2. (later) earning triggers, 3. tiers, 4. challenges — each may emit more events for the ones after;
 //! 5. the outbox, last: every event of the command, typed and versioned, for webhooks and consumers.
+//!    Events read in place (`Topic::read_in_place`: custom events, ledger entries) get no row of their
+//!    own; the store pages their rows together with the outbox's.
 
 use crate::domains::{Ctx, Stop};
 use crate::port::OutboxEvent;
@@ -20,16 +22,10 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
 
 fn outbox(ctx: &mut Ctx<'_>) {
     for event in std::mem::take(&mut ctx.events) {
-        let topic = event.topic();
-        ctx.ws.push_outbox(OutboxEvent {
-            id: OutboxId::fresh(ctx.ids),
-            project_id: ctx.project.id.clone(),
-            topic,
-            version: topic.version(),
-            customer_id: event.customer_id().cloned(),
-            subject_id: event.subject_id(),
-            event,
-            created_at: ctx.at.now,
-        });
+        if event.topic().read_in_place() {
+            continue;
+        }
+        let id = OutboxId::fresh(ctx.ids);
+        ctx.ws.push_outbox(OutboxEvent::new(id, &ctx.project.id, event, ctx.at.now));
     }
 }

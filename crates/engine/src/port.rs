@@ -73,6 +73,30 @@ pub struct OutboxEvent {
     pub created_at: Timestamp,
 }
 
+impl OutboxEvent {
+    /// The outbox view of a row that is its own record (`Topic::read_in_place`): its id is the row's id
+    /// body under the outbox prefix, so it sorts among the outbox's rows by creation.
+    pub fn in_place(project_id: &ProjectId, row_body: &str, event: DomainEvent, created_at: Timestamp) -> Self {
+        let id = OutboxId::from_trusted(format!("{}_{row_body}", OutboxId::PREFIX));
+        OutboxEvent::new(id, project_id, event, created_at)
+    }
+
+    /// An event with the current payload version of its topic.
+    pub fn new(id: OutboxId, project_id: &ProjectId, event: DomainEvent, created_at: Timestamp) -> Self {
+        let topic = event.topic();
+        OutboxEvent {
+            id,
+            project_id: project_id.clone(),
+            topic,
+            version: topic.version(),
+            customer_id: event.customer_id().cloned(),
+            subject_id: event.subject_id(),
+            event,
+            created_at,
+        }
+    }
+}
+
 /// Which customer columns a scan decodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Projection {

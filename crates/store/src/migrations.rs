@@ -8,6 +8,7 @@ pub const SQLITE: &[Migration] = &[
     (2, "segments", include_str!("../migrations/sqlite/0002_segments.sql")),
     (3, "architecture", include_str!("../migrations/sqlite/0003_architecture.sql")),
     (4, "outbox_key", include_str!("../migrations/sqlite/0004_outbox_key.sql")),
+    (5, "outbox_in_place", include_str!("../migrations/sqlite/0005_outbox_in_place.sql")),
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -15,6 +16,7 @@ pub const POSTGRES: &[Migration] = &[
     (2, "segments", include_str!("../migrations/postgres/0002_segments.sql")),
     (3, "architecture", include_str!("../migrations/postgres/0003_architecture.sql")),
     (4, "outbox_key", include_str!("../migrations/postgres/0004_outbox_key.sql")),
+    (5, "outbox_in_place", include_str!("../migrations/postgres/0005_outbox_in_place.sql")),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS fidelis_migrations (

@@ -8,8 +8,9 @@ use crate::session::{Session, limit_value};
 use crate::sql;
 use async_trait::async_trait;
 use fidelis_core::customer::Customer;
+use fidelis_core::domain_event::DomainEvent;
 use fidelis_core::event::CustomEvent;
-use fidelis_core::ids::{ApiKeyId, CustomerId, MembershipId, ProgramId, ProjectId, SegmentId};
+use fidelis_core::ids::{ApiKeyId, CustomerId, EntryId, EventId, MembershipId, ProgramId, ProjectId, SegmentId};
 use fidelis_core::ledger::{Entry, Lot, Membership};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
@@ -243,8 +244,28 @@ impl ReadPort for Reads {
         self.all(&sql, &[Value::text(membership), Value::text(project)], entries::row).await
     }
 
+    /// The outbox's own rows merged with the rows it reads in place (custom events, ledger entries), each
+    /// source paged by project with the cursor's body under its own prefix.
     async fn outbox_page(&self, project: &ProjectId, page: &PageRequest) -> StoreResult<Vec<OutboxEvent>> {
-        self.page(&outbox::SCHEMA, ("project_id", project.as_str()), page, outbox::row).await
+        let scope = ("project_id", project.as_str());
+        let under = |prefix: &str| PageRequest {
+            limit: page.limit,
+            before: page.before.as_deref().map(|b| format!("{prefix}_{}", b.split_once('_').map_or(b, |(_, x)| x))),
+        };
+        let mut all = self.page(&outbox::SCHEMA, scope, page, outbox::row).await?;
+        let recorded = self.page(&events::SCHEMA, scope, &under(EventId::PREFIX), events::row).await?;
+        let posted = self.page(&entries::SCHEMA, scope, &under(EntryId::PREFIX), entries::row).await?;
+        all.extend(
+            recorded
+                .iter()
+                .map(|e| OutboxEvent::in_place(project, e.id.body(), DomainEvent::of_event(e), e.created_at)),
+        );
+        all.extend(
+            posted.iter().map(|e| OutboxEvent::in_place(project, e.id.body(), DomainEvent::of_entry(e), e.created_at)),
+        );
+        all.sort_by(|a, b| b.id.cmp(&a.id));
+        all.truncate(page.limit);
+        Ok(all)
     }
 
     async fn counter(&self, key: &CounterKey) -> StoreResult<i64> {

@@ -559,36 +559,45 @@ async fn segments_members_and_customer_lists_are_written_and_paged(mut f: Fixtur
 }
 contract!(segments_members_and_customer_lists_are_written_and_paged);
 
-async fn outbox_events_keep_their_typed_payload(mut f: Fixture) {
+fn stored(f: &mut Fixture, event: DomainEvent) -> OutboxEvent {
+    OutboxEvent::new(OutboxId::fresh(&mut f.ids), &f.project.id, event, now())
+}
+
+async fn the_outbox_pages_its_rows_with_the_events_and_entries_it_reads_in_place_newest_first(mut f: Fixture) {
     let c = customer(&mut f, "ob");
     let order = order(&mut f, &c, "ob-1");
-    let paid = DomainEvent::order(Topic::OrderPaid, &order, 0);
-    let entered = DomainEvent::SegmentEntered(SegmentPayload {
-        segment_id: SegmentId::fresh(&mut f.ids),
-        customer_id: c.id.clone(),
-    });
-    let rows: Vec<OutboxEvent> = [paid, entered]
-        .into_iter()
-        .map(|event| OutboxEvent {
-            id: OutboxId::fresh(&mut f.ids),
-            project_id: f.project.id.clone(),
-            topic: event.topic(),
-            version: event.topic().version(),
-            customer_id: event.customer_id().cloned(),
-            subject_id: event.subject_id(),
-            event,
-            created_at: now(),
-        })
-        .collect();
-    write(&mut f, ChangeSet { outbox: rows.iter().collect(), ..ChangeSet::default() }).await.unwrap();
-    let page = f.reads.outbox_page(&f.project.id, &PageRequest { limit: 10, before: None }).await.unwrap();
-    assert_eq!(page, rows.into_iter().rev().collect::<Vec<_>>());
-    let DomainEvent::OrderPaid(OrderPayload { total, refunded_amount, .. }) = &page[1].event else {
+    let paid = stored(&mut f, DomainEvent::order(Topic::OrderPaid, &order, 0));
+    write(&mut f, ChangeSet { outbox: vec![&paid], ..ChangeSet::default() }).await.unwrap();
+    let w = world(&mut f, 1).await;
+    let segment_id = SegmentId::fresh(&mut f.ids);
+    let entered = stored(&mut f, DomainEvent::SegmentEntered(SegmentPayload { segment_id, customer_id: c.id.clone() }));
+    write(&mut f, ChangeSet { outbox: vec![&entered], ..ChangeSet::default() }).await.unwrap();
+    let project = f.project.id.clone();
+    let expected = vec![
+        entered,
+        OutboxEvent::in_place(&project, w.ev.id.body(), DomainEvent::of_event(&w.ev), w.ev.created_at),
+        OutboxEvent::in_place(&project, w.e.id.body(), DomainEvent::of_entry(&w.e), w.e.created_at),
+        paid,
+    ];
+    let page = f.reads.outbox_page(&project, &PageRequest { limit: 10, before: None }).await.unwrap();
+    assert_eq!(page, expected);
+    let (mut walked, mut before) = (Vec::new(), None);
+    loop {
+        let one = f.reads.outbox_page(&project, &PageRequest { limit: 1, before: before.clone() }).await.unwrap();
+        let Some(last) = one.last() else { break };
+        before = Some(last.id.to_string());
+        walked.extend(one);
+    }
+    assert_eq!(walked, expected, "a cursor walks the merged sources one by one, skipping and repeating nothing");
+    assert_eq!(expected[2].topic, Topic::PointsDebited);
+    let DomainEvent::OrderPaid(OrderPayload { total, refunded_amount, .. }) = &page[3].event else {
         panic!("order.paid")
     };
     assert_eq!((*total, *refunded_amount), (900, 50));
+    let other = ProjectId::fresh(&mut f.ids);
+    assert!(f.reads.outbox_page(&other, &PageRequest { limit: 10, before: None }).await.unwrap().is_empty());
 }
-contract!(outbox_events_keep_their_typed_payload);
+contract!(the_outbox_pages_its_rows_with_the_events_and_entries_it_reads_in_place_newest_first);
 
 /// Every method of the storage port is exercised above (a port method without a contract test fails here).
 #[test]

@@ -8,7 +8,7 @@ use crate::port::CustomerRef;
 use crate::working_set::WorkingSet;
 use fidelis_core::calendar::local_date;
 use fidelis_core::customer::Customer;
-use fidelis_core::domain_event::{DomainEvent, EventPayload};
+use fidelis_core::domain_event::DomainEvent;
 use fidelis_core::event::CustomEvent;
 use fidelis_core::ids::{CustomerId, EventId, NewIds, ProjectId};
 use fidelis_core::metadata::Metadata;
@@ -132,13 +132,7 @@ pub fn decide(
         if let Some(reference) = &input.customer.reference {
             created.insert(reference.clone(), customer.id.clone());
         }
-        decision.events.push(DomainEvent::EventRecorded(EventPayload {
-            event_id: event.id.clone(),
-            customer_id: customer.id.clone(),
-            name: event.name.clone(),
-            client_event_id: event.client_event_id.clone(),
-            occurred_at,
-        }));
+        decision.events.push(DomainEvent::of_event(&event));
         if let Some(client) = &event.client_event_id {
             recorded.insert(client.clone(), event.clone());
         }
