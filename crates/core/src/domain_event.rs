@@ -5,7 +5,7 @@
 
 use crate::event::CustomEvent;
 use crate::ids::{CustomerId, EntryId, EventId, LotId, MembershipId, OrderId, ProgramId, SegmentId};
-use crate::ledger::{Cause, Entry, EntryKind, Posting};
+use crate::ledger::{Cause, Entry, EntryKind};
 use crate::order::Order;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -212,11 +212,6 @@ impl DomainEvent {
             DomainEvent::MemberEnrolled(p) => p.membership_id.to_string(),
             DomainEvent::SegmentEntered(p) | DomainEvent::SegmentLeft(p) => p.segment_id.to_string(),
         }
-    }
-
-    /// The event a ledger posting stands for.
-    pub fn of_posting(posting: &Posting) -> DomainEvent {
-        DomainEvent::of_entry(&posting.entry)
     }
 
     /// The event a ledger entry stands for.

@@ -58,7 +58,7 @@ impl<O> Decision<O> {
 
     /// Writes a posting with the domain event it stands for.
     pub fn post(&mut self, posting: Posting) {
-        self.events.push(DomainEvent::of_posting(&posting));
+        self.events.push(DomainEvent::of_entry(&posting.entry));
         self.writes.push(Write::Posting(posting));
     }
 }

@@ -252,9 +252,12 @@ impl ReadPort for Reads {
             limit: page.limit,
             before: page.before.as_deref().map(|b| format!("{prefix}_{}", b.split_once('_').map_or(b, |(_, x)| x))),
         };
-        let mut all = self.page(&outbox::SCHEMA, scope, page, outbox::row).await?;
-        let recorded = self.page(&events::SCHEMA, scope, &under(EventId::PREFIX), events::row).await?;
-        let posted = self.page(&entries::SCHEMA, scope, &under(EntryId::PREFIX), entries::row).await?;
+        let (recorded_page, posted_page) = (under(EventId::PREFIX), under(EntryId::PREFIX));
+        let (mut all, recorded, posted) = futures::try_join!(
+            self.page(&outbox::SCHEMA, scope, page, outbox::row),
+            self.page(&events::SCHEMA, scope, &recorded_page, events::row),
+            self.page(&entries::SCHEMA, scope, &posted_page, entries::row),
+        )?;
         all.extend(
             recorded
                 .iter()
