@@ -29,6 +29,16 @@ pub trait NewIds {
         s
     }
 
+    /// The first of `count` consecutive fresh values, drawn at once: nothing else draws in between, so
+    /// `first + i` for `i < count` are all fresh (an outbox chunk's event ids).
+    fn run(&mut self, count: usize) -> u128 {
+        let first = self.next_u128();
+        for _ in 1..count {
+            self.next_u128();
+        }
+        first
+    }
+
     /// A random code of `chars` Crockford base32 characters (no I, L, O, U: easy to read out at a till).
     fn code(&mut self, chars: usize) -> String {
         let mut out = String::with_capacity(chars);
@@ -51,6 +61,18 @@ pub fn encode_u128(value: u128, out: &mut String) {
         let digit = if shift >= 128 { 0 } else { (value >> shift) & 31 };
         out.push(char::from(CROCKFORD[digit as usize]));
     }
+}
+
+/// The 128 bits of an id body; `None` unless it is 26 Crockford base32 characters.
+pub fn decode_u128(body: &str) -> Option<u128> {
+    if !body_is_valid(body) {
+        return None;
+    }
+    // 26 digits hold 130 bits: a body whose first digit is above 7 does not fit.
+    body.bytes().try_fold(0u128, |acc, b| {
+        let digit = CROCKFORD.iter().position(|c| *c == b)? as u128;
+        acc.checked_mul(32).map(|v| v | digit)
+    })
 }
 
 fn body_is_valid(body: &str) -> bool {
@@ -154,6 +176,24 @@ id_type!(LotId, "lot");
 id_type!(EntryId, "ltx");
 id_type!(SegmentId, "seg");
 id_type!(OutboxId, "obx");
+
+impl OutboxId {
+    /// The id of a value drawn fresh (the first of a `NewIds::run`).
+    pub fn of_value(value: u128) -> OutboxId {
+        let mut s = String::with_capacity(Self::PREFIX.len() + 1 + ID_BODY_CHARS);
+        s.push_str(Self::PREFIX);
+        s.push('_');
+        encode_u128(value, &mut s);
+        OutboxId(Arc::from(s))
+    }
+
+    /// The id `n` places after this one: event `n` of an outbox chunk whose first event has this id.
+    pub fn nth(&self, n: usize) -> Option<OutboxId> {
+        let value = decode_u128(self.body())?.checked_add(u128::try_from(n).ok()?)?;
+        Some(OutboxId::of_value(value))
+    }
+}
+
 id_type!(
     /// A hold on a wallet: pending points or a reservation (see `ledger::hold`).
     HoldId, "hold");
@@ -168,6 +208,19 @@ mod tests {
         let id = CustomerId::fresh(&mut ids);
         assert!(id.as_str().starts_with("cust_"));
         assert_eq!(CustomerId::parse(id.as_str()), Some(id));
+    }
+
+    #[test]
+    fn an_id_body_decodes_to_the_value_it_encodes_and_nth_counts_up_from_it() {
+        let mut ids = SequentialIds::starting_at(1_700_000_000_000);
+        let first = ids.run(3);
+        let id = OutboxId::of_value(first);
+        assert_eq!(decode_u128(id.body()), Some(first));
+        assert_eq!(id.nth(0), Some(id.clone()));
+        assert_eq!(id.nth(2), Some(OutboxId::of_value(first + 2)));
+        assert_eq!(ids.next_u128(), first + 3, "a run draws all of its values");
+        assert_eq!(decode_u128("8ZZZZZZZZZZZZZZZZZZZZZZZZZ"), None, "130 bits do not fit");
+        assert_eq!(decode_u128("short"), None);
     }
 
     #[test]

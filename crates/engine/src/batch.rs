@@ -40,7 +40,10 @@ pub async fn run_batch(
     let mut ws = WorkingSet::new();
     let result = decide_batch(session, &mut ws, commands, now, state, Some(renderer)).await;
     let result = match result {
-        Ok(answers) => flush_and_commit(session, &ws).await.map(|()| answers),
+        Ok(answers) => {
+            ws.seal_outbox(&mut state.ids);
+            flush_and_commit(session, &ws).await.map(|()| answers)
+        }
         Err(error) => Err(error),
     };
     if result.is_err()

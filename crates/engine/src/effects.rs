@@ -9,8 +9,6 @@
 //!    own; the store pages their rows together with the outbox's.
 
 use crate::domains::{Ctx, Stop};
-use crate::port::OutboxEvent;
-use fidelis_core::ids::OutboxId;
 
 pub async fn run(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
     if !ctx.segments_current {
@@ -25,7 +23,6 @@ fn outbox(ctx: &mut Ctx<'_>) {
         if event.topic().read_in_place() {
             continue;
         }
-        let id = OutboxId::fresh(ctx.ids);
-        ctx.ws.push_outbox(OutboxEvent::new(id, &ctx.project.id, event, ctx.at.now));
+        ctx.ws.push_outbox(&ctx.project.id, event, ctx.at.now);
     }
 }

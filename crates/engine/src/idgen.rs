@@ -56,6 +56,18 @@ impl NewIds for UlidIds {
         state.last
     }
 
+    /// One lock for the whole run, so that no other writer draws between its values.
+    fn run(&mut self, count: usize) -> u128 {
+        let fresh = self.state.lock().last == 0;
+        if fresh {
+            self.at(Timestamp::now());
+        }
+        let mut state = self.state.lock();
+        let first = state.last + 1;
+        state.last += u128::try_from(count.max(1)).unwrap_or(1);
+        first
+    }
+
     fn code(&mut self, chars: usize) -> String {
         // Codes must be unguessable, so they draw fresh randomness rather than the monotonic counter.
         const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -81,6 +93,16 @@ mod tests {
         let third = CustomerId::fresh(&mut a);
         assert!(first < second && second < third);
         assert!(CustomerId::parse(first.as_str()).is_some());
+    }
+
+    #[test]
+    fn a_run_takes_consecutive_values_that_no_clone_draws_again() {
+        let mut a = UlidIds::new();
+        let mut b = a.clone();
+        a.at(Timestamp::from_millisecond(1_700_000_000_000).unwrap());
+        let first = a.run(4);
+        assert_eq!(b.next_u128(), first + 4);
+        assert_eq!(a.run(1), first + 5);
     }
 
     #[test]

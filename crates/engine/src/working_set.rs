@@ -9,10 +9,12 @@ use crate::port::{
     StoreResult,
 };
 use crate::table::{Journal, Log, Table};
+use fidelis_core::NewIds;
 use fidelis_core::counter::Counter;
 use fidelis_core::customer::Customer;
+use fidelis_core::domain_event::DomainEvent;
 use fidelis_core::event::CustomEvent;
-use fidelis_core::ids::{CustomerId, LotId, MembershipId, OrderId, ProgramId, ProjectId, SegmentId};
+use fidelis_core::ids::{CustomerId, LotId, MembershipId, OrderId, OutboxId, ProgramId, ProjectId, SegmentId};
 use fidelis_core::ledger::{Entry, Lot, Membership, Posting};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
@@ -45,7 +47,10 @@ pub struct WorkingSet {
     pub entries: Log<Entry>,
     pub idempotency: Table<SourceKey, IdempotencyRecord>,
     pub pruned: Log<SourceKey>,
-    pub outbox: Log<OutboxEvent>,
+    /// Events for the outbox, in the order they happened; ids are drawn when the batch is sealed.
+    outbox: Log<(ProjectId, DomainEvent, Timestamp)>,
+    /// The outbox events with their ids (`seal_outbox`).
+    sealed: Vec<OutboxEvent>,
     pub erased: Log<CustomerId>,
     pub segments: Table<SegmentId, Segment>,
     /// Net membership changes of the batch: `Some(since)` entered, `None` left.
@@ -505,8 +510,30 @@ impl WorkingSet {
         self.idempotency.put((record.project_id.clone(), record.key.clone()), record);
     }
 
-    pub fn push_outbox(&mut self, event: OutboxEvent) {
-        self.outbox.push(event);
+    pub fn push_outbox(&mut self, project: &ProjectId, event: DomainEvent, at: Timestamp) {
+        self.outbox.push((project.clone(), event, at));
+    }
+
+    /// Gives the batch's outbox events their ids, once every command has run: per project one run of
+    /// consecutive ids (`NewIds::run`) in the order the events happened, so that the store keeps each
+    /// project's events of the batch as one chunk row, found by its first id.
+    pub fn seal_outbox(&mut self, ids: &mut dyn NewIds) {
+        let mut projects: Vec<&ProjectId> = Vec::new();
+        for (project, _, _) in self.outbox.all() {
+            if !projects.contains(&project) {
+                projects.push(project);
+            }
+        }
+        let mut sealed = Vec::with_capacity(self.outbox.all().len());
+        for project in projects {
+            let events: Vec<_> = self.outbox.all().iter().filter(|(p, _, _)| p == project).collect();
+            let first = OutboxId::of_value(ids.run(events.len()));
+            for (n, (p, event, at)) in events.into_iter().enumerate() {
+                let id = first.nth(n).unwrap_or_else(|| first.clone());
+                sealed.push(OutboxEvent::new(id, p, event.clone(), *at));
+            }
+        }
+        self.sealed = sealed;
     }
 
     // ---- segments ----------------------------------------------------------------------------------
@@ -590,7 +617,7 @@ impl WorkingSet {
             entries: self.entries.all().iter().collect(),
             idempotency: self.idempotency.dirty().map(|(_, v)| v).collect(),
             idempotency_pruned: self.pruned.all().iter().collect(),
-            outbox: self.outbox.all().iter().collect(),
+            outbox: self.sealed.iter().collect(),
             erased_customers: self.erased.all().iter().collect(),
             segments: self.segments.dirty().map(|(_, v)| v).collect(),
             customer_segments: self

@@ -9,6 +9,7 @@ pub const SQLITE: &[Migration] = &[
     (3, "architecture", include_str!("../migrations/sqlite/0003_architecture.sql")),
     (4, "outbox_key", include_str!("../migrations/sqlite/0004_outbox_key.sql")),
     (5, "outbox_in_place", include_str!("../migrations/sqlite/0005_outbox_in_place.sql")),
+    (6, "outbox_chunks", include_str!("../migrations/sqlite/0006_outbox_chunks.sql")),
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -17,6 +18,7 @@ pub const POSTGRES: &[Migration] = &[
     (3, "architecture", include_str!("../migrations/postgres/0003_architecture.sql")),
     (4, "outbox_key", include_str!("../migrations/postgres/0004_outbox_key.sql")),
     (5, "outbox_in_place", include_str!("../migrations/postgres/0005_outbox_in_place.sql")),
+    (6, "outbox_chunks", include_str!("../migrations/postgres/0006_outbox_chunks.sql")),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS fidelis_migrations (

@@ -10,7 +10,9 @@ use async_trait::async_trait;
 use fidelis_core::customer::Customer;
 use fidelis_core::domain_event::DomainEvent;
 use fidelis_core::event::CustomEvent;
-use fidelis_core::ids::{ApiKeyId, CustomerId, EntryId, EventId, MembershipId, ProgramId, ProjectId, SegmentId};
+use fidelis_core::ids::{
+    ApiKeyId, CustomerId, EntryId, EventId, MembershipId, OutboxId, ProgramId, ProjectId, SegmentId,
+};
 use fidelis_core::ledger::{Entry, Lot, Membership};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
@@ -244,8 +246,10 @@ impl ReadPort for Reads {
         self.all(&sql, &[Value::text(membership), Value::text(project)], entries::row).await
     }
 
-    /// The outbox's own rows merged with the rows it reads in place (custom events, ledger entries), each
-    /// source paged by project with the cursor's body under its own prefix.
+    /// The outbox's chunks merged with the rows it reads in place (custom events, ledger entries), each
+    /// source paged by project with the cursor's body under its own prefix. Chunks never overlap (their
+    /// ids are runs), so the `limit` newest chunks starting below the cursor hold every chunk event of the
+    /// page: each has at least one event below the cursor.
     async fn outbox_page(&self, project: &ProjectId, page: &PageRequest) -> StoreResult<Vec<OutboxEvent>> {
         let scope = ("project_id", project.as_str());
         let under = |prefix: &str| PageRequest {
@@ -253,11 +257,13 @@ impl ReadPort for Reads {
             before: page.before.as_deref().map(|b| format!("{prefix}_{}", b.split_once('_').map_or(b, |(_, x)| x))),
         };
         let (recorded_page, posted_page) = (under(EventId::PREFIX), under(EntryId::PREFIX));
-        let (mut all, recorded, posted) = futures::try_join!(
-            self.page(&outbox::SCHEMA, scope, page, outbox::row),
+        let (chunks, recorded, posted) = futures::try_join!(
+            self.page(&outbox::SCHEMA, scope, page, outbox::chunk),
             self.page(&events::SCHEMA, scope, &recorded_page, events::row),
             self.page(&entries::SCHEMA, scope, &posted_page, entries::row),
         )?;
+        let below = |id: &OutboxId| page.before.as_deref().is_none_or(|b| id.as_str() < b);
+        let mut all: Vec<OutboxEvent> = chunks.into_iter().flatten().filter(|e| below(&e.id)).collect();
         all.extend(
             recorded
                 .iter()

@@ -225,7 +225,12 @@ pub fn flush_steps(changes: &ChangeSet<'_>) -> Vec<Step> {
                 .map(|(p, k)| vec![Value::text(p), Value::Text(k.clone())])
                 .collect(),
         },
-        step(&outbox::SCHEMA, Insert, &changes.outbox, outbox::values),
+        Step {
+            table: outbox::SCHEMA.table,
+            columns: outbox::SCHEMA.columns.to_vec(),
+            write: Insert,
+            rows: outbox::chunks(&changes.outbox).iter().map(|chunk| outbox::values(chunk)).collect(),
+        },
         step(&segments::SCHEMA, Upsert { key: "id", fixed: &["project_id"] }, &changes.segments, segments::values),
         Step {
             table: "customers",

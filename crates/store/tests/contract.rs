@@ -1,7 +1,7 @@
 //! The storage port's contract, run against SQLite and PostgreSQL: what one adapter does, the other must.
 
 use fidelis_core::customer::{Customer, Profile};
-use fidelis_core::domain_event::{DomainEvent, OrderPayload, SegmentPayload, Topic};
+use fidelis_core::domain_event::{CustomerPayload, DomainEvent, OrderPayload, SegmentPayload, Topic};
 use fidelis_core::event::CustomEvent;
 use fidelis_core::expiry::ExpiryPolicy;
 use fidelis_core::ids::{
@@ -559,45 +559,60 @@ async fn segments_members_and_customer_lists_are_written_and_paged(mut f: Fixtur
 }
 contract!(segments_members_and_customer_lists_are_written_and_paged);
 
-fn stored(f: &mut Fixture, event: DomainEvent) -> OutboxEvent {
-    OutboxEvent::new(OutboxId::fresh(&mut f.ids), &f.project.id, event, now())
+/// One batch's outbox events of the fixture's project, with their ids drawn as one run (as the engine
+/// seals a batch).
+fn sealed(f: &mut Fixture, events: Vec<DomainEvent>) -> Vec<OutboxEvent> {
+    let first = OutboxId::of_value(f.ids.run(events.len()));
+    let project = f.project.id.clone();
+    events.into_iter().enumerate().map(|(n, e)| OutboxEvent::new(first.nth(n).unwrap(), &project, e, now())).collect()
 }
 
-async fn the_outbox_pages_its_rows_with_the_events_and_entries_it_reads_in_place_newest_first(mut f: Fixture) {
+async fn the_outbox_pages_its_chunks_with_the_events_and_entries_it_reads_in_place_newest_first(mut f: Fixture) {
     let c = customer(&mut f, "ob");
     let order = order(&mut f, &c, "ob-1");
-    let paid = stored(&mut f, DomainEvent::order(Topic::OrderPaid, &order, 0));
-    write(&mut f, ChangeSet { outbox: vec![&paid], ..ChangeSet::default() }).await.unwrap();
+    let payload = CustomerPayload { customer_id: c.id.clone(), source_id: c.source_id.clone() };
+    let first =
+        sealed(&mut f, vec![DomainEvent::order(Topic::OrderPaid, &order, 0), DomainEvent::CustomerChanged(payload)]);
+    write(&mut f, ChangeSet { outbox: first.iter().collect(), ..ChangeSet::default() }).await.unwrap();
     let w = world(&mut f, 1).await;
     let segment_id = SegmentId::fresh(&mut f.ids);
-    let entered = stored(&mut f, DomainEvent::SegmentEntered(SegmentPayload { segment_id, customer_id: c.id.clone() }));
-    write(&mut f, ChangeSet { outbox: vec![&entered], ..ChangeSet::default() }).await.unwrap();
+    let moved = SegmentPayload { segment_id, customer_id: c.id.clone() };
+    let second = sealed(&mut f, vec![DomainEvent::SegmentEntered(moved.clone()), DomainEvent::SegmentLeft(moved)]);
+    write(&mut f, ChangeSet { outbox: second.iter().collect(), ..ChangeSet::default() }).await.unwrap();
     let project = f.project.id.clone();
     let expected = vec![
-        entered,
+        second[1].clone(),
+        second[0].clone(),
         OutboxEvent::in_place(&project, w.ev.id.body(), DomainEvent::of_event(&w.ev), w.ev.created_at),
         OutboxEvent::in_place(&project, w.e.id.body(), DomainEvent::of_entry(&w.e), w.e.created_at),
-        paid,
+        first[1].clone(),
+        first[0].clone(),
     ];
     let page = f.reads.outbox_page(&project, &PageRequest { limit: 10, before: None }).await.unwrap();
     assert_eq!(page, expected);
-    let (mut walked, mut before) = (Vec::new(), None);
-    loop {
-        let one = f.reads.outbox_page(&project, &PageRequest { limit: 1, before: before.clone() }).await.unwrap();
-        let Some(last) = one.last() else { break };
-        before = Some(last.id.to_string());
-        walked.extend(one);
+    for limit in [1, 2, 3] {
+        let (mut walked, mut before) = (Vec::new(), None);
+        loop {
+            let part = f.reads.outbox_page(&project, &PageRequest { limit, before: before.clone() }).await.unwrap();
+            let Some(last) = part.last() else { break };
+            assert!(part.len() == limit || walked.len() + part.len() == expected.len(), "pages are full");
+            before = Some(last.id.to_string());
+            walked.extend(part);
+        }
+        assert_eq!(
+            walked, expected,
+            "pages of {limit} walk the chunks and in-place rows, skipping and repeating nothing"
+        );
     }
-    assert_eq!(walked, expected, "a cursor walks the merged sources one by one, skipping and repeating nothing");
-    assert_eq!(expected[2].topic, Topic::PointsDebited);
-    let DomainEvent::OrderPaid(OrderPayload { total, refunded_amount, .. }) = &page[3].event else {
+    assert_eq!(expected[3].topic, Topic::PointsDebited);
+    let DomainEvent::OrderPaid(OrderPayload { total, refunded_amount, .. }) = &page[5].event else {
         panic!("order.paid")
     };
     assert_eq!((*total, *refunded_amount), (900, 50));
     let other = ProjectId::fresh(&mut f.ids);
     assert!(f.reads.outbox_page(&other, &PageRequest { limit: 10, before: None }).await.unwrap().is_empty());
 }
-contract!(the_outbox_pages_its_rows_with_the_events_and_entries_it_reads_in_place_newest_first);
+contract!(the_outbox_pages_its_chunks_with_the_events_and_entries_it_reads_in_place_newest_first);
 
 /// Every method of the storage port is exercised above (a port method without a contract test fails here).
 #[test]

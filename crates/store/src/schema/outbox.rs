@@ -1,17 +1,19 @@
-//! `outbox`: domain events for the outside world; the payload is the event's typed payload as versioned
-//! JSON (`version` says which shape).
+//! `outbox`: domain events for the outside world, one **chunk** row per batch and project. A chunk holds
+//! the batch's events of that project in the order they happened, as a JSON array of
+//! `{"topic", "version", "payload"}` (the payload is the event's typed payload, `version` says which shape).
+//! Event `n` of a chunk has the id `n` places after the chunk's id (`OutboxId::nth`): the engine draws a
+//! chunk's ids as one run, so chunks never overlap and a page below a cursor needs at most `limit` of
+//! them. One row per batch instead of one per event: a paid order's `order.paid` costs a share of one
+//! append instead of a row of its own.
 
 use crate::codec;
 use crate::row::{Cols, RowLike, Schema, Value};
-use fidelis_core::domain_event::{DomainEvent, SegmentPayload, Topic};
-use fidelis_core::ids::{CustomerId, OutboxId, ProjectId, SegmentId};
+use fidelis_core::domain_event::{DomainEvent, Topic};
+use fidelis_core::ids::{OutboxId, ProjectId};
 use fidelis_engine::port::{OutboxEvent, StoreError, StoreResult};
 use serde::de::DeserializeOwned;
 
-pub static SCHEMA: Schema = Schema {
-    table: "outbox",
-    columns: &["id", "project_id", "topic", "version", "customer_id", "subject_id", "payload", "created_at"],
-};
+pub static SCHEMA: Schema = Schema { table: "outbox", columns: &["project_id", "id", "events", "created_at"] };
 
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned())
@@ -28,25 +30,12 @@ pub fn payload_json(event: &DomainEvent) -> String {
     }
 }
 
-fn parse<T: DeserializeOwned>(text: &str) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("outbox payload: {e}")))
+fn parse<T: DeserializeOwned>(payload: serde_json::Value) -> StoreResult<T> {
+    serde_json::from_value(payload).map_err(|e| StoreError::Corrupt(format!("outbox payload: {e}")))
 }
 
-/// The typed event of a stored payload. Segment events written before payloads existed (`{}`) are rebuilt
-/// from the subject and customer columns.
-pub fn event(topic: Topic, payload: &str, subject: &str, customer: Option<&str>) -> StoreResult<DomainEvent> {
-    if payload == "{}" && matches!(topic, Topic::SegmentEntered | Topic::SegmentLeft) {
-        let customer = customer.ok_or_else(|| StoreError::Corrupt("segment event without a customer".into()))?;
-        let p = SegmentPayload {
-            segment_id: SegmentId::from_trusted(subject.to_owned()),
-            customer_id: CustomerId::from_trusted(customer.to_owned()),
-        };
-        return Ok(if topic == Topic::SegmentEntered {
-            DomainEvent::SegmentEntered(p)
-        } else {
-            DomainEvent::SegmentLeft(p)
-        });
-    }
+/// The typed event of a stored payload.
+pub fn event(topic: Topic, payload: serde_json::Value) -> StoreResult<DomainEvent> {
     Ok(match topic {
         Topic::CustomerCreated => DomainEvent::CustomerCreated(parse(payload)?),
         Topic::CustomerChanged => DomainEvent::CustomerChanged(parse(payload)?),
@@ -64,34 +53,66 @@ pub fn event(topic: Topic, payload: &str, subject: &str, customer: Option<&str>)
     })
 }
 
-pub fn row(r: &dyn RowLike) -> StoreResult<OutboxEvent> {
+#[derive(serde::Deserialize)]
+struct Stored {
+    topic: String,
+    version: u16,
+    payload: serde_json::Value,
+}
+
+/// The events of one chunk row, oldest first.
+pub fn chunk(r: &dyn RowLike) -> StoreResult<Vec<OutboxEvent>> {
     let c = Cols::new(&SCHEMA, r);
-    let raw = c.text("topic")?;
-    let topic = Topic::parse(&raw).ok_or_else(|| StoreError::Corrupt(format!("outbox topic {raw}")))?;
-    let customer = c.opt_text("customer_id")?;
-    let subject = c.text("subject_id")?;
-    let version = c.int("version")?;
-    Ok(OutboxEvent {
-        id: OutboxId::from_trusted(c.text("id")?),
-        project_id: ProjectId::from_trusted(c.text("project_id")?),
-        topic,
-        version: u16::try_from(version).map_err(|_| StoreError::Corrupt(format!("outbox version {version}")))?,
-        event: event(topic, &c.text("payload")?, &subject, customer.as_deref())?,
-        customer_id: customer.map(CustomerId::from_trusted),
-        subject_id: subject,
-        created_at: codec::timestamp(c.int("created_at")?)?,
+    let project_id = ProjectId::from_trusted(c.text("project_id")?);
+    let first = OutboxId::from_trusted(c.text("id")?);
+    let created_at = codec::timestamp(c.int("created_at")?)?;
+    let stored: Vec<Stored> = serde_json::from_str(&c.text("events")?)
+        .map_err(|e| StoreError::Corrupt(format!("outbox chunk {first}: {e}")))?;
+    let mut events = Vec::with_capacity(stored.len());
+    for (n, s) in stored.into_iter().enumerate() {
+        let topic = Topic::parse(&s.topic).ok_or_else(|| StoreError::Corrupt(format!("outbox topic {}", s.topic)))?;
+        let id = first.nth(n).ok_or_else(|| StoreError::Corrupt(format!("outbox chunk id {first}")))?;
+        let mut event = OutboxEvent::new(id, &project_id, self::event(topic, s.payload)?, created_at);
+        event.version = s.version;
+        events.push(event);
+    }
+    Ok(events)
+}
+
+/// The chunk row of one project's events of a batch (ids consecutive from the first, one clock reading).
+pub fn values(events: &[&OutboxEvent]) -> Vec<Value> {
+    let mut array = String::from("[");
+    for (n, e) in events.iter().enumerate() {
+        debug_assert_eq!(events.first().and_then(|f| f.id.nth(n)).as_ref(), Some(&e.id), "ids of a chunk are a run");
+        if n > 0 {
+            array.push(',');
+        }
+        // Topic names are plain ASCII: no escaping needed.
+        array.push_str(&format!(
+            r#"{{"topic":"{}","version":{},"payload":{}}}"#,
+            e.topic.as_str(),
+            e.version,
+            payload_json(&e.event)
+        ));
+    }
+    array.push(']');
+    let first = events.first();
+    SCHEMA.values(|v| {
+        v.set("project_id", Value::text(first.map_or("", |e| e.project_id.as_str())))
+            .set("id", Value::text(first.map_or("", |e| e.id.as_str())))
+            .set("events", Value::Text(array))
+            .set("created_at", Value::Int(first.map_or(0, |e| codec::micros(e.created_at))));
     })
 }
 
-pub fn values(o: &OutboxEvent) -> Vec<Value> {
-    SCHEMA.values(|v| {
-        v.set("id", Value::text(&o.id))
-            .set("project_id", Value::text(&o.project_id))
-            .set("topic", Value::text(o.topic.as_str()))
-            .set("version", Value::Int(i64::from(o.version)))
-            .set("customer_id", super::opt_id(o.customer_id.as_ref()))
-            .set("subject_id", Value::Text(o.subject_id.clone()))
-            .set("payload", Value::Text(payload_json(&o.event)))
-            .set("created_at", Value::Int(codec::micros(o.created_at)));
-    })
+/// Consecutive events of one project (the engine seals a batch's events project by project).
+pub fn chunks<'a>(events: &[&'a OutboxEvent]) -> Vec<Vec<&'a OutboxEvent>> {
+    let mut out: Vec<Vec<&OutboxEvent>> = Vec::new();
+    for e in events {
+        match out.last_mut() {
+            Some(chunk) if chunk.first().is_some_and(|f| f.project_id == e.project_id) => chunk.push(e),
+            _ => out.push(vec![e]),
+        }
+    }
+    out
 }
