@@ -149,7 +149,11 @@ pub struct ChangeSet<'a> {
     pub orders: Vec<&'a Order>,
     pub events: Vec<&'a CustomEvent>,
     pub programs: Vec<&'a Program>,
+    /// Memberships, upserted; an existing one's `next_expiry` is only written through `membership_expiries`
+    /// (it is indexed for the expiry job, and assigning it on every upsert would rewrite the index entry).
     pub memberships: Vec<&'a Membership>,
+    /// Existing memberships whose `next_expiry` changed, with the new value.
+    pub membership_expiries: Vec<(&'a MembershipId, Option<Date>)>,
     pub lots: Vec<&'a Lot>,
     pub entries: Vec<&'a Entry>,
     pub idempotency: Vec<&'a IdempotencyRecord>,
@@ -174,6 +178,7 @@ impl ChangeSet<'_> {
             + self.events.len()
             + self.programs.len()
             + self.memberships.len()
+            + self.membership_expiries.len()
             + self.lots.len()
             + self.entries.len()
             + self.idempotency.len()

@@ -20,6 +20,7 @@ use fidelis_core::order::Order;
 use fidelis_core::program::Program;
 use fidelis_core::segment::{CompiledSegment, Segment};
 use jiff::Timestamp;
+use jiff::civil::Date;
 use std::collections::{HashMap, HashSet};
 
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct WorkingSet {
     pub event_by_client: Table<SourceKey, CustomEvent>,
     pub programs: Table<ProgramId, Program>,
     pub memberships: Table<MembershipId, Membership>,
+    /// `next_expiry` of memberships as loaded: the flush writes it only where it changed.
+    expiry_loaded: HashMap<MembershipId, Option<Date>>,
     /// Memberships of customers as loaded (complete lists), and those the batch created.
     memberships_loaded: HashMap<CustomerId, Vec<MembershipId>>,
     pub memberships_new: Table<CustomerId, Vec<MembershipId>>,
@@ -371,12 +374,18 @@ impl WorkingSet {
         ids.sort_dedup();
         cards.sort_dedup();
         let rows = s.memberships(&ids, &cards, &of).await?;
-        for c in &of {
-            let list = rows.iter().filter(|m| &m.customer_id == c).map(|m| m.id.clone()).collect();
+        let mut lists: HashMap<&CustomerId, Vec<MembershipId>> = of.iter().map(|c| (c, Vec::new())).collect();
+        for m in &rows {
+            if let Some(list) = lists.get_mut(&m.customer_id) {
+                list.push(m.id.clone());
+            }
+        }
+        for (c, list) in lists {
             self.memberships_loaded.insert(c.clone(), list);
         }
         for m in rows {
             if !self.memberships.knows(&m.id) {
+                self.expiry_loaded.insert(m.id.clone(), m.next_expiry);
                 self.membership_by_card.absorb(source(&m.project_id, &m.card_code), Some(m.id.clone()));
                 self.memberships.absorb(m.id.clone(), Some(m));
             }
@@ -613,6 +622,12 @@ impl WorkingSet {
             events: self.events.all().iter().collect(),
             programs: self.programs.dirty().map(|(_, v)| v).collect(),
             memberships: self.memberships.dirty().map(|(_, v)| v).collect(),
+            membership_expiries: self
+                .memberships
+                .dirty()
+                .filter(|(id, m)| self.expiry_loaded.get(*id).is_some_and(|loaded| *loaded != m.next_expiry))
+                .map(|(id, m)| (id, m.next_expiry))
+                .collect(),
             lots: self.lots.dirty().map(|(_, v)| v).collect(),
             entries: self.entries.all().iter().collect(),
             idempotency: self.idempotency.dirty().map(|(_, v)| v).collect(),

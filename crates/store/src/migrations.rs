@@ -10,6 +10,7 @@ pub const SQLITE: &[Migration] = &[
     (4, "outbox_key", include_str!("../migrations/sqlite/0004_outbox_key.sql")),
     (5, "outbox_in_place", include_str!("../migrations/sqlite/0005_outbox_in_place.sql")),
     (6, "outbox_chunks", include_str!("../migrations/sqlite/0006_outbox_chunks.sql")),
+    (7, "memberships_due", include_str!("../migrations/sqlite/0007_memberships_due.sql")),
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -19,6 +20,7 @@ pub const POSTGRES: &[Migration] = &[
     (4, "outbox_key", include_str!("../migrations/postgres/0004_outbox_key.sql")),
     (5, "outbox_in_place", include_str!("../migrations/postgres/0005_outbox_in_place.sql")),
     (6, "outbox_chunks", include_str!("../migrations/postgres/0006_outbox_chunks.sql")),
+    (7, "memberships_due", include_str!("../migrations/postgres/0007_memberships_due.sql")),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS fidelis_migrations (

@@ -200,12 +200,20 @@ pub fn flush_steps(changes: &ChangeSet<'_>) -> Vec<Step> {
         ),
         step(&events::SCHEMA, Insert, &changes.events, events::values),
         step(&programs::SCHEMA, Upsert { key: "id", fixed: &["project_id"] }, &changes.programs, programs::values),
+        // `next_expiry` is indexed (the expiry job's `memberships_due`): written on insert, and on update
+        // only where it changed (next step), so that most upserts leave the index alone.
         step(
             &memberships::SCHEMA,
-            Upsert { key: "id", fixed: &["project_id", "program_id", "customer_id", "card_code"] },
+            Upsert { key: "id", fixed: &["project_id", "program_id", "customer_id", "card_code", "next_expiry"] },
             &changes.memberships,
             memberships::values,
         ),
+        Step {
+            table: "memberships",
+            columns: vec!["id", "next_expiry"],
+            write: Update,
+            rows: changes.membership_expiries.iter().map(|(id, day)| memberships::expiry_values(id, *day)).collect(),
+        },
         // Only a lot's remainder ever changes.
         step(
             &lots::SCHEMA,

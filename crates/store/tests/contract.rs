@@ -418,7 +418,8 @@ contract!(a_second_customer_with_the_same_source_id_is_a_conflict);
 async fn due_lots_are_the_open_ones_past_their_last_day_soonest_first(mut f: Fixture) {
     let c = customer(&mut f, "c-4");
     let p = program(&mut f);
-    let m = membership(&mut f, &p, &c);
+    let mut m = membership(&mut f, &p, &c);
+    m.next_expiry = Some(date(2025, 1, 1));
     let late = lot(&mut f, &m, 10, Some(date(2025, 2, 20)));
     let early = lot(&mut f, &m, 10, Some(date(2025, 2, 10)));
     let today = lot(&mut f, &m, 10, Some(date(2025, 3, 1)));
@@ -435,8 +436,35 @@ async fn due_lots_are_the_open_ones_past_their_last_day_soonest_first(mut f: Fix
     let open = f.reads.open_lot_list(&f.project.id, &m.id).await.unwrap();
     assert_eq!(open.len(), 4, "spent lots are not open");
     assert_eq!(f.reads.lot_list(&f.project.id, &m.id).await.unwrap().len(), 5);
+    let mut later = m.clone();
+    later.next_expiry = Some(date(2025, 3, 1));
+    let changes = ChangeSet {
+        memberships: vec![&later],
+        membership_expiries: vec![(&m.id, later.next_expiry)],
+        ..ChangeSet::default()
+    };
+    write(&mut f, changes).await.unwrap();
+    f.writer.begin().await.unwrap();
+    assert!(f.writer.due_lots(&p.id, date(2025, 3, 1), 10).await.unwrap().is_empty(), "found by next_expiry");
+    f.writer.rollback().await.unwrap();
+    let read = f.reads.customer_memberships(&f.project.id, &c.id).await.unwrap();
+    assert_eq!(read, vec![later.clone()], "a changed next_expiry is written");
 }
 contract!(due_lots_are_the_open_ones_past_their_last_day_soonest_first);
+
+async fn an_upsert_keeps_next_expiry_unless_it_is_listed_as_changed(mut f: Fixture) {
+    let c = customer(&mut f, "c-5");
+    let prog = program(&mut f);
+    let m = membership(&mut f, &prog, &c);
+    write(&mut f, ChangeSet { memberships: vec![&m], ..ChangeSet::default() }).await.unwrap();
+    let mut changed = m.clone();
+    changed.balance = p(5);
+    changed.next_expiry = Some(date(2030, 1, 1));
+    write(&mut f, ChangeSet { memberships: vec![&changed], ..ChangeSet::default() }).await.unwrap();
+    let read = f.reads.customer_memberships(&f.project.id, &c.id).await.unwrap();
+    assert_eq!((read[0].balance, read[0].next_expiry), (p(5), m.next_expiry), "the rest is written");
+}
+contract!(an_upsert_keeps_next_expiry_unless_it_is_listed_as_changed);
 
 async fn pages_run_newest_first_from_the_cursor(mut f: Fixture) {
     let customers: Vec<Customer> = (0..5).map(|i| customer(&mut f, &format!("p-{i}"))).collect();

@@ -122,12 +122,17 @@ pub struct CustomerChange {
 impl CustomerChange {
     /// The row write (when something changed) and the event of the change.
     pub fn record<O>(&self, decision: &mut Decision<O>) {
-        if !self.changed {
-            return;
+        if let Some(event) = self.event_of(&self.customer) {
+            decision.events.push(event);
+            decision.writes.push(Write::Customer(self.customer.clone()));
         }
+    }
+
+    /// The change's event (created or changed) about `customer` (the final row, which later steps of
+    /// the same command may have moved on), when the command changed the customer's own fields.
+    pub fn event_of(&self, customer: &Customer) -> Option<DomainEvent> {
         let topic = if self.created { Topic::CustomerCreated } else { Topic::CustomerChanged };
-        decision.events.push(DomainEvent::customer(topic, &self.customer.id, self.customer.source_id.as_deref()));
-        decision.writes.push(Write::Customer(self.customer.clone()));
+        self.changed.then(|| DomainEvent::customer(topic, &customer.id, customer.source_id.as_deref()))
     }
 }
 

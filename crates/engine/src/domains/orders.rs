@@ -188,7 +188,7 @@ pub fn decide(
         claw_back(s, &mut order, &mut wallets, at, ids, &mut decision)?;
     }
     if let Some(named) = &named {
-        let customer = customer.clone().unwrap_or_else(|| named.customer.clone());
+        let customer = customer.unwrap_or_else(|| named.customer.clone());
         record_customer(named, customer, customer_changed, &mut decision);
     } else if let Some(c) = customer.filter(|_| customer_changed) {
         decision.writes.push(Write::Customer(c));
@@ -214,10 +214,7 @@ pub fn decide(
 
 /// The named customer's own event and its final row (after aggregates moved).
 fn record_customer(named: &CustomerChange, customer: Customer, changed: bool, decision: &mut Decision<()>) {
-    let own = CustomerChange { customer: customer.clone(), ..named.clone() };
-    let mut events = Decision::new(());
-    own.record(&mut events);
-    decision.events.extend(events.events);
+    decision.events.extend(named.event_of(&customer));
     if changed {
         decision.writes.push(Write::Customer(customer));
     }

@@ -85,3 +85,8 @@ pub fn values(m: &Membership) -> Vec<Value> {
             .set("updated_at", Value::Int(codec::micros(m.updated_at)));
     })
 }
+
+/// A membership's new `next_expiry` (the `Update` step of changed ones).
+pub fn expiry_values(id: &MembershipId, day: Option<jiff::civil::Date>) -> Vec<Value> {
+    vec![Value::text(id), Value::OptText(day.map(codec::date_text))]
+}
