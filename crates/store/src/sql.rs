@@ -72,12 +72,17 @@ pub static COUNTER_BY_KEY: Lookup =
     Lookup { schema: &crate::schema::counters::SCHEMA, keys: &["project_id", "name"], filter: "" };
 
 /// PostgreSQL's lock of a batch's rows of one class: by id (`$1`) or by `(project_id, {alt})` pairs
-/// (`$2`, `$3`), locked in id order (the lock sits above the sort, so rows are locked as sorted).
+/// (`$2`, `$3`), locked in id order. Every row is found by an index probe (LATERAL with `OFFSET 0` or a
+/// lock, which PostgreSQL does not flatten, as in `Lookup::bulk`): written as joins, a table not analyzed
+/// yet was read whole by hash joins (seen: ~100 sequential scans of customers and orders in an 8 s orders
+/// run, PostgreSQL orders 13 % below the code before the lock). The ids are sorted before the nested loop
+/// that locks them, so rows are locked in id order.
 pub fn lock_by_id_or(schema: &Schema, alt: &str) -> String {
     format!(
-        "SELECT {cols} FROM {table} WHERE id IN (SELECT unnest($1::text[]) UNION \
-         SELECT x.id FROM UNNEST($2::text[], $3::text[]) AS k(p, v) JOIN {table} x ON x.project_id = k.p AND x.{alt} = k.v) \
-         ORDER BY id FOR UPDATE",
+        "SELECT r.* FROM (SELECT id FROM (SELECT unnest($1::text[]) AS id UNION \
+         SELECT t.id FROM UNNEST($2::text[], $3::text[]) AS k(p, v), \
+         LATERAL (SELECT x.id FROM {table} x WHERE x.project_id = k.p AND x.{alt} = k.v OFFSET 0) t) u \
+         ORDER BY id) k, LATERAL (SELECT {cols} FROM {table} WHERE id = k.id FOR UPDATE) r",
         cols = schema.list(),
         table = schema.table
     )
