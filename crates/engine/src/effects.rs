@@ -6,7 +6,8 @@
 //! 2. (later) earning triggers, 3. tiers, 4. challenges — each may emit more events for the ones after;
 //! 5. the outbox, last: every event of the command, typed and versioned, for webhooks and consumers.
 //!    Events read in place (`Topic::read_in_place`: custom events, ledger entries) get no row of their
-//!    own; the store pages their rows together with the outbox's.
+//!    own; the store pages their rows together with the outbox's. The others wait in the working set
+//!    until the batch is sealed (`WorkingSet::seal_outbox`): one chunk row per batch and project.
 
 use crate::domains::{Ctx, Stop};
 

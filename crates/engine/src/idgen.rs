@@ -47,13 +47,7 @@ impl Default for UlidIds {
 
 impl NewIds for UlidIds {
     fn next_u128(&mut self) -> u128 {
-        let fresh = self.state.lock().last == 0;
-        if fresh {
-            self.at(Timestamp::now());
-        }
-        let mut state = self.state.lock();
-        state.last += 1;
-        state.last
+        self.run(1)
     }
 
     /// One lock for the whole run, so that no other writer draws between its values.

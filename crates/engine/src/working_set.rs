@@ -536,10 +536,9 @@ impl WorkingSet {
         let mut sealed = Vec::with_capacity(self.outbox.all().len());
         for project in projects {
             let events: Vec<_> = self.outbox.all().iter().filter(|(p, _, _)| p == project).collect();
-            let first = OutboxId::of_value(ids.run(events.len()));
-            for (n, (p, event, at)) in events.into_iter().enumerate() {
-                let id = first.nth(n).unwrap_or_else(|| first.clone());
-                sealed.push(OutboxEvent::new(id, p, event.clone(), *at));
+            let first = ids.run(events.len());
+            for (n, (p, event, at)) in (0u128..).zip(events) {
+                sealed.push(OutboxEvent::new(OutboxId::of_value(first + n), p, event.clone(), *at));
             }
         }
         self.sealed = sealed;
