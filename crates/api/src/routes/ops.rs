@@ -107,7 +107,9 @@ fn payload(event: &fidelis_core::domain_event::DomainEvent) -> Value {
     value.unwrap_or(Value::Null)
 }
 
-/// Domain events for the outside world, newest first, written in the same commit as their cause.
+/// Domain events for the outside world, newest first, written in the same commit as their cause. Events of
+/// one change, and events of one topic, keep the order they happened in; within one group commit, ledger
+/// (`points.*`) and `event.recorded` events come before the commit's other events.
 #[utoipa::path(get, path = "/v1/outbox", tag = "operations",
     params(("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = crate::dto::common::ListBody<OutboxResponse>), (status = "4XX", body = ErrorBody)))]
