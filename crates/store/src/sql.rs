@@ -242,7 +242,7 @@ pub fn flush_steps(changes: &ChangeSet<'_>) -> Vec<Step> {
             table: outbox::SCHEMA.table,
             columns: outbox::SCHEMA.columns.to_vec(),
             write: Insert,
-            rows: outbox::chunks(&changes.outbox).iter().map(|chunk| outbox::values(chunk)).collect(),
+            rows: outbox::chunks(&changes.outbox).iter().filter_map(|chunk| outbox::values(chunk)).collect(),
         },
         step(&segments::SCHEMA, Upsert { key: "id", fixed: &["project_id"] }, &changes.segments, segments::values),
         Step {

@@ -79,30 +79,33 @@ pub fn chunk(r: &dyn RowLike) -> StoreResult<Vec<OutboxEvent>> {
     Ok(events)
 }
 
-/// The chunk row of one project's events of a batch (ids consecutive from the first, one clock reading).
-pub fn values(events: &[&OutboxEvent]) -> Vec<Value> {
+/// The chunk row of one project's events of a batch (ids consecutive from the first, one clock reading);
+/// `None` for no events.
+pub fn values(events: &[&OutboxEvent]) -> Option<Vec<Value>> {
+    use std::fmt::Write as _;
+    let first = events.first()?;
     let mut array = String::from("[");
     for (n, e) in events.iter().enumerate() {
-        debug_assert_eq!(events.first().and_then(|f| f.id.nth(n)).as_ref(), Some(&e.id), "ids of a chunk are a run");
+        debug_assert_eq!(first.id.nth(n).as_ref(), Some(&e.id), "ids of a chunk are a run");
         if n > 0 {
             array.push(',');
         }
         // Topic names are plain ASCII: no escaping needed.
-        array.push_str(&format!(
+        let _ = write!(
+            array,
             r#"{{"topic":"{}","version":{},"payload":{}}}"#,
             e.topic.as_str(),
             e.version,
             payload_json(&e.event)
-        ));
+        );
     }
     array.push(']');
-    let first = events.first();
-    SCHEMA.values(|v| {
-        v.set("project_id", Value::text(first.map_or("", |e| e.project_id.as_str())))
-            .set("id", Value::text(first.map_or("", |e| e.id.as_str())))
+    Some(SCHEMA.values(|v| {
+        v.set("project_id", Value::text(&first.project_id))
+            .set("id", Value::text(&first.id))
             .set("events", Value::Text(array))
-            .set("created_at", Value::Int(first.map_or(0, |e| codec::micros(e.created_at))));
-    })
+            .set("created_at", Value::Int(codec::micros(first.created_at)));
+    }))
 }
 
 /// Consecutive events of one project (the engine seals a batch's events project by project).
