@@ -21,6 +21,7 @@ pub const POSTGRES: &[Migration] = &[
     (5, "outbox_in_place", include_str!("../migrations/postgres/0005_outbox_in_place.sql")),
     (6, "outbox_chunks", include_str!("../migrations/postgres/0006_outbox_chunks.sql")),
     (7, "memberships_due", include_str!("../migrations/postgres/0007_memberships_due.sql")),
+    (8, "entries_key", include_str!("../migrations/postgres/0008_entries_key.sql")),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS fidelis_migrations (
