@@ -1,8 +1,13 @@
 //! Upgrades of databases that hold data: a database at an older schema version, with rows written the way
-//! that version wrote them, is opened by the current code and reads back the same.
+//! that version wrote them, is opened by the current code and reads back the same: the outbox before chunks
+//! (migration 6) and a ledger entry before entries were keyed by project (migration 8 on PostgreSQL).
 
 use fidelis_core::domain_event::{DomainEvent, OrderPayload, SegmentPayload, Topic};
-use fidelis_core::ids::{CustomerId, OrderId, OutboxId, ProjectId, SegmentId, SequentialIds};
+use fidelis_core::ids::{
+    CustomerId, EntryId, MembershipId, OrderId, OutboxId, ProgramId, ProjectId, SegmentId, SequentialIds,
+};
+use fidelis_core::ledger::{Cause, Entry, EntryKind};
+use fidelis_core::money::Points;
 use fidelis_engine::port::{OutboxEvent, PageRequest};
 use fidelis_store::migrations::{CREATE_MIGRATIONS_TABLE, Migration, POSTGRES, SQLITE};
 use fidelis_store::{Backend, Database};
@@ -14,6 +19,8 @@ struct OldOutbox {
     project: ProjectId,
     paid: OutboxEvent,
     entered: OutboxEvent,
+    /// A manual credit, newest; its `points.credited` event is read in place from `entries`.
+    entry: Entry,
 }
 
 fn old_outbox() -> OldOutbox {
@@ -33,8 +40,39 @@ fn old_outbox() -> OldOutbox {
     };
     let paid = OutboxEvent::new(OutboxId::fresh(&mut ids), &project, DomainEvent::OrderPaid(order), at);
     let segment = SegmentPayload { segment_id: SegmentId::fresh(&mut ids), customer_id };
-    let entered = OutboxEvent::new(OutboxId::fresh(&mut ids), &project, DomainEvent::SegmentEntered(segment), at);
-    OldOutbox { project, paid, entered }
+    let entered =
+        OutboxEvent::new(OutboxId::fresh(&mut ids), &project, DomainEvent::SegmentEntered(segment.clone()), at);
+    let entry = Entry {
+        id: EntryId::fresh(&mut ids),
+        project_id: project.clone(),
+        program_id: ProgramId::fresh(&mut ids),
+        membership_id: MembershipId::fresh(&mut ids),
+        customer_id: segment.customer_id,
+        kind: EntryKind::ManualAdd,
+        points: Points::from_stored(50),
+        balance_after: Points::from_stored(50),
+        lot_id: None,
+        expires_on: None,
+        consumed: Vec::new(),
+        unrecovered: Points::from_stored(0),
+        debt_repaid: Points::from_stored(0),
+        cause: Cause::Admin { reason: "welcome".into(), actor: "support".into() },
+        created_at: at,
+    };
+    OldOutbox { project, paid, entered, entry }
+}
+
+/// The entry as the columns of schema version 5 (positional, as in `INSERT_ENTRY`).
+fn old_entry(e: &Entry) -> [String; 7] {
+    [
+        e.id.to_string(),
+        e.project_id.to_string(),
+        e.program_id.to_string(),
+        e.membership_id.to_string(),
+        e.customer_id.to_string(),
+        e.points.value().to_string(),
+        e.created_at.as_microsecond().to_string(),
+    ]
 }
 
 /// The old rows as `(id, project, topic, customer, subject, payload, created_at)`.
@@ -57,11 +95,19 @@ fn old_rows(old: &OldOutbox) -> Vec<[String; 7]> {
 const INSERT_OLD: &str = "INSERT INTO outbox (id, project_id, topic, customer_id, subject_id, payload, created_at, version) \
                           VALUES ($1, $2, $3, $4, $5, $6, $7, 1)";
 
+const INSERT_ENTRY: &str = "INSERT INTO entries (id, project_id, program_id, membership_id, customer_id, kind, points, \
+                            balance_after, consumed, unrecovered, debt_repaid, cause_type, reason, actor, created_at) \
+                            VALUES ($1, $2, $3, $4, $5, 'manual_add', $6, $6, '[]', 0, 0, 'admin', 'welcome', 'support', $7)";
+
 async fn reads_back(database: &Database, old: &OldOutbox) {
     let backend = Backend::open(database).await.expect("migrates");
     let page = backend.reads().outbox_page(&old.project, &PageRequest { limit: 10, before: None }).await.unwrap();
-    assert_eq!(page, vec![old.entered.clone(), old.paid.clone()], "same ids, typed payloads, newest first");
-    assert_eq!(page[0].topic, Topic::SegmentEntered);
+    let e = &old.entry;
+    let credited = OutboxEvent::in_place(&old.project, e.id.body(), DomainEvent::of_entry(e), e.created_at);
+    assert_eq!(page, vec![credited, old.entered.clone(), old.paid.clone()], "same ids, typed payloads, newest first");
+    assert_eq!((page[0].topic, page[1].topic), (Topic::PointsCredited, Topic::SegmentEntered));
+    let ledger = backend.reads().outbox_page(&old.project, &PageRequest { limit: 1, before: None }).await.unwrap();
+    assert_eq!(ledger[0].id, page[0].id, "the ledger entry pages by project");
 }
 
 fn before_chunks(all: &[Migration]) -> &[Migration] {
@@ -69,7 +115,7 @@ fn before_chunks(all: &[Migration]) -> &[Migration] {
 }
 
 #[tokio::test]
-async fn an_sqlite_outbox_of_one_row_per_event_becomes_chunks_of_one_with_the_same_ids_and_payloads() {
+async fn an_sqlite_database_at_version_5_reads_back_its_outbox_as_chunks_of_one_and_its_ledger_entry_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let old = old_outbox();
     {
@@ -86,12 +132,16 @@ async fn an_sqlite_outbox_of_one_row_per_event_becomes_chunks_of_one_with_the_sa
             let at: i64 = at.parse().unwrap();
             conn.execute(&insert, rusqlite::params![id, project, topic, customer, subject, payload, at]).unwrap();
         }
+        let [id, project, program, membership, customer, points, at] = old_entry(&old.entry);
+        let (points, at): (i64, i64) = (points.parse().unwrap(), at.parse().unwrap());
+        let params = rusqlite::params![id, project, program, membership, customer, points, at];
+        conn.execute(&INSERT_ENTRY.replace('$', "?"), params).unwrap();
     }
     reads_back(&Database::Sqlite { data_dir: dir.path().to_path_buf() }, &old).await;
 }
 
 #[tokio::test]
-async fn a_postgres_outbox_of_one_row_per_event_becomes_chunks_of_one_with_the_same_ids_and_payloads() {
+async fn a_postgres_database_at_version_5_reads_back_its_outbox_as_chunks_of_one_and_its_ledger_entry_in_place() {
     let Some(url) = fidelis_testkit::postgres_url_or_skip("outbox migration") else { return };
     let old = old_outbox();
     let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
@@ -107,6 +157,9 @@ async fn a_postgres_outbox_of_one_row_per_event_becomes_chunks_of_one_with_the_s
         let at: i64 = at.parse().unwrap();
         client.execute(INSERT_OLD, &[&id, &project, &topic, &customer, &subject, &payload, &at]).await.unwrap();
     }
+    let [id, project, program, membership, customer, points, at] = old_entry(&old.entry);
+    let (points, at): (i64, i64) = (points.parse().unwrap(), at.parse().unwrap());
+    client.execute(INSERT_ENTRY, &[&id, &project, &program, &membership, &customer, &points, &at]).await.unwrap();
     drop(client);
     let _ = driver.await;
     reads_back(&Database::Postgres { url, writers: 1 }, &old).await;
