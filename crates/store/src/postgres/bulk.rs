@@ -76,13 +76,13 @@ impl ToSql for ColumnArray {
     to_sql_checked!();
 }
 
-/// The statement and its parameters for a whole step.
 /// Whether the step's statement has one plan whatever the tables hold: inserts from arrays (the
 /// conflict target names its index). Updates and deletes join a table and could be planned as scans.
 pub fn plan_is_fixed(write: Write) -> bool {
     matches!(write, Write::Insert | Write::InsertIgnore | Write::Upsert { .. })
 }
 
+/// The statement and its parameters for a whole step.
 pub fn statement(step: &Step) -> (String, Vec<ColumnArray>) {
     let count = step.columns.len();
     let arrays: Vec<ColumnArray> = (0..count).map(|c| ColumnArray::of(&step.rows, c)).collect();
