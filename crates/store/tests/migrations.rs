@@ -62,17 +62,11 @@ fn old_outbox() -> OldOutbox {
     OldOutbox { project, paid, entered, entry }
 }
 
-/// The entry as the columns of schema version 5 (positional, as in `INSERT_ENTRY`).
-fn old_entry(e: &Entry) -> [String; 7] {
-    [
-        e.id.to_string(),
-        e.project_id.to_string(),
-        e.program_id.to_string(),
-        e.membership_id.to_string(),
-        e.customer_id.to_string(),
-        e.points.value().to_string(),
-        e.created_at.as_microsecond().to_string(),
-    ]
+/// The entry as the columns of schema version 5 (positional, as in `INSERT_ENTRY`): ids, points, created_at.
+fn old_entry(e: &Entry) -> ([String; 5], i64, i64) {
+    let ids =
+        [e.id.as_str(), e.project_id.as_str(), e.program_id.as_str(), e.membership_id.as_str(), e.customer_id.as_str()];
+    (ids.map(str::to_owned), e.points.value(), e.created_at.as_microsecond())
 }
 
 /// The old rows as `(id, project, topic, customer, subject, payload, created_at)`.
@@ -132,8 +126,7 @@ async fn an_sqlite_database_at_version_5_reads_back_its_outbox_as_chunks_of_one_
             let at: i64 = at.parse().unwrap();
             conn.execute(&insert, rusqlite::params![id, project, topic, customer, subject, payload, at]).unwrap();
         }
-        let [id, project, program, membership, customer, points, at] = old_entry(&old.entry);
-        let (points, at): (i64, i64) = (points.parse().unwrap(), at.parse().unwrap());
+        let ([id, project, program, membership, customer], points, at) = old_entry(&old.entry);
         let params = rusqlite::params![id, project, program, membership, customer, points, at];
         conn.execute(&INSERT_ENTRY.replace('$', "?"), params).unwrap();
     }
@@ -157,8 +150,7 @@ async fn a_postgres_database_at_version_5_reads_back_its_outbox_as_chunks_of_one
         let at: i64 = at.parse().unwrap();
         client.execute(INSERT_OLD, &[&id, &project, &topic, &customer, &subject, &payload, &at]).await.unwrap();
     }
-    let [id, project, program, membership, customer, points, at] = old_entry(&old.entry);
-    let (points, at): (i64, i64) = (points.parse().unwrap(), at.parse().unwrap());
+    let ([id, project, program, membership, customer], points, at) = old_entry(&old.entry);
     client.execute(INSERT_ENTRY, &[&id, &project, &program, &membership, &customer, &points, &at]).await.unwrap();
     drop(client);
     let _ = driver.await;
