@@ -2,7 +2,7 @@
 # CPU per command of a PostgreSQL orders run: all postgres processes plus the bench's server, from
 # /proc/*/stat over 5 s mid-run, divided by fidelis_writer_batch_commands from the server's /metrics.
 # usage: cpu_per_command.py BIN [run args, e.g. --customers 1000 --rate 1000]
-import subprocess, sys, time, os, re, urllib.request
+import subprocess, sys, time, os, urllib.request
 tck = os.sysconf('SC_CLK_TCK')
 def procs():
     out = {}

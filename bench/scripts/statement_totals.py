@@ -12,8 +12,7 @@ for n in sys.argv[1:]:
         k = kind.split()[0] + ' ' + ' '.join(sql.split())[:110]
         agg[k][0] += 1; agg[k][1] += float(d)
     commits = agg.get('statement COMMIT', [0])[0]
-    orders = sum(v[0] for k, v in agg.items() if 'INTO orders' in k)
-    print(f'== {n}: statements={len(recs)} commits={commits} orders-insert-stmts={orders} total_ms={sum(v[1] for v in agg.values()):.0f}')
+    print(f'== {n}: statements={len(recs)} commits={commits} total_ms={sum(v[1] for v in agg.values()):.0f}')
     busy = sum(v[1] for k, v in agg.items() if k != 'statement COMMIT')
     binds = sum(v[1] for k, v in agg.items() if k.startswith('bind'))
     print(f'per batch, COMMIT excluded: {busy / max(commits, 1):.2f} ms, of which planning {binds / max(commits, 1):.2f} ms')

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 # WAL bytes per order, per relation and record type, from the copies wal_capture.sh made in /tmp.
 # usage: wal_per_order.py NAME [NAME ...]   (needs pg_waldump of PostgreSQL 15)
-import subprocess, sys, re, collections
+import collections, os, re, subprocess, sys
 WD = '/usr/lib/postgresql/15/bin/pg_waldump'
 def agg(n):
     m = dict(l.split(' ', 1) for l in open(f'/tmp/wal-{n}.map').read().splitlines())
-    files = sorted(f for f in __import__('os').listdir(f'/tmp/wal-{n}') if f.startswith('0'))
+    files = sorted(f for f in os.listdir(f'/tmp/wal-{n}') if f.startswith('0'))
     out = subprocess.run([WD, '-p', f'/tmp/wal-{n}', files[1], files[-1]], capture_output=True, text=True).stdout
     tot = collections.Counter(); cnt = collections.Counter()
     orders_ins = 0
