@@ -168,6 +168,19 @@ impl ApiError {
         self
     }
 
+    /// The error of a value nested at `prefix` in the body: every `details.errors[].path` is prefixed.
+    pub fn at_path(mut self, prefix: &str) -> ApiError {
+        if let Some(Value::Array(errors)) = self.details.get_mut("errors") {
+            for e in errors {
+                if let Some(Value::String(path)) = e.get_mut("path") {
+                    *path = format!("{prefix}{path}");
+                }
+            }
+        }
+        self.message = format!("{prefix}: {}", self.message);
+        self
+    }
+
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError::new(ErrorCode::Unauthorized, message)
     }

@@ -237,6 +237,32 @@ impl Query {
     }
 }
 
+/// `?dry_run=true` and `?explain=true` on a write that earns (orders, events): the explanation says what
+/// every earning rule gave or why it gave nothing; a dry run always explains. Other parameters are refused.
+pub struct Explained {
+    pub dry_run: DryRun,
+    pub explain: bool,
+}
+
+fn flag(query: &Query, name: &str) -> Result<bool, ApiError> {
+    match query.0.get(name).map(String::as_str) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::new(ErrorCode::InvalidQuery, format!("{name} must be true or false"))),
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Explained {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Explained, ApiError> {
+        let query = Query::from_request_parts(parts, state).await?;
+        query.only(&["dry_run", "explain"])?;
+        let dry_run = flag(&query, "dry_run")?;
+        Ok(Explained { dry_run: DryRun(dry_run), explain: dry_run || flag(&query, "explain")? })
+    }
+}
+
 /// `?dry_run=true` on a write: decide on a read snapshot and commit nothing. Other query parameters are
 /// refused.
 pub struct DryRun(pub bool);

@@ -30,8 +30,8 @@ pub fn render(scope: &Scope, outcome: &Outcome, now: Timestamp) -> Rendered {
     match outcome {
         Outcome::Customers(o) => routes::customers::render(scope, o, now),
         Outcome::Orders(o) => routes::orders::render(scope, o),
-        Outcome::Events(o) => routes::events::render(o),
-        Outcome::Programs(o) => routes::programs::render(o),
+        Outcome::Events(o) => routes::events::render(scope, o),
+        Outcome::Programs(o) => routes::programs::render(scope, o),
         Outcome::Members(o) => routes::members::render(o),
         Outcome::Segments(o) => routes::segments::render(scope, o),
         Outcome::Jobs(o) => routes::ops::render_job(o),

@@ -5,7 +5,8 @@ use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 
 /// Calendar periods used by expiry rounding, tier periods and rule windows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Period {
     Month,
     Quarter,

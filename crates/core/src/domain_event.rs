@@ -126,6 +126,14 @@ pub struct PointsPayload {
     pub order_id: Option<OrderId>,
     /// The other member of a transfer.
     pub counterpart_id: Option<MembershipId>,
+    /// The custom event an earning rule fired on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<crate::ids::EventId>,
+    /// The earning rule, and the program's rule-set version, that gave the points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<crate::ids::EarningRuleId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_version: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -268,7 +276,11 @@ fn points_payload(entry: &Entry) -> PointsPayload {
     let (order_id, counterpart_id) = match &entry.cause {
         Cause::Order { order_id } => (Some(order_id.clone()), None),
         Cause::Transfer { counterpart, .. } => (None, Some(counterpart.clone())),
-        Cause::Admin { .. } | Cause::Expiry { .. } => (None, None),
+        Cause::Admin { .. } | Cause::Expiry { .. } | Cause::Event { .. } | Cause::Enrolment => (None, None),
+    };
+    let event_id = match &entry.cause {
+        Cause::Event { event_id } => Some(event_id.clone()),
+        _ => None,
     };
     PointsPayload {
         entry_id: entry.id.clone(),
@@ -282,5 +294,8 @@ fn points_payload(entry: &Entry) -> PointsPayload {
         expires_on: entry.expires_on,
         order_id,
         counterpart_id,
+        event_id,
+        rule_id: entry.rule.as_ref().map(|r| r.id.clone()),
+        rule_version: entry.rule.as_ref().map(|r| r.version),
     }
 }

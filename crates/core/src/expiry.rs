@@ -7,7 +7,8 @@ use jiff::civil::Date;
 
 /// How long earned points stay usable. `expires_on` is the last usable day; expiry runs at the midnight
 /// that follows it, in the program's time zone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum ExpiryPolicy {
     Never,
     AfterDays {

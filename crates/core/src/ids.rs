@@ -171,6 +171,9 @@ id_type!(CustomerId, "cust");
 id_type!(OrderId, "ord");
 id_type!(EventId, "evt");
 id_type!(ProgramId, "prog");
+id_type!(
+    /// An earning rule of a program.
+    EarningRuleId, "erl");
 id_type!(MembershipId, "mem");
 id_type!(LotId, "lot");
 id_type!(EntryId, "ltx");

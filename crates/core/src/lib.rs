@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod counter;
 pub mod customer;
 pub mod domain_event;
+pub mod earning;
 pub mod event;
 pub mod expiry;
 pub mod ids;

@@ -4,6 +4,8 @@
 pub const MONEY_MINOR_UNITS_MAX: i64 = 10_000_000_000_000;
 /// Largest number of points in a single operation (earn, add, remove).
 pub const POINTS_PER_OPERATION_MAX: i64 = 1_000_000_000_000;
+/// Largest budget of points an earning rule may issue in total.
+pub const POINTS_BUDGET_MAX: i64 = 1_000_000_000_000_000;
 /// Largest quantity of one order item.
 pub const ITEM_QUANTITY_MAX: i64 = 1_000_000;
 /// Items in one order.

@@ -89,6 +89,10 @@ pub struct Program {
     pub allow_negative_balance: bool,
     /// A paused program earns nothing; balances, manual changes and expiry go on.
     pub paused: bool,
+    /// The program's earning rules, in the order they were created.
+    pub earning_rules: Vec<crate::earning::EarningRule>,
+    /// Counts changes of the rules: every entry a rule gives names it.
+    pub rules_version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -127,6 +131,8 @@ impl Program {
             join_policy: JoinPolicy::Explicit,
             allow_negative_balance: false,
             paused: false,
+            earning_rules: Vec::new(),
+            rules_version: 0,
             created_at: now,
             updated_at: now,
         };

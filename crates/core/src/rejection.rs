@@ -88,6 +88,7 @@ pub enum Resource {
     Program,
     Member,
     Segment,
+    EarningRule,
 }
 
 impl Resource {
@@ -96,6 +97,7 @@ impl Resource {
             Resource::Project => "project",
             Resource::Customer => "customer",
             Resource::Order => "order",
+            Resource::EarningRule => "earning_rule",
             Resource::Event => "event",
             Resource::Program => "program",
             Resource::Member => "member",

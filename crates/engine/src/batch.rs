@@ -206,7 +206,9 @@ async fn prefetch(
     ws.load_orders(s, &orders).await?;
     let counters: Vec<(CounterKey, Option<i64>)> = named
         .iter()
-        .flat_map(|(p, n)| n.counters.iter().map(|c| (CounterKey { project_id: p.clone(), name: *c }, limits.of(*c).1)))
+        .flat_map(|(p, n)| {
+            n.counters.iter().map(|c| (CounterKey { project_id: p.clone(), name: c.clone() }, limits.of(c).1))
+        })
         .collect();
     ws.load_counters(s, &counters).await?;
     let wanted = |f: fn(&Names) -> bool| -> Vec<ProjectId> {

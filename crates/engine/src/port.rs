@@ -14,7 +14,9 @@ use async_trait::async_trait;
 use fidelis_core::customer::Customer;
 use fidelis_core::domain_event::{DomainEvent, Topic};
 use fidelis_core::event::CustomEvent;
-use fidelis_core::ids::{ApiKeyId, CustomerId, MembershipId, OrderId, OutboxId, ProgramId, ProjectId, SegmentId};
+use fidelis_core::ids::{
+    ApiKeyId, CustomerId, EarningRuleId, MembershipId, OrderId, OutboxId, ProgramId, ProjectId, SegmentId,
+};
 use fidelis_core::ledger::{Entry, Lot, Membership};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
@@ -107,24 +109,37 @@ pub enum Projection {
 }
 
 /// A counted quantity of a project with a limit (see `fidelis_core::counter`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CounterName {
     Programs,
     Segments,
+    /// Points an earning rule has issued, against its budget. Read without a lock and kept exact by the
+    /// conditional increment alone (see ARCHITECTURE.md "Counters").
+    RuleBudget(EarningRuleId),
 }
 
-impl CounterName {
-    pub const ALL: [CounterName; 2] = [CounterName::Programs, CounterName::Segments];
+const RULE_BUDGET_PREFIX: &str = "rule_budget:";
 
-    pub fn as_str(self) -> &'static str {
+impl CounterName {
+    pub fn text(&self) -> String {
         match self {
-            CounterName::Programs => "programs",
-            CounterName::Segments => "segments",
+            CounterName::Programs => "programs".to_owned(),
+            CounterName::Segments => "segments".to_owned(),
+            CounterName::RuleBudget(rule) => format!("{RULE_BUDGET_PREFIX}{rule}"),
         }
     }
 
     pub fn parse(raw: &str) -> Option<CounterName> {
-        CounterName::ALL.into_iter().find(|c| c.as_str() == raw)
+        match raw {
+            "programs" => Some(CounterName::Programs),
+            "segments" => Some(CounterName::Segments),
+            _ => raw.strip_prefix(RULE_BUDGET_PREFIX).and_then(EarningRuleId::parse).map(CounterName::RuleBudget),
+        }
+    }
+
+    /// Counters read without a row lock: the flush creates them when missing.
+    pub fn is_unlocked(&self) -> bool {
+        matches!(self, CounterName::RuleBudget(_))
     }
 }
 
@@ -212,6 +227,8 @@ pub trait Loads: Send {
     async fn orders(&mut self, ids: &[OrderId], sources: &[(ProjectId, String)]) -> StoreResult<Vec<Order>>;
     /// Counters' `used` (0 when never counted). Lock class 3.
     async fn counters(&mut self, keys: &[CounterKey]) -> StoreResult<Vec<(CounterKey, i64)>>;
+    /// Counters' `used` without creating or locking them (those `CounterName::is_unlocked` names).
+    async fn counters_unlocked(&mut self, keys: &[CounterKey]) -> StoreResult<Vec<(CounterKey, i64)>>;
     /// Programs of the projects; those in `lock` are locked (class 4).
     async fn programs(&mut self, projects: &[ProjectId], lock: &[ProgramId]) -> StoreResult<Vec<Program>>;
     /// Segments of the projects; those in `lock` are locked (class 5).

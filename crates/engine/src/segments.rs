@@ -32,6 +32,8 @@ type Fingerprint = Vec<(SegmentId, i64)>;
 #[derive(Default)]
 pub struct RuleCache {
     projects: HashMap<ProjectId, (Fingerprint, Arc<Vec<CompiledSegment>>)>,
+    /// Earning rules, per program and rule-set version.
+    pub earning: crate::domains::earning::EarningCache,
 }
 
 impl RuleCache {

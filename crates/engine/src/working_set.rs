@@ -587,7 +587,8 @@ impl WorkingSet {
 
     // ---- counters ----------------------------------------------------------------------------------
 
-    /// Loads (and on PostgreSQL locks) counters, with the limit each is checked against.
+    /// Loads (and on PostgreSQL locks, except those read unlocked: `CounterName::is_unlocked`) counters, with
+    /// the limit each is checked against.
     pub async fn load_counters(&mut self, s: &mut dyn Loads, keys: &[(CounterKey, Option<i64>)]) -> StoreResult<()> {
         let mut missing: Vec<CounterKey> =
             keys.iter().map(|(k, _)| k.clone()).filter(|k| !self.counters.knows(k)).collect();
@@ -596,7 +597,13 @@ impl WorkingSet {
         }
         missing.sort();
         missing.dedup();
-        for (key, used) in s.counters(&missing).await? {
+        let (unlocked, locked): (Vec<CounterKey>, Vec<CounterKey>) =
+            missing.into_iter().partition(|k| k.name.is_unlocked());
+        let mut found = if locked.is_empty() { Vec::new() } else { s.counters(&locked).await? };
+        if !unlocked.is_empty() {
+            found.extend(s.counters_unlocked(&unlocked).await?);
+        }
+        for (key, used) in found {
             let limit = keys.iter().find(|(k, _)| *k == key).and_then(|(_, l)| *l);
             self.counters_loaded.insert(key.clone(), used);
             self.counters.absorb(key, Some(Counter::new(used, limit)));

@@ -132,6 +132,7 @@ pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh:
                     lines: Some(lines.into()),
                     ..OrderDraft::default()
                 },
+                explain: false,
             };
             exec(engine, &scope, Action::Orders(orders::Command::Upsert(Box::new(input)))).await?;
             if status == OrderStatus::Canceled {
@@ -143,6 +144,7 @@ pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh:
                         status: Some(OrderStatus::Canceled),
                         ..OrderDraft::default()
                     },
+                    explain: false,
                 };
                 exec(engine, &scope, Action::Orders(orders::Command::Upsert(Box::new(cancel)))).await?;
             }
@@ -161,7 +163,11 @@ pub async fn seed(engine: &Engine, clock: &ManualClock, project: Project, fresh:
                 exec(
                     engine,
                     &scope,
-                    Action::Events(events::Command::Record { events: vec![event], submission: Submission::Single }),
+                    Action::Events(events::Command::Record {
+                        events: vec![event],
+                        submission: Submission::Single,
+                        explain: false,
+                    }),
                 )
                 .await?;
             }

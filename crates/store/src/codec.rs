@@ -101,6 +101,23 @@ pub fn earnings(text: &str) -> CodecResult<Vec<OrderEarning>> {
     from_json("earnings", text)
 }
 
+pub fn earning_rules_json(rules: &[fidelis_core::earning::EarningRule]) -> String {
+    to_json(&rules)
+}
+
+pub fn earning_rules(text: &str) -> CodecResult<Vec<fidelis_core::earning::EarningRule>> {
+    from_json("earning rules", text)
+}
+
+/// `NULL` for a member no capped rule has credited (most of them).
+pub fn rule_usage_json(u: &fidelis_core::earning::RuleUsage) -> Option<String> {
+    (!u.is_empty()).then(|| to_json(u))
+}
+
+pub fn rule_usage(text: Option<String>) -> CodecResult<fidelis_core::earning::RuleUsage> {
+    text.map_or_else(|| Ok(Default::default()), |t| from_json("rule usage", &t))
+}
+
 pub fn consumed_json(c: &[LotTake]) -> String {
     to_json(&c)
 }
@@ -159,6 +176,7 @@ pub fn expiry(text: &str) -> CodecResult<ExpiryPolicy> {
 pub struct CauseColumns {
     pub kind: String,
     pub order_id: Option<String>,
+    pub event_id: Option<String>,
     pub lot_id: Option<String>,
     pub membership_id: Option<String>,
     pub reason: Option<String>,
@@ -171,6 +189,10 @@ pub fn cause_columns(cause: &Cause) -> CauseColumns {
         Cause::Order { order_id } => {
             CauseColumns { kind: kind("order"), order_id: Some(order_id.to_string()), ..Default::default() }
         }
+        Cause::Event { event_id } => {
+            CauseColumns { kind: kind("event"), event_id: Some(event_id.to_string()), ..Default::default() }
+        }
+        Cause::Enrolment => CauseColumns { kind: kind("enrolment"), ..Default::default() },
         Cause::Admin { reason, actor } => CauseColumns {
             kind: kind("admin"),
             reason: Some(reason.clone()),
@@ -191,8 +213,12 @@ pub fn cause_columns(cause: &Cause) -> CauseColumns {
 }
 
 pub fn cause(c: CauseColumns) -> CodecResult<Cause> {
-    use fidelis_core::ids::{LotId, MembershipId, OrderId};
+    use fidelis_core::ids::{EventId, LotId, MembershipId, OrderId};
+    if let ("event", Some(event)) = (c.kind.as_str(), &c.event_id) {
+        return Ok(Cause::Event { event_id: EventId::from_trusted(event.clone()) });
+    }
     match (c.kind.as_str(), c.order_id, c.lot_id, c.membership_id) {
+        ("enrolment", _, _, _) => Ok(Cause::Enrolment),
         ("order", Some(order), _, _) => Ok(Cause::Order { order_id: OrderId::from_trusted(order) }),
         ("expiry", _, Some(lot), _) => Ok(Cause::Expiry { lot_id: LotId::from_trusted(lot) }),
         ("admin", _, _, _) => {

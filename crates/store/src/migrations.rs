@@ -11,6 +11,7 @@ pub const SQLITE: &[Migration] = &[
     (5, "outbox_in_place", include_str!("../migrations/sqlite/0005_outbox_in_place.sql")),
     (6, "outbox_chunks", include_str!("../migrations/sqlite/0006_outbox_chunks.sql")),
     (7, "memberships_due", include_str!("../migrations/sqlite/0007_memberships_due.sql")),
+    (8, "earning_rules", include_str!("../migrations/sqlite/0008_earning_rules.sql")),
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -22,6 +23,7 @@ pub const POSTGRES: &[Migration] = &[
     (6, "outbox_chunks", include_str!("../migrations/postgres/0006_outbox_chunks.sql")),
     (7, "memberships_due", include_str!("../migrations/postgres/0007_memberships_due.sql")),
     (8, "entries_key", include_str!("../migrations/postgres/0008_entries_key.sql")),
+    (9, "earning_rules", include_str!("../migrations/postgres/0009_earning_rules.sql")),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS fidelis_migrations (

@@ -280,7 +280,7 @@ impl ReadPort for Reads {
     async fn counter(&self, key: &CounterKey) -> StoreResult<i64> {
         let sql = format!("SELECT {} FROM counters WHERE project_id = $1 AND name = $2", counters::SCHEMA.list());
         let found =
-            self.first(&sql, &[Value::text(&key.project_id), Value::text(key.name.as_str())], counters::row).await?;
+            self.first(&sql, &[Value::text(&key.project_id), Value::Text(key.name.text())], counters::row).await?;
         Ok(found.map_or(0, |(_, used)| used))
     }
 

@@ -168,14 +168,14 @@ impl Loads for Session {
         if self.mode == Mode::Writer {
             // Counters exist from their first use on; creating them in key order keeps the lock order.
             for key in &sorted {
-                let params = [Value::text(&key.project_id), Value::text(key.name.as_str())];
+                let params = [Value::text(&key.project_id), Value::Text(key.name.text())];
                 self.conn().execute(counters::ENSURE_SQL, &params).await?;
             }
         }
-        let keyed = sorted.iter().map(|k| vec![k.project_id.to_string(), k.name.as_str().to_owned()]).collect();
+        let keyed = sorted.iter().map(|k| vec![k.project_id.to_string(), k.name.text()]).collect();
         let found = if self.locks() {
             let (projects, names): (Vec<String>, Vec<String>) =
-                sorted.iter().map(|k| (k.project_id.to_string(), k.name.as_str().to_owned())).unzip();
+                sorted.iter().map(|k| (k.project_id.to_string(), k.name.text())).unzip();
             let sql = format!(
                 "SELECT {} FROM counters WHERE (project_id, name) IN (SELECT * FROM UNNEST($1::text[], $2::text[])) \
                  ORDER BY project_id, name FOR UPDATE",
@@ -191,6 +191,15 @@ impl Loads for Session {
                 let used = found.iter().find(|(k, _)| *k == key).map_or(0, |(_, used)| *used);
                 (key, used)
             })
+            .collect())
+    }
+
+    async fn counters_unlocked(&mut self, keys: &[CounterKey]) -> StoreResult<Vec<(CounterKey, i64)>> {
+        let keyed = keys.iter().map(|k| vec![k.project_id.to_string(), k.name.text()]).collect();
+        let found = self.by(&sql::COUNTER_BY_KEY, keyed, counters::row).await?;
+        Ok(keys
+            .iter()
+            .map(|key| (key.clone(), found.iter().find(|(k, _)| k == key).map_or(0, |(_, used)| *used)))
             .collect())
     }
 
@@ -282,15 +291,19 @@ impl WriteSession for Session {
         let steps = sql::flush_steps(changes);
         self.conn().write_steps(&steps).await?;
         for delta in &changes.counters {
+            if delta.key.name.is_unlocked() {
+                let params = [Value::text(&delta.key.project_id), Value::Text(delta.key.name.text())];
+                self.conn().execute(counters::ENSURE_SQL, &params).await?;
+            }
             let params = [
                 Value::text(&delta.key.project_id),
-                Value::text(delta.key.name.as_str()),
+                Value::Text(delta.key.name.text()),
                 Value::Int(delta.delta),
                 Value::Int(delta.limit.unwrap_or(-1)),
             ];
             if self.conn().execute(counters::INCREMENT_SQL, &params).await? != 1 {
                 // The batch decided on a value another writer has changed since: retry it.
-                return Err(StoreError::Conflict(format!("counter {} would pass its limit", delta.key.name.as_str())));
+                return Err(StoreError::Conflict(format!("counter {} would pass its limit", delta.key.name.text())));
             }
         }
         Ok(())

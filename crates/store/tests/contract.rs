@@ -2,11 +2,15 @@
 
 use fidelis_core::customer::{Customer, Profile};
 use fidelis_core::domain_event::{CustomerPayload, DomainEvent, OrderPayload, SegmentPayload, Topic};
+use fidelis_core::earning::{
+    Amount, Caps, EarningRule, HourRange, ItemFilter, PerItem, RuleRef, RuleStatus, RuleUsage, Trigger, Validity,
+    WeekdayName,
+};
 use fidelis_core::event::CustomEvent;
 use fidelis_core::expiry::ExpiryPolicy;
 use fidelis_core::ids::{
-    CustomerId, EntryId, EventId, LotId, MembershipId, NewIds, OrderId, OutboxId, ProgramId, ProjectId, SegmentId,
-    SequentialIds,
+    CustomerId, EarningRuleId, EntryId, EventId, LotId, MembershipId, NewIds, OrderId, OutboxId, ProgramId, ProjectId,
+    SegmentId, SequentialIds,
 };
 use fidelis_core::ledger::{Cause, Entry, EntryKind, Lot, LotTake, Membership, Totals};
 use fidelis_core::metadata::{Metadata, RawMeta};
@@ -125,6 +129,40 @@ fn program(f: &mut Fixture) -> Program {
         join_policy: JoinPolicy::AutoOnFirstOrder,
         allow_negative_balance: true,
         paused: false,
+        earning_rules: vec![earning_rule(f)],
+        rules_version: 4,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+/// A rule using every part of the stored form.
+fn earning_rule(f: &mut Fixture) -> EarningRule {
+    EarningRule {
+        id: EarningRuleId::fresh(&mut f.ids),
+        name: "Shoes on weekends".into(),
+        status: RuleStatus::Paused,
+        trigger: Trigger::OrderPaid,
+        amount: Amount::PerItem {
+            items: ItemFilter { collections: vec!["shoes".into()], ..ItemFilter::default() },
+            per: PerItem::Amount { every: Money::new(1000).unwrap(), points: p(2) },
+        },
+        condition: Some("{\"op\":\">=\",\"left\":{\"field\":\"order.amount\"},\"right\":{\"money\":\"5.00\"}}".into()),
+        segments: vec![SegmentId::fresh(&mut f.ids)],
+        validity: Validity {
+            starts_at: Some(now()),
+            ends_at: None,
+            days_of_week: vec![WeekdayName(5), WeekdayName(6)],
+            hours: Some(HourRange { from: 22, to: 2 }),
+        },
+        caps: Caps {
+            per_event: Some(p(100)),
+            per_customer_day: Some(p(300)),
+            budget: Some(p(5000)),
+            ..Caps::default()
+        },
+        expiry: Some(ExpiryPolicy::AfterDays { days: 30, round_to: None }),
+        version: 4,
         created_at: now(),
         updated_at: now(),
     }
@@ -148,6 +186,11 @@ fn membership(f: &mut Fixture, program: &Program, customer: &Customer) -> Member
             transferred_in: p(4),
             transferred_out: p(4),
             ..Totals::default()
+        },
+        rule_usage: {
+            let mut usage = RuleUsage::default();
+            usage.record(&EarningRuleId::fresh(&mut f.ids), 40, date(2025, 6, 1));
+            usage
         },
         created_at: now(),
         updated_at: now(),
@@ -182,6 +225,7 @@ fn entry(f: &mut Fixture, m: &Membership, lot: &Lot) -> Entry {
         unrecovered: p(0),
         debt_repaid: p(0),
         cause: Cause::Admin { reason: "support".into(), actor: "key_x".into() },
+        rule: Some(RuleRef { id: EarningRuleId::fresh(&mut f.ids), version: 3 }),
         created_at: now(),
     }
 }
@@ -548,6 +592,25 @@ async fn counters_start_at_zero_and_refuse_an_increment_past_their_limit(mut f: 
     assert_eq!(f.reads.counter(&key).await.unwrap(), 1, "a negative delta gives its share back");
 }
 contract!(counters_start_at_zero_and_refuse_an_increment_past_their_limit);
+
+async fn rule_budgets_are_read_unlocked_and_created_by_their_first_increment(mut f: Fixture) {
+    let name = CounterName::RuleBudget(EarningRuleId::fresh(&mut f.ids));
+    let key = CounterKey { project_id: f.project.id.clone(), name };
+    f.writer.begin().await.unwrap();
+    assert_eq!(f.writer.counters_unlocked(std::slice::from_ref(&key)).await.unwrap(), vec![(key.clone(), 0)]);
+    let up = CounterDelta { key: key.clone(), delta: 40, limit: Some(50) };
+    f.writer.flush(&ChangeSet { counters: vec![up], ..ChangeSet::default() }).await.unwrap();
+    f.writer.commit().await.unwrap();
+    assert_eq!(f.reads.counter(&key).await.unwrap(), 40);
+    f.writer.begin().await.unwrap();
+    assert_eq!(f.writer.counters_unlocked(std::slice::from_ref(&key)).await.unwrap(), vec![(key.clone(), 40)]);
+    let past = CounterDelta { key: key.clone(), delta: 11, limit: Some(50) };
+    let err = f.writer.flush(&ChangeSet { counters: vec![past], ..ChangeSet::default() }).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "an increment past the budget fails the flush: {err:?}");
+    f.writer.rollback().await.unwrap();
+    assert_eq!(f.reads.counter(&key).await.unwrap(), 40);
+}
+contract!(rule_budgets_are_read_unlocked_and_created_by_their_first_increment);
 
 async fn segments_members_and_customer_lists_are_written_and_paged(mut f: Fixture) {
     let dynamic = segment(&mut f, SegmentKind::Dynamic { rule: "{\"all\":[]}".into() });

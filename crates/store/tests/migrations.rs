@@ -57,6 +57,7 @@ fn old_outbox() -> OldOutbox {
         unrecovered: Points::from_stored(0),
         debt_repaid: Points::from_stored(0),
         cause: Cause::Admin { reason: "welcome".into(), actor: "support".into() },
+        rule: None,
         created_at: at,
     };
     OldOutbox { project, paid, entered, entry }

@@ -84,6 +84,12 @@ pub struct EventResponse {
     /// True when an event with this `client_event_id` existed already (nothing was recorded).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicate: Option<bool>,
+    /// Ledger transactions the event's earning rules made; only on writes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transactions: Option<Vec<super::member::TransactionResponse>>,
+    /// With `?explain=true` (and on dry runs): every event rule of every program, what it gave or why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earning: Option<Vec<super::earning::ProgramExplanation>>,
 }
 
 impl EventResponse {
@@ -98,11 +104,18 @@ impl EventResponse {
             occurred_at: time(e.occurred_at),
             created_at: time(e.created_at),
             duplicate,
+            transactions: None,
+            earning: None,
         }
     }
 
-    pub fn outcome(o: &EventOutcome) -> EventResponse {
-        EventResponse::from(&o.event, Some(o.duplicate))
+    pub fn outcome(o: &EventOutcome, currency: fidelis_core::money::Currency) -> EventResponse {
+        let explained = o.earning.iter().map(|e| super::earning::explanation(&e.program_id, &e.rules, currency));
+        EventResponse {
+            transactions: Some(o.entries.iter().map(super::member::TransactionResponse::from).collect()),
+            earning: (!o.earning.is_empty()).then(|| explained.collect()),
+            ..EventResponse::from(&o.event, Some(o.duplicate))
+        }
     }
 }
 

@@ -142,6 +142,8 @@ pub struct CauseResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lot_id: Option<String>,
     /// The other member of a transfer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -173,15 +175,28 @@ pub struct TransactionResponse {
     pub unrecovered: i64,
     pub debt_repaid: i64,
     pub cause: CauseResponse,
+    /// The earning rule that gave the points and the program's rule-set version then (`null`: the
+    /// program's own earning rate, or not an earning).
+    pub rule_id: Option<String>,
+    pub rule_version: Option<i64>,
     pub created_at: String,
 }
 
 impl TransactionResponse {
     pub fn from(e: &Entry) -> TransactionResponse {
-        let none =
-            CauseResponse { kind: "", order_id: None, lot_id: None, counterpart_id: None, reason: None, actor: None };
+        let none = CauseResponse {
+            kind: "",
+            order_id: None,
+            event_id: None,
+            lot_id: None,
+            counterpart_id: None,
+            reason: None,
+            actor: None,
+        };
         let cause = match &e.cause {
             Cause::Order { order_id } => CauseResponse { kind: "order", order_id: Some(order_id.to_string()), ..none },
+            Cause::Event { event_id } => CauseResponse { kind: "event", event_id: Some(event_id.to_string()), ..none },
+            Cause::Enrolment => CauseResponse { kind: "enrolment", ..none },
             Cause::Admin { reason, actor } => {
                 CauseResponse { kind: "admin", reason: Some(reason.clone()), actor: Some(actor.clone()), ..none }
             }
@@ -212,6 +227,8 @@ impl TransactionResponse {
             unrecovered: e.unrecovered.value(),
             debt_repaid: e.debt_repaid.value(),
             cause,
+            rule_id: e.rule.as_ref().map(|r| r.id.to_string()),
+            rule_version: e.rule.as_ref().map(|r| r.version),
             created_at: time(e.created_at),
         }
     }

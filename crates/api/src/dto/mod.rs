@@ -3,6 +3,7 @@
 
 pub mod common;
 pub mod customer;
+pub mod earning;
 pub mod event;
 pub mod member;
 pub mod order;

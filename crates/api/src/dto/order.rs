@@ -137,7 +137,7 @@ impl OrderBody {
             metadata: metadata_patch(errors, "/metadata", self.metadata.as_ref()),
             refunded_amount,
         };
-        OrderInput { reference: None, customer, draft }
+        OrderInput { reference: None, customer, draft, explain: false }
     }
 
     fn lines(&self, errors: &mut FieldErrors) -> Option<LinesPatch> {
@@ -226,6 +226,10 @@ pub struct OrderResponse {
     /// Ledger transactions this request caused (earning, clawback); only on writes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transactions: Option<Vec<TransactionResponse>>,
+    /// With `?explain=true` (and on dry runs), on the call that made the order paid: every earning rule
+    /// of every program, what it gave or why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earning: Option<Vec<super::earning::ProgramExplanation>>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -271,6 +275,7 @@ impl OrderResponse {
                 })
                 .collect(),
             transactions: entries.map(|list| list.iter().map(TransactionResponse::from).collect()),
+            earning: None,
             created_at: time(o.created_at),
             updated_at: time(o.updated_at),
         }

@@ -56,7 +56,7 @@ fn needed<T: TryFrom<i64>>(
 }
 
 impl ExpiryBody {
-    fn policy(&self, errors: &mut FieldErrors) -> Result<ExpiryPolicy, Refused> {
+    pub(crate) fn policy(&self, errors: &mut FieldErrors) -> Result<ExpiryPolicy, Refused> {
         // Every number sent is checked against its range, also one the policy's type does not use.
         let days = read_optional(&self.days, errors, "/expiry/days");
         let months = read_optional(&self.months, errors, "/expiry/months");

@@ -5,7 +5,8 @@
 //! as a field error `out_of_range` with its path (422 `validation_failed`), next to the other field errors.
 
 use fidelis_core::limits::{
-    EXPIRY_DAYS_MAX, EXPIRY_MONTHS_MAX, ITEM_QUANTITY_MAX, MONEY_MINOR_UNITS_MAX, POINTS_PER_OPERATION_MAX,
+    EXPIRY_DAYS_MAX, EXPIRY_MONTHS_MAX, ITEM_QUANTITY_MAX, MONEY_MINOR_UNITS_MAX, POINTS_BUDGET_MAX,
+    POINTS_PER_OPERATION_MAX,
 };
 use fidelis_core::rejection::{FieldErrorKey, FieldErrors};
 use serde::de::{Unexpected, Visitor};
@@ -28,6 +29,10 @@ pub type MinorUnits = WholeNumber<0, MONEY_MINOR_UNITS_MAX>;
 pub type PositiveMinorUnits = WholeNumber<1, MONEY_MINOR_UNITS_MAX>;
 /// Points of one operation.
 pub type PointsAmount = WholeNumber<1, POINTS_PER_OPERATION_MAX>;
+/// Points over many operations (an earning rule's budget).
+pub type PointsBudget = WholeNumber<1, POINTS_BUDGET_MAX>;
+/// An hour boundary of a day, 0–24.
+pub type HourOfDay = WholeNumber<0, 24>;
 pub type Quantity = WholeNumber<1, ITEM_QUANTITY_MAX>;
 pub type ExpiryDays = WholeNumber<1, { EXPIRY_DAYS_MAX as i64 }>;
 pub type ExpiryMonths = WholeNumber<1, { EXPIRY_MONTHS_MAX as i64 }>;

@@ -9,7 +9,7 @@ mod schemas;
 #[cfg(test)]
 mod tests;
 
-use crate::routes::{customers, events, home, members, ops, orders, programs, rules, segments};
+use crate::routes::{customers, earning_rules, events, home, members, ops, orders, programs, rules, segments};
 use serde_json::Value;
 use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         orders::upsert, orders::refund, orders::get, orders::list,
         events::record, events::record_batch, events::list,
         programs::create, programs::update, programs::get, programs::list,
+        earning_rules::create, earning_rules::update, earning_rules::get, earning_rules::list,
         members::enrol, members::list, members::get, members::add_points, members::remove_points, members::transfer,
         members::transactions, members::expiring,
         customers::segments,

@@ -5,7 +5,7 @@ use crate::RequestId;
 use crate::dto::common::ListBody;
 use crate::dto::event::{EventBatchBody, EventBatchResponse, EventBody, EventResponse};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::DryRun;
+use crate::extract::Explained;
 use crate::extract::{Auth, JsonBody, Query};
 use crate::render::{Rendered, bytes, created};
 use crate::state::AppState;
@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use fidelis_core::rejection::FieldErrors;
-use fidelis_engine::command::Action;
+use fidelis_engine::command::{Action, Scope};
 use fidelis_engine::domains::events;
 use fidelis_engine::domains::events::{Command as EventCommand, Submission};
 
@@ -26,14 +26,14 @@ pub async fn record(
     State(state): State<AppState>,
     auth: Auth,
     request_id: RequestId,
-    dry_run: DryRun,
+    query: Explained,
     body: JsonBody<EventBody>,
 ) -> Result<Response, ApiError> {
     let mut errors = FieldErrors::default();
     let input = body.value.input(&mut errors, "");
     check(errors)?;
-    let action = Action::Events(EventCommand::Record { events: vec![input], submission: Submission::Single });
-    super::run_or_dry(&state, &auth, request_id, body.idempotency, dry_run, action).await
+    let command = EventCommand::Record { events: vec![input], submission: Submission::Single, explain: query.explain };
+    super::run_or_dry(&state, &auth, request_id, body.idempotency, query.dry_run, Action::Events(command)).await
 }
 
 /// Record up to 1000 events at once. Every event is validated first; nothing is recorded if any is
@@ -44,14 +44,14 @@ pub async fn record_batch(
     State(state): State<AppState>,
     auth: Auth,
     request_id: RequestId,
-    dry_run: DryRun,
+    query: Explained,
     body: JsonBody<EventBatchBody>,
 ) -> Result<Response, ApiError> {
     let mut errors = FieldErrors::default();
     let inputs = body.value.inputs(&mut errors);
     check(errors)?;
-    let action = Action::Events(EventCommand::Record { events: inputs, submission: Submission::Batch });
-    super::run_or_dry(&state, &auth, request_id, body.idempotency, dry_run, action).await
+    let command = EventCommand::Record { events: inputs, submission: Submission::Batch, explain: query.explain };
+    super::run_or_dry(&state, &auth, request_id, body.idempotency, query.dry_run, Action::Events(command)).await
 }
 
 /// Events, newest first; `customer` narrows to one customer.
@@ -73,16 +73,17 @@ pub async fn list(
 }
 
 /// The answer of an event command: one event, or a batch.
-pub fn render(o: &events::Outcome) -> Rendered {
+pub fn render(scope: &Scope, o: &events::Outcome) -> Rendered {
+    let currency = scope.project.currency;
     match (o.submission, o.events.as_slice()) {
-        (events::Submission::Single, [one]) => (created(!one.duplicate), bytes(&EventResponse::outcome(one))),
+        (events::Submission::Single, [one]) => (created(!one.duplicate), bytes(&EventResponse::outcome(one, currency))),
         _ => {
             let duplicates = o.events.iter().filter(|e| e.duplicate).count();
             let body = EventBatchResponse {
                 object: "event_batch",
                 recorded: o.events.len() - duplicates,
                 duplicates,
-                data: o.events.iter().map(EventResponse::outcome).collect(),
+                data: o.events.iter().map(|e| EventResponse::outcome(e, currency)).collect(),
             };
             (StatusCode::OK, bytes(&body))
         }

@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod customers;
+pub mod earning_rules;
 pub mod events;
 pub mod home;
 pub mod members;

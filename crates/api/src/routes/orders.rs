@@ -3,10 +3,11 @@
 use super::{PathArgs, check, order_ref};
 use crate::RequestId;
 use crate::dto::common::ListBody;
+use crate::dto::earning::explanation;
 use crate::dto::order::{OrderBody, OrderResponse, RefundBody};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::DryRun;
 use crate::extract::{Auth, JsonBody, Query};
+use crate::extract::{DryRun, Explained};
 use crate::render::{Rendered, bytes, created};
 use crate::state::AppState;
 use axum::Json;
@@ -29,14 +30,15 @@ pub async fn upsert(
     State(state): State<AppState>,
     auth: Auth,
     request_id: RequestId,
-    dry_run: DryRun,
+    query: Explained,
     body: JsonBody<OrderBody>,
 ) -> Result<Response, ApiError> {
     let mut errors = FieldErrors::default();
-    let input = body.value.input(&mut errors);
+    let mut input = body.value.input(&mut errors);
     check(errors)?;
+    input.explain = query.explain;
     let action = Action::Orders(OrderCommand::Upsert(Box::new(input)));
-    super::run_or_dry(&state, &auth, request_id, body.idempotency, dry_run, action).await
+    super::run_or_dry(&state, &auth, request_id, body.idempotency, query.dry_run, action).await
 }
 
 /// Refund part of a paid order (`amount` more than before); refunding the rest makes it REFUNDED.
@@ -97,5 +99,10 @@ pub async fn list(
 
 /// The answer of an order command.
 pub fn render(scope: &Scope, o: &orders::Outcome) -> Rendered {
-    (created(o.created), bytes(&OrderResponse::from(&o.order, scope.project.currency.code(), Some(&o.entries))))
+    let currency = scope.project.currency;
+    let mut body = OrderResponse::from(&o.order, currency.code(), Some(&o.entries));
+    if !o.earning.is_empty() {
+        body.earning = Some(o.earning.iter().map(|e| explanation(&e.program_id, &e.rules, currency)).collect());
+    }
+    (created(o.created), bytes(&body))
 }

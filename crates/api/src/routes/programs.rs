@@ -3,6 +3,7 @@
 use super::{PathArgs, check, run};
 use crate::RequestId;
 use crate::dto::common::ListBody;
+use crate::dto::earning::EarningRuleResponse;
 use crate::dto::program::{ProgramBody, ProgramResponse};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, JsonBody};
@@ -83,6 +84,13 @@ pub async fn list(
 }
 
 /// The answer of a program command.
-pub fn render(o: &programs::Outcome) -> Rendered {
-    (created(o.created), bytes(&ProgramResponse::from(&o.program)))
+pub fn render(scope: &fidelis_engine::command::Scope, o: &programs::Outcome) -> Rendered {
+    let rule = o.rule.as_ref().and_then(|id| o.program.earning_rules.iter().find(|r| &r.id == id));
+    match rule {
+        Some(rule) => {
+            let body = EarningRuleResponse::from(&o.program.id, rule, scope.project.currency);
+            (created(o.created), bytes(&body))
+        }
+        None => (created(o.created), bytes(&ProgramResponse::from(&o.program))),
+    }
 }

@@ -73,6 +73,12 @@ pub enum Cause {
     Order {
         order_id: OrderId,
     },
+    /// A custom event an earning rule fired on.
+    Event {
+        event_id: crate::ids::EventId,
+    },
+    /// The member joined the program (a signup bonus).
+    Enrolment,
     Admin {
         reason: String,
         actor: String,
@@ -142,6 +148,8 @@ pub struct Entry {
     /// Of a credit: points that went to repay debt instead of into the lot.
     pub debt_repaid: Points,
     pub cause: Cause,
+    /// The earning rule that gave the points (earn entries of rules; `None` for the program rate and the rest).
+    pub rule: Option<crate::earning::RuleRef>,
     pub created_at: Timestamp,
 }
 
@@ -179,6 +187,8 @@ pub struct Membership {
     /// no open lot expires.
     pub next_expiry: Option<Date>,
     pub totals: Totals,
+    /// What capped earning rules credited this member, per period (per-customer caps).
+    pub rule_usage: crate::earning::RuleUsage,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

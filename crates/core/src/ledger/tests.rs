@@ -30,6 +30,7 @@ pub(super) fn membership(ids: &mut SequentialIds) -> Membership {
         reserved: Points::ZERO,
         next_expiry: None,
         totals: Totals::default(),
+        rule_usage: Default::default(),
         created_at: now(),
         updated_at: now(),
     }

@@ -34,6 +34,7 @@ fn entry(membership: &Membership, kind: EntryKind, cause: Cause, now: Timestamp,
         unrecovered: Points::ZERO,
         debt_repaid: Points::ZERO,
         cause,
+        rule: None,
         created_at: now,
     }
 }

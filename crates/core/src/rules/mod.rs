@@ -87,7 +87,7 @@ mod syntax;
 mod value;
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests_bench;
 #[cfg(test)]

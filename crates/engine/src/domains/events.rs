@@ -1,18 +1,26 @@
 //! Custom events, one or a batch: deduplicated by client event id, counted in customer aggregates.
 
 use super::customers::{CustomerInput, decide_named};
+use super::earning::{self, Rules, earns_on};
+use super::orders::EarningReport;
 use super::{At, Ctx, Stop};
 use crate::decision::{Decision, Write};
 use crate::names::Names;
+use crate::port::CounterName;
 use crate::port::CustomerRef;
 use crate::working_set::WorkingSet;
 use fidelis_core::calendar::local_date;
 use fidelis_core::customer::Customer;
 use fidelis_core::domain_event::DomainEvent;
+use fidelis_core::earning::{Trigger, TriggerFacts};
 use fidelis_core::event::CustomEvent;
-use fidelis_core::ids::{CustomerId, EventId, NewIds, ProjectId};
+use fidelis_core::ids::{CustomerId, EventId, MembershipId, NewIds, ProjectId};
+use fidelis_core::ledger::{Cause, Entry, Membership};
 use fidelis_core::metadata::Metadata;
+use fidelis_core::money::{Currency, Points};
+use fidelis_core::program::Program;
 use fidelis_core::rejection::{FieldError, FieldErrorKey, Rejection};
+use fidelis_core::rules::{Context, CustomerFacts, EventFacts, LoyaltyFacts};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 
@@ -37,13 +45,17 @@ pub enum Submission {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    Record { events: Vec<EventInput>, submission: Submission },
+    /// `explain`: report every earning rule's part (`?explain=true`, and every dry run).
+    Record { events: Vec<EventInput>, submission: Submission, explain: bool },
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventOutcome {
     pub event: CustomEvent,
     pub duplicate: bool,
+    /// Ledger entries the event's earning rules made.
+    pub entries: Vec<Entry>,
+    pub earning: Vec<EarningReport>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -54,6 +66,7 @@ pub struct Outcome {
 
 pub fn names(command: &Command, names: &mut Names) {
     let Command::Record { events, .. } = command;
+    names.programs = true;
     for e in events {
         names.customers.extend(e.customer.reference.clone());
         names.event_ids.extend(e.client_event_id.clone());
@@ -61,7 +74,7 @@ pub fn names(command: &Command, names: &mut Names) {
 }
 
 pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> {
-    let Command::Record { events, submission } = command;
+    let Command::Record { events, submission, explain } = command;
     let project = ctx.project_id().clone();
     let refs: Vec<_> =
         events.iter().filter_map(|e| e.customer.reference.clone()).map(|r| (project.clone(), r)).collect();
@@ -69,8 +82,102 @@ pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> 
     let clients: Vec<_> =
         events.iter().filter_map(|e| e.client_event_id.clone()).map(|c| (project.clone(), c)).collect();
     ctx.ws.load_events(ctx.loads, &clients).await?;
-    let decision = decide(ctx.ws, &project, events, *submission, &ctx.at, ctx.ids)?;
+    let mut earning = load_earning(ctx, &refs).await?;
+    earning.explain = *explain;
+    let decision = decide(ctx.ws, &project, events, *submission, &ctx.at, &mut earning, ctx.ids)?;
     Ok(ctx.apply(decision))
+}
+
+/// What events earn with: the programs with active event rules, their rules and budgets, and the
+/// memberships (with lapsed lots, which balances in conditions leave out) of the named customers.
+pub struct EventEarning {
+    pub rules: Vec<(Program, Rules)>,
+    pub currency: Currency,
+    pub explain: bool,
+    /// Memberships as the request's earlier events left them.
+    pub wallets: HashMap<MembershipId, Membership>,
+}
+
+async fn load_earning(ctx: &mut Ctx<'_>, refs: &[(ProjectId, CustomerRef)]) -> Result<EventEarning, Stop> {
+    let project = ctx.project_id().clone();
+    ctx.ws.load_programs(ctx.loads, std::slice::from_ref(&project), &[]).await?;
+    let kind = Trigger::Event { name: String::new() }.kind();
+    let programs: Vec<Program> =
+        ctx.ws.programs_of(&project).into_iter().filter(|p| earns_on(p, kind)).cloned().collect();
+    let mut rules = Vec::with_capacity(programs.len());
+    if !programs.is_empty() {
+        let customers: Vec<CustomerId> = refs.iter().filter_map(|(p, r)| ctx.ws.customer_id(p, r)).collect();
+        ctx.ws.load_memberships(ctx.loads, &customers, &[]).await?;
+        let lapsing: Vec<_> = customers
+            .iter()
+            .flat_map(|c| ctx.ws.memberships_of(c))
+            .filter(|m| m.may_have_lapsed_lots(ctx.program_today_of(&m.program_id)))
+            .map(|m| m.id.clone())
+            .collect();
+        ctx.ws.load_lots(ctx.loads, &lapsing).await?;
+    }
+    for program in programs {
+        let found = ctx.earning_rules(&program.id, kind).await?;
+        rules.push((program, found));
+    }
+    Ok(EventEarning { rules, currency: ctx.project.currency, explain: false, wallets: HashMap::new() })
+}
+
+/// Earns on one recorded event in every program with event rules the customer is a member of.
+fn earn_on_event(
+    ws: &WorkingSet,
+    earning: &mut EventEarning,
+    customer: &Customer,
+    event: &CustomEvent,
+    at: &At,
+    ids: &mut impl NewIds,
+    decision: &mut Decision<()>,
+) -> Result<(Vec<Entry>, Vec<EarningReport>), Rejection> {
+    let (mut entries, mut reports) = (Vec::new(), Vec::new());
+    let members: Vec<Membership> = ws
+        .memberships_of(&customer.id)
+        .into_iter()
+        .map(|m| earning.wallets.get(&m.id).cloned().unwrap_or_else(|| m.clone()))
+        .collect();
+    let balances: Vec<Points> = members
+        .iter()
+        .map(|m| {
+            let lots: Vec<_> = ws.open_lots(&m.id).into_iter().cloned().collect();
+            let tz = earning.rules.iter().find(|(p, _)| p.id == m.program_id).map(|(p, _)| at.program_today(p));
+            m.spendable(&lots, tz.unwrap_or_else(|| at.today()))
+        })
+        .collect();
+    let loyalty: Vec<LoyaltyFacts<'_>> = members.iter().zip(&balances).map(|(m, b)| LoyaltyFacts::of(m, *b)).collect();
+    let context = Context {
+        now: at.now,
+        time_zone: &at.time_zone,
+        currency: earning.currency,
+        customer: Some(CustomerFacts { customer, segments: &customer.segments, loyalty: &loyalty }),
+        order: None,
+        event: Some(EventFacts { name: &event.name, metadata: &event.metadata }),
+    };
+    let facts = TriggerFacts::Event { name: &event.name, metadata: &event.metadata };
+    let cause = Cause::Event { event_id: event.id.clone() };
+    for (program, rules) in earning.rules.iter_mut() {
+        let Some(membership) = members.iter().find(|m| m.program_id == program.id) else { continue };
+        let membership = earning.wallets.get(&membership.id).unwrap_or(membership).clone();
+        let earned = earning::earn(program, rules, facts, &context, &membership, &cause, at, earning.explain, ids)?;
+        for posting in earned.postings {
+            entries.push(posting.entry.clone());
+            earning.wallets.insert(posting.membership.id.clone(), posting.membership.clone());
+            decision.post(posting);
+        }
+        for (key, counter) in earned.budgets {
+            if let CounterName::RuleBudget(rule) = &key.name {
+                rules.budgets.insert(rule.clone(), counter);
+            }
+            decision.writes.push(Write::Counter { key, counter });
+        }
+        if earning.explain {
+            reports.push(EarningReport { program_id: program.id.clone(), rules: earned.reports });
+        }
+    }
+    Ok((entries, reports))
 }
 
 /// The events in order: a duplicate answers with the stored event; the others are recorded and counted.
@@ -81,6 +188,7 @@ pub fn decide(
     inputs: &[EventInput],
     submission: Submission,
     at: &At,
+    earning: &mut EventEarning,
     ids: &mut impl NewIds,
 ) -> Result<Decision<Outcome>, Rejection> {
     let latest = at.now.checked_add(SignedDuration::from_secs(EVENT_FUTURE_SKEW_SECONDS_MAX)).unwrap_or(at.now);
@@ -101,7 +209,8 @@ pub fn decide(
         if let Some(client) = &input.client_event_id {
             let earlier = recorded.get(client).or_else(|| ws.event_by_client_id(project, client));
             if let Some(existing) = earlier {
-                outcomes.push(EventOutcome { event: existing.clone(), duplicate: true });
+                let (entries, earning) = (Vec::new(), Vec::new());
+                outcomes.push(EventOutcome { event: existing.clone(), duplicate: true, entries, earning });
                 continue;
             }
         }
@@ -137,8 +246,13 @@ pub fn decide(
             recorded.insert(client.clone(), event.clone());
         }
         decision.writes.push(Write::Event(event.clone()));
+        let (entries, reports) = if earning.rules.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            earn_on_event(ws, earning, &customer, &event, at, ids, &mut decision)?
+        };
         customers.insert(customer.id.clone(), customer);
-        outcomes.push(EventOutcome { event, duplicate: false });
+        outcomes.push(EventOutcome { event, duplicate: false, entries, earning: reports });
     }
     let mut ordered: Vec<Customer> = customers.into_values().collect();
     ordered.sort_by(|a, b| a.id.cmp(&b.id));

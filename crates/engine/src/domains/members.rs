@@ -2,12 +2,14 @@
 //! and transfers between two members of one program.
 
 use super::customers::{CustomerInput, decide_named};
+use super::earning::{self, earns_on};
 use super::orders::enrolled;
 use super::wallets::{Wallets, new_membership};
 use super::{At, Ctx, Stop};
 use crate::decision::{Decision, Write};
 use crate::names::Names;
 use crate::port::{CustomerRef, MemberRef};
+use fidelis_core::earning::{Trigger, TriggerFacts};
 use fidelis_core::ids::{NewIds, ProgramId};
 use fidelis_core::ledger::{
     Cause, Entry, EntryKind, Lot, Membership, Shortfall, TransferNote, credit, debit, transfer,
@@ -16,6 +18,7 @@ use fidelis_core::limits::CARD_CODE_GENERATED_CHARS;
 use fidelis_core::money::Points;
 use fidelis_core::program::Program;
 use fidelis_core::rejection::{FieldError, FieldErrorKey, LedgerRejection, Rejection, Resource};
+use fidelis_core::rules::{Context, CustomerFacts};
 use jiff::civil::Date;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,6 +171,11 @@ async fn enrol(
     if let Some(member) = &member {
         ctx.ws.load_lots(ctx.loads, std::slice::from_ref(member)).await?;
     }
+    let kind = Trigger::MemberEnrolled.kind();
+    let bonus = match ctx.ws.program(&project, program_id) {
+        Some(p) if member.is_none() && earns_on(p, kind) => Some(ctx.earning_rules(program_id, kind).await?),
+        _ => None,
+    };
     let named = input.reference.as_ref().and_then(|r| ctx.ws.customer(&project, r));
     let change = decide_named(&project, named, input, ctx.at.now, ctx.ids)?;
     let mut decision = Decision::new(());
@@ -186,10 +194,34 @@ async fn enrol(
                 Some(code) => code.to_owned(),
                 None => ctx.ids.code(CARD_CODE_GENERATED_CHARS),
             };
-            let m = new_membership(&project, program_id, &change.customer.id, code, ctx.at.now, ctx.ids);
+            let mut m = new_membership(&project, program_id, &change.customer.id, code, ctx.at.now, ctx.ids);
             decision.events.push(enrolled(&m));
             decision.writes.push(Write::Membership(m.clone()));
-            Outcome::Member { member: MemberView { membership: m, balance: Points::ZERO }, created: true }
+            if let (Some(rules), Some(program)) = (&bonus, ctx.ws.program(&project, program_id)) {
+                let context = Context {
+                    now: ctx.at.now,
+                    time_zone: &ctx.at.time_zone,
+                    currency: ctx.project.currency,
+                    customer: Some(CustomerFacts {
+                        customer: &change.customer,
+                        segments: &change.customer.segments,
+                        loyalty: &[],
+                    }),
+                    order: None,
+                    event: None,
+                };
+                let (at, facts) = (&ctx.at, TriggerFacts::Enrolled);
+                let earned = earning::earn(program, rules, facts, &context, &m, &Cause::Enrolment, at, false, ctx.ids)?;
+                for posting in earned.postings {
+                    m = posting.membership.clone();
+                    decision.post(posting);
+                }
+                for (key, counter) in earned.budgets {
+                    decision.writes.push(Write::Counter { key, counter });
+                }
+            }
+            let balance = m.balance;
+            Outcome::Member { member: MemberView { membership: m, balance }, created: true }
         }
     };
     Ok(ctx.apply(Decision { writes: decision.writes, events: decision.events, outcome }))

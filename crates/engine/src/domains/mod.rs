@@ -4,6 +4,7 @@
 //! line in each of `command::Action::names`, `dispatch` and the API's render.
 
 pub mod customers;
+pub mod earning;
 pub mod events;
 pub mod jobs;
 pub mod members;
@@ -71,10 +72,12 @@ impl Default for Limits {
 
 impl Limits {
     /// The limit a counter is checked against, with the name a rejection reports.
-    pub fn of(&self, name: CounterName) -> (&'static str, Option<i64>) {
+    pub fn of(&self, name: &CounterName) -> (&'static str, Option<i64>) {
         match name {
             CounterName::Programs => ("programs_per_project_max", Some(self.programs_per_project_max)),
             CounterName::Segments => ("segments_per_project_max", Some(self.segments_per_project_max)),
+            // A rule's budget is the rule's own; earning loads it with that limit.
+            CounterName::RuleBudget(_) => ("earning_rule_budget", None),
         }
     }
 }
@@ -158,16 +161,16 @@ impl Ctx<'_> {
 
     /// A project counter, loaded (and on PostgreSQL locked) with its limit.
     pub async fn counter(&mut self, name: CounterName) -> Result<Counter, Stop> {
+        let limit = self.limits.of(&name).1;
         let key = self.counter_key(name);
-        let limit = self.limits.of(name).1;
         self.ws.load_counters(self.loads, &[(key.clone(), limit)]).await?;
         Ok(self.ws.counter(&key).unwrap_or(Counter::new(0, limit)))
     }
 
     /// Reserves `amount` of a project counter in `decision`, or refuses with the counter's limit.
     pub async fn reserve<O>(&mut self, name: CounterName, amount: i64, decision: &mut Decision<O>) -> Result<(), Stop> {
-        let counter = self.counter(name).await?;
-        let reserved = counter.reserve(amount).map_err(|e| Counter::rejection(self.limits.of(name).0, e))?;
+        let counter = self.counter(name.clone()).await?;
+        let reserved = counter.reserve(amount).map_err(|e| Counter::rejection(self.limits.of(&name).0, e))?;
         decision.writes.push(Write::Counter { key: self.counter_key(name), counter: reserved });
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! enrolment where a program auto-joins, earning on PAID and clawback on refund or cancellation.
 
 use super::customers::{CustomerChange, CustomerInput, decide_named};
+use super::earning::{self, ProgramEarning, Rules, earns_on};
 use super::wallets::{Wallets, new_membership};
 use super::{At, Ctx, Stop};
 use crate::decision::{Decision, Write};
@@ -9,19 +10,25 @@ use crate::names::Names;
 use crate::port::{CustomerRef, OrderRef};
 use fidelis_core::customer::Customer;
 use fidelis_core::domain_event::{DomainEvent, MemberPayload, Topic};
+use fidelis_core::earning::{RuleReport, Trigger, TriggerFacts};
+use fidelis_core::ids::ProgramId;
 use fidelis_core::ids::{NewIds, ProjectId};
-use fidelis_core::ledger::{Entry, decide_clawback, decide_order_earning};
+use fidelis_core::ledger::{Cause, Entry, Membership, decide_clawback};
 use fidelis_core::limits::CARD_CODE_GENERATED_CHARS;
 use fidelis_core::money::Money;
+use fidelis_core::money::{Currency, Points};
 use fidelis_core::order::{Order, OrderChange, OrderDraft, OrderEarning, OrderStatus, decide_upsert};
 use fidelis_core::program::{JoinPolicy, Program};
 use fidelis_core::rejection::{OrderRejection, Rejection, Resource};
+use fidelis_core::rules::{Context, CustomerFacts, LoyaltyFacts};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderInput {
     pub reference: Option<OrderRef>,
     pub customer: Option<CustomerInput>,
     pub draft: OrderDraft,
+    /// Report every earning rule's part (`?explain=true`, and every dry run).
+    pub explain: bool,
 }
 
 impl OrderInput {
@@ -47,6 +54,15 @@ pub struct Outcome {
     pub created: bool,
     /// Ledger entries the change made (earning, clawback).
     pub entries: Vec<Entry>,
+    /// Per program, every earning rule's part, when explaining an order that became paid.
+    pub earning: Vec<EarningReport>,
+}
+
+/// One program's earning rules on one trigger: what each gave or why not.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EarningReport {
+    pub program_id: ProgramId,
+    pub rules: Vec<RuleReport>,
 }
 
 pub fn names(command: &Command, names: &mut Names) {
@@ -80,13 +96,18 @@ pub struct Snapshot<'a> {
     pub programs: Vec<&'a Program>,
     /// The wallets of the order's customer (with open lots where a clawback may take from them).
     pub wallets: Wallets,
+    /// The earning rules of order payment, and of enrolment (for programs that auto-join), per program.
+    pub paid_rules: &'a [Rules],
+    pub enrol_rules: &'a [Rules],
+    pub currency: Currency,
+    pub explain: bool,
 }
 
 pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> {
     let project = ctx.project_id().clone();
-    let (reference, customer, draft) = match command {
-        Command::Upsert(input) => (input.order_ref(), input.customer.as_ref(), input.draft.clone()),
-        Command::Refund { order, .. } => (Some(order.clone()), None, OrderDraft::default()),
+    let (reference, customer, draft, explain) = match command {
+        Command::Upsert(input) => (input.order_ref(), input.customer.as_ref(), input.draft.clone(), input.explain),
+        Command::Refund { order, .. } => (Some(order.clone()), None, OrderDraft::default(), false),
     };
     if let Some(r) = &reference {
         ctx.ws.load_orders(ctx.loads, &[(project.clone(), r.clone())]).await?;
@@ -108,6 +129,10 @@ pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> 
     let existing = reference.as_ref().and_then(|r| ctx.ws.order(&project, r)).cloned();
     let customer_id = refs.first().and_then(|(p, r)| ctx.ws.customer_id(p, r));
     let wallets = load_wallets(ctx, customer_id.as_ref(), existing.as_ref(), &draft).await?;
+    let (paid_rules, enrol_rules) = match command {
+        Command::Upsert(_) => rules_of(ctx, &project).await?,
+        Command::Refund { .. } => (Vec::new(), Vec::new()),
+    };
     let named = customer.and_then(|c| c.reference.as_ref()).and_then(|r| ctx.ws.customer(&project, r));
     let owner = match customer {
         None => existing.as_ref().and_then(|o| o.customer_id.clone()).and_then(|id| ctx.ws.customers.get(&id)),
@@ -120,9 +145,37 @@ pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> 
         owner,
         programs: ctx.ws.programs_of(&project),
         wallets,
+        paid_rules: &paid_rules,
+        enrol_rules: &enrol_rules,
+        currency: ctx.project.currency,
+        explain,
     };
     let decision = decide(&snapshot, customer, &draft, &ctx.at, ctx.ids)?;
     Ok(ctx.apply(decision))
+}
+
+/// The earning rules of payment and of enrolment (where a program auto-joins), with their budgets.
+async fn rules_of(ctx: &mut Ctx<'_>, project: &ProjectId) -> Result<(Vec<Rules>, Vec<Rules>), Stop> {
+    let (paid_kind, enrol_kind) = (Trigger::OrderPaid.kind(), Trigger::MemberEnrolled.kind());
+    let wanted: Vec<(ProgramId, bool, bool)> = ctx
+        .ws
+        .programs_of(project)
+        .into_iter()
+        .map(|p| {
+            let auto = p.join_policy == JoinPolicy::AutoOnFirstOrder;
+            (p.id.clone(), earns_on(p, paid_kind), auto && earns_on(p, enrol_kind))
+        })
+        .collect();
+    let (mut paid, mut enrol) = (Vec::new(), Vec::new());
+    for (program, on_paid, on_enrol) in wanted {
+        if on_paid {
+            paid.push(ctx.earning_rules(&program, paid_kind).await?);
+        }
+        if on_enrol {
+            enrol.push(ctx.earning_rules(&program, enrol_kind).await?);
+        }
+    }
+    Ok((paid, enrol))
 }
 
 /// The customer's memberships, and the open lots of those a clawback may take from.
@@ -176,6 +229,7 @@ pub fn decide(
     let mut decision = Decision::new(());
     let mut customer = named.as_ref().map(|n| n.customer.clone()).or_else(|| s.owner.cloned());
     let mut customer_changed = named.as_ref().is_some_and(|n| n.changed);
+    let mut earning = Vec::new();
     if let Some(c) = customer.as_mut().filter(|c| order.customer_id.as_ref() == Some(&c.id)) {
         if c.erased_at.is_some() && adds_personal_data(s.existing, &order) {
             return Err(Rejection::customer_erased());
@@ -183,7 +237,7 @@ pub fn decide(
         customer_changed |= update_stats(c, &change, at);
         let mut wallets = s.wallets.clone();
         if change.became_paid {
-            earn(s, &mut order, c, &mut wallets, at, ids, &mut decision)?;
+            earning = earn(s, &mut order, c, &mut wallets, at, ids, &mut decision)?;
         }
         claw_back(s, &mut order, &mut wallets, at, ids, &mut decision)?;
     }
@@ -208,7 +262,7 @@ pub fn decide(
     Ok(Decision {
         writes: decision.writes,
         events: decision.events,
-        outcome: Outcome { order, created: change.created, entries },
+        outcome: Outcome { order, created: change.created, entries, earning },
     })
 }
 
@@ -264,7 +318,8 @@ fn update_stats(customer: &mut Customer, change: &OrderChange, at: &At) -> bool 
     true
 }
 
-/// Earns in every active program the customer belongs to, enrolling them where the program auto-joins.
+/// Earns in every active program the customer belongs to, enrolling them where the program auto-joins
+/// (which fires the program's enrolment rules first).
 fn earn(
     s: &Snapshot<'_>,
     order: &mut Order,
@@ -273,8 +328,10 @@ fn earn(
     at: &At,
     ids: &mut impl NewIds,
     decision: &mut Decision<()>,
-) -> Result<(), Rejection> {
-    for program in s.programs.iter().filter(|p| !p.paused && p.earning.is_some()) {
+) -> Result<Vec<EarningReport>, Rejection> {
+    let mut reports = Vec::new();
+    for rules in s.paid_rules {
+        let Some(program) = s.programs.iter().find(|p| p.id == rules.program_id) else { continue };
         let membership = match wallets.of_program(&program.id) {
             Some(m) => m.clone(),
             None if program.join_policy == JoinPolicy::AutoOnFirstOrder => {
@@ -284,23 +341,81 @@ fn earn(
                 decision.events.push(enrolled(&m));
                 decision.writes.push(Write::Membership(m.clone()));
                 wallets.add(m.clone());
-                m
+                if let Some(enrol) = s.enrol_rules.iter().find(|r| r.program_id == program.id) {
+                    let facts = TriggerFacts::Enrolled;
+                    let earned =
+                        earn_one(s, program, enrol, facts, order, customer, wallets, &m, &Cause::Enrolment, at, ids)?;
+                    reports.extend(record_earning(earned, None, wallets, decision, s.explain));
+                }
+                wallets.of_program(&program.id).cloned().unwrap_or(m)
             }
             None => continue,
         };
-        if let Some(posting) = decide_order_earning(program, &membership, order, at.program_clock(program), ids)? {
+        let facts = TriggerFacts::OrderPaid { order };
+        let cause = Cause::Order { order_id: order.id.clone() };
+        let earned = earn_one(s, program, rules, facts, order, customer, wallets, &membership, &cause, at, ids)?;
+        reports.extend(record_earning(earned, Some(order), wallets, decision, s.explain));
+    }
+    Ok(reports)
+}
+
+/// One program's decision on one trigger, with the customer's facts as conditions read them.
+#[allow(clippy::too_many_arguments)]
+fn earn_one(
+    s: &Snapshot<'_>,
+    program: &Program,
+    rules: &Rules,
+    facts: TriggerFacts<'_>,
+    order: &Order,
+    customer: &Customer,
+    wallets: &Wallets,
+    membership: &Membership,
+    cause: &Cause,
+    at: &At,
+    ids: &mut impl NewIds,
+) -> Result<ProgramEarning, Rejection> {
+    let members: Vec<(&Membership, Points)> = s
+        .programs
+        .iter()
+        .filter_map(|p| wallets.of_program(&p.id).map(|m| (m, m.spendable(wallets.lots(&m.id), at.program_today(p)))))
+        .collect();
+    let loyalty: Vec<LoyaltyFacts<'_>> = members.iter().map(|(m, b)| LoyaltyFacts::of(m, *b)).collect();
+    let context = Context {
+        now: at.now,
+        time_zone: &at.time_zone,
+        currency: s.currency,
+        customer: Some(CustomerFacts { customer, segments: &customer.segments, loyalty: &loyalty }),
+        order: Some(order),
+        event: None,
+    };
+    earning::earn(program, rules, facts, &context, membership, cause, at, s.explain, ids)
+}
+
+/// Applies a program's earning: postings (noted on the order when it paid for them), budget reservations.
+fn record_earning(
+    earned: ProgramEarning,
+    mut order: Option<&mut Order>,
+    wallets: &mut Wallets,
+    decision: &mut Decision<()>,
+    explain: bool,
+) -> Option<EarningReport> {
+    for posting in earned.postings {
+        if let Some(order) = order.as_deref_mut() {
             order.earnings.push(OrderEarning {
-                program_id: program.id.clone(),
-                membership_id: membership.id.clone(),
+                program_id: earned.program_id.clone(),
+                membership_id: posting.membership.id.clone(),
                 entry_id: posting.entry.id.clone(),
                 points: posting.entry.points.value(),
                 clawed_back: 0,
             });
-            wallets.apply(&posting);
-            decision.post(posting);
         }
+        wallets.apply(&posting);
+        decision.post(posting);
     }
-    Ok(())
+    for (key, counter) in earned.budgets {
+        decision.writes.push(Write::Counter { key, counter });
+    }
+    explain.then_some(EarningReport { program_id: earned.program_id, rules: earned.reports })
 }
 
 pub fn enrolled(m: &fidelis_core::ledger::Membership) -> DomainEvent {

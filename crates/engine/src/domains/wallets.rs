@@ -86,6 +86,7 @@ pub fn new_membership(
         reserved: Points::ZERO,
         next_expiry: None,
         totals: Totals::default(),
+        rule_usage: Default::default(),
         created_at: now,
         updated_at: now,
     }

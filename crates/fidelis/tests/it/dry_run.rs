@@ -150,7 +150,10 @@ async fn run_ops(app: TestApp, ops: Vec<Op>) {
         assert_ne!(dry.status, StatusCode::SERVICE_UNAVAILABLE, "{op:?}: {}", dry.body);
         assert_eq!(outbox_len(&app).await, before, "step {index} {op:?}: a dry run commits nothing");
         let key = format!("dry-{index}");
-        let real = app.send(Method::POST, &path, Some(&text), &[("idempotency-key", key.as_str())]).await;
+        // A dry run always explains earning; the real call says the same when asked to.
+        let explained = ["/v1/orders", "/v1/events", "/v1/events/batch"].contains(&path.as_str());
+        let real_path = if explained { format!("{path}?explain=true") } else { path.clone() };
+        let real = app.send(Method::POST, &real_path, Some(&text), &[("idempotency-key", key.as_str())]).await;
         assert_eq!(real.status, dry.status, "step {index} {op:?}: {} vs {}", real.body, dry.body);
         let (mut a, mut b) = (HashMap::new(), HashMap::new());
         assert_eq!(

@@ -279,7 +279,7 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
                 patch: CustomerPatch::default(),
                 when_missing: WhenMissing::Create,
             };
-            let input = OrderInput { reference: None, customer: Some(customer_input), draft };
+            let input = OrderInput { reference: None, customer: Some(customer_input), draft, explain: false };
             h.run(Action::Orders(orders::Command::Upsert(Box::new(input)))).await;
             let earned = amount / 100;
             if earned > 0 {
@@ -366,6 +366,7 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
                     reference: None,
                     customer: None,
                     draft,
+                    explain: false,
                 }))))
                 .await;
             let fully_refunded = o.void && !o.canceled;

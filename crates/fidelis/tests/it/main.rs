@@ -10,6 +10,8 @@ mod connections;
 mod crash;
 mod customers;
 mod dry_run;
+mod earning_caps;
+mod earning_rules;
 mod events;
 mod idempotency;
 mod isolation;

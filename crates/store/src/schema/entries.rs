@@ -2,7 +2,8 @@
 
 use crate::codec;
 use crate::row::{Cols, RowLike, Schema, Value};
-use fidelis_core::ids::{CustomerId, EntryId, LotId, MembershipId, ProgramId, ProjectId};
+use fidelis_core::earning::RuleRef;
+use fidelis_core::ids::{CustomerId, EarningRuleId, EntryId, LotId, MembershipId, ProgramId, ProjectId};
 use fidelis_core::ledger::Entry;
 use fidelis_engine::port::StoreResult;
 
@@ -24,10 +25,13 @@ pub static SCHEMA: Schema = Schema {
         "debt_repaid",
         "cause_type",
         "cause_order_id",
+        "cause_event_id",
         "cause_lot_id",
         "cause_membership_id",
         "reason",
         "actor",
+        "rule_id",
+        "rule_version",
         "created_at",
     ],
 };
@@ -37,6 +41,7 @@ pub fn row(r: &dyn RowLike) -> StoreResult<Entry> {
     let cause = codec::CauseColumns {
         kind: c.text("cause_type")?,
         order_id: c.opt_text("cause_order_id")?,
+        event_id: c.opt_text("cause_event_id")?,
         lot_id: c.opt_text("cause_lot_id")?,
         membership_id: c.opt_text("cause_membership_id")?,
         reason: c.opt_text("reason")?,
@@ -57,6 +62,10 @@ pub fn row(r: &dyn RowLike) -> StoreResult<Entry> {
         unrecovered: c.points("unrecovered")?,
         debt_repaid: c.points("debt_repaid")?,
         cause: codec::cause(cause)?,
+        rule: match (c.opt_text("rule_id")?, c.opt_int("rule_version")?) {
+            (Some(id), Some(version)) => Some(RuleRef { id: EarningRuleId::from_trusted(id), version }),
+            _ => None,
+        },
         created_at: codec::timestamp(c.int("created_at")?)?,
     })
 }
@@ -79,10 +88,13 @@ pub fn values(e: &Entry) -> Vec<Value> {
             .set("debt_repaid", Value::Int(e.debt_repaid.value()))
             .set("cause_type", Value::Text(cause.kind))
             .set("cause_order_id", Value::OptText(cause.order_id))
+            .set("cause_event_id", Value::OptText(cause.event_id))
             .set("cause_lot_id", Value::OptText(cause.lot_id))
             .set("cause_membership_id", Value::OptText(cause.membership_id))
             .set("reason", Value::OptText(cause.reason))
             .set("actor", Value::OptText(cause.actor))
+            .set("rule_id", Value::OptText(e.rule.as_ref().map(|r| r.id.to_string())))
+            .set("rule_version", Value::OptInt(e.rule.as_ref().map(|r| r.version)))
             .set("created_at", Value::Int(codec::micros(e.created_at)));
     })
 }

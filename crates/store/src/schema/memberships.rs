@@ -27,6 +27,7 @@ pub static SCHEMA: Schema = Schema {
         "unrecovered",
         "transferred_in",
         "transferred_out",
+        "rule_usage",
         "created_at",
         "updated_at",
     ],
@@ -55,6 +56,7 @@ pub fn row(r: &dyn RowLike) -> StoreResult<Membership> {
             transferred_in: c.points("transferred_in")?,
             transferred_out: c.points("transferred_out")?,
         },
+        rule_usage: codec::rule_usage(c.opt_text("rule_usage")?)?,
         created_at: codec::timestamp(c.int("created_at")?)?,
         updated_at: codec::timestamp(c.int("updated_at")?)?,
     })
@@ -81,6 +83,7 @@ pub fn values(m: &Membership) -> Vec<Value> {
             .set("unrecovered", Value::Int(t.unrecovered.value()))
             .set("transferred_in", Value::Int(t.transferred_in.value()))
             .set("transferred_out", Value::Int(t.transferred_out.value()))
+            .set("rule_usage", Value::OptText(codec::rule_usage_json(&m.rule_usage)))
             .set("created_at", Value::Int(codec::micros(m.created_at)))
             .set("updated_at", Value::Int(codec::micros(m.updated_at)));
     })

@@ -22,6 +22,8 @@ pub static SCHEMA: Schema = Schema {
         "join_policy",
         "allow_negative_balance",
         "paused",
+        "earning_rules",
+        "rules_version",
         "created_at",
         "updated_at",
     ],
@@ -47,6 +49,8 @@ pub fn row(r: &dyn RowLike) -> StoreResult<Program> {
         join_policy: codec::join_policy(&c.text("join_policy")?)?,
         allow_negative_balance: c.flag("allow_negative_balance")?,
         paused: c.flag("paused")?,
+        earning_rules: codec::earning_rules(&c.text("earning_rules")?)?,
+        rules_version: c.int("rules_version")?,
         created_at: codec::timestamp(c.int("created_at")?)?,
         updated_at: codec::timestamp(c.int("updated_at")?)?,
     })
@@ -65,6 +69,8 @@ pub fn values(p: &Program) -> Vec<Value> {
             .set("join_policy", Value::text(p.join_policy.as_str()))
             .set("allow_negative_balance", Value::Flag(p.allow_negative_balance))
             .set("paused", Value::Flag(p.paused))
+            .set("earning_rules", Value::Text(codec::earning_rules_json(&p.earning_rules)))
+            .set("rules_version", Value::Int(p.rules_version))
             .set("created_at", Value::Int(codec::micros(p.created_at)))
             .set("updated_at", Value::Int(codec::micros(p.updated_at)));
     })

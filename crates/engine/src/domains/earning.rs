@@ -1,0 +1,169 @@
+//! Earning on a trigger, shared by orders (paid), custom events and enrolment: a program's rules compiled
+//! once per rule-set version, the budgets of the rules a trigger may fire read, and the core decision
+//! (`fidelis_core::earning::decide`) turned into postings, per-customer usage and budget reservations.
+
+use super::{At, Ctx, Stop};
+use crate::port::{CounterKey, CounterName};
+use crate::segments::compile;
+use fidelis_core::counter::Counter;
+use fidelis_core::earning::{
+    Candidate, EarningRule, RuleRef, RuleReport, RuleStatus, Situation, Trigger, TriggerFacts, decide,
+};
+use fidelis_core::ids::{EarningRuleId, NewIds, ProgramId, ProjectId};
+use fidelis_core::ledger::{Cause, EntryKind, Membership, Posting, credit};
+use fidelis_core::money::Currency;
+use fidelis_core::program::Program;
+use fidelis_core::rejection::Rejection;
+use fidelis_core::rules::{Context, Rule};
+use jiff::tz::TimeZone;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A program's rules with their compiled conditions, in the program's order.
+pub type CompiledRules = Arc<Vec<(EarningRule, Option<Rule>)>>;
+
+/// Compiled rules per program, by rule-set version.
+#[derive(Default)]
+pub struct EarningCache {
+    programs: HashMap<ProgramId, (i64, CompiledRules)>,
+}
+
+impl EarningCache {
+    pub fn rules(&mut self, program: &Program, currency: Currency) -> CompiledRules {
+        if let Some((version, rules)) = self.programs.get(&program.id)
+            && *version == program.rules_version
+        {
+            return rules.clone();
+        }
+        let compiled: Vec<(EarningRule, Option<Rule>)> = program
+            .earning_rules
+            .iter()
+            .filter(|r| r.status != RuleStatus::Archived)
+            .filter_map(|r| match r.condition.as_deref().map(|c| compile(c, currency)).transpose() {
+                Ok(condition) => Some((r.clone(), condition)),
+                Err(error) => {
+                    tracing::error!(rule = %r.id, error, "stored earning rule condition does not compile; skipped");
+                    None
+                }
+            })
+            .collect();
+        let compiled = Arc::new(compiled);
+        self.programs.insert(program.id.clone(), (program.rules_version, compiled.clone()));
+        compiled
+    }
+}
+
+/// The budget counter of a rule.
+pub fn budget_key(project: &ProjectId, rule: &EarningRuleId) -> CounterKey {
+    CounterKey { project_id: project.clone(), name: CounterName::RuleBudget(rule.clone()) }
+}
+
+/// What one program's rules gave for one trigger, with the report of every rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProgramEarning {
+    pub program_id: ProgramId,
+    pub postings: Vec<Posting>,
+    pub reports: Vec<RuleReport>,
+    /// Budget counters after this earning's reservations.
+    pub budgets: Vec<(CounterKey, Counter)>,
+}
+
+/// A trigger's rules for one program, ready to decide: the compiled rules and the budgets they draw on.
+pub struct Rules {
+    pub program_id: ProgramId,
+    pub compiled: CompiledRules,
+    pub budgets: HashMap<EarningRuleId, Counter>,
+}
+
+fn fires_on(rule: &EarningRule, kind: &str) -> bool {
+    rule.status == RuleStatus::Active && rule.trigger.kind() == kind
+}
+
+impl Ctx<'_> {
+    /// The rules of `program` for triggers of `kind` (`Trigger::kind`), with their budgets loaded (read
+    /// unlocked: the flush's conditional increment keeps them exact).
+    pub async fn earning_rules(&mut self, program: &ProgramId, kind: &str) -> Result<Rules, Stop> {
+        let Some(found) = self.ws.program(&self.project.id, program) else {
+            return Ok(Rules { program_id: program.clone(), compiled: Arc::default(), budgets: HashMap::new() });
+        };
+        let compiled = self.rules.earning.rules(found, self.project.currency);
+        let keys: Vec<(CounterKey, Option<i64>)> = compiled
+            .iter()
+            .filter(|(r, _)| fires_on(r, kind))
+            .filter_map(|(r, _)| r.caps.budget.map(|b| (budget_key(&self.project.id, &r.id), Some(b.value()))))
+            .collect();
+        self.ws.load_counters(self.loads, &keys).await?;
+        let budgets = keys
+            .iter()
+            .filter_map(|(key, limit)| {
+                let CounterName::RuleBudget(rule) = &key.name else { return None };
+                let counter = self.ws.counter(key).unwrap_or(Counter::new(0, *limit));
+                Some((rule.clone(), Counter { limit: *limit, ..counter }))
+            })
+            .collect();
+        Ok(Rules { program_id: program.clone(), compiled, budgets })
+    }
+}
+
+/// What one trigger earns in one program for one member: pure. `context` is what conditions read.
+#[allow(clippy::too_many_arguments)]
+pub fn earn(
+    program: &Program,
+    rules: &Rules,
+    facts: TriggerFacts<'_>,
+    context: &Context<'_>,
+    membership: &Membership,
+    cause: &Cause,
+    at: &At,
+    explain: bool,
+    ids: &mut impl NewIds,
+) -> Result<ProgramEarning, Rejection> {
+    let tz = program.time_zone.as_deref().and_then(|n| TimeZone::get(n).ok()).unwrap_or(at.time_zone.clone());
+    let local = at.now.to_zoned(tz).datetime();
+    let today = local.date();
+    let candidates: Vec<Candidate<'_>> =
+        rules.compiled.iter().map(|(rule, condition)| Candidate { rule, condition: condition.as_ref() }).collect();
+    let budget_left = |rule: &EarningRuleId| rules.budgets.get(rule).and_then(Counter::left).unwrap_or(0);
+    let segments = context.customer.map_or(&[][..], |c| c.segments);
+    let situation = Situation {
+        facts,
+        context,
+        segments,
+        now: at.now,
+        local,
+        usage: &membership.rule_usage,
+        budget_left: &budget_left,
+        rate: if program.paused { None } else { program.earning },
+        currency: context.currency,
+        explain,
+    };
+    let decided = if program.paused { Default::default() } else { decide(&candidates, &situation) };
+    let mut wallet = membership.clone();
+    let mut postings = Vec::with_capacity(decided.awards.len());
+    let mut budgets = Vec::new();
+    for award in &decided.awards {
+        let expires_on = award.expiry.unwrap_or(program.expiry).expires_on(today);
+        let mut posting = credit(&wallet, award.points, expires_on, EntryKind::Earn, cause.clone(), at.now, ids)?;
+        if let Some(rule_id) = &award.rule_id {
+            posting.entry.rule = Some(RuleRef { id: rule_id.clone(), version: program.rules_version });
+            let rule = rules.compiled.iter().find(|(r, _)| &r.id == rule_id).map(|(r, _)| r);
+            if rule.is_some_and(|r| r.caps.per_customer()) {
+                posting.membership.rule_usage.record(rule_id, award.points.value(), today);
+            }
+            if let Some(counter) = rules.budgets.get(rule_id) {
+                let reserved = counter.reserve(award.points.value()).map_err(|e| Counter::rejection("budget", e))?;
+                budgets.push((budget_key(&program.project_id, rule_id), reserved));
+            }
+        }
+        wallet = posting.membership.clone();
+        postings.push(posting);
+    }
+    Ok(ProgramEarning { program_id: program.id.clone(), postings, reports: decided.reports, budgets })
+}
+
+/// Whether a program has anything to earn on triggers of `kind`: its rate (orders) or an active rule.
+pub fn earns_on(program: &Program, kind: &str) -> bool {
+    !program.paused
+        && ((kind == Trigger::OrderPaid.kind() && program.earning.is_some())
+            || program.earning_rules.iter().any(|r| fires_on(r, kind)))
+}
