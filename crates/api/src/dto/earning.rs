@@ -12,7 +12,7 @@ use fidelis_core::earning::{
     WeekdayName,
 };
 use fidelis_core::ids::SegmentId;
-use fidelis_core::limits::{EVENT_NAME_CHARS_MAX, METADATA_KEY_CHARS_MAX, SHORT_TEXT_CHARS_MAX, SOURCE_ID_CHARS_MAX};
+use fidelis_core::limits::{METADATA_KEY_CHARS_MAX, SHORT_TEXT_CHARS_MAX};
 use fidelis_core::money::{Currency, Money, Points};
 use fidelis_core::rejection::{FieldErrorKey, FieldErrors};
 use fidelis_core::rules::Weekday;
@@ -147,7 +147,8 @@ pub struct EarningRuleBody {
     pub expiry: Nullable<ExpiryBody>,
 }
 
-fn list(errors: &mut FieldErrors, path: &str, values: &Option<Vec<String>>, chars: usize) -> Vec<String> {
+/// Product ids, SKUs or collections, as order items name them.
+fn list(errors: &mut FieldErrors, path: &str, values: &Option<Vec<String>>) -> Vec<String> {
     let values = values.as_deref().unwrap_or_default();
     if values.len() > RULE_ITEM_REFS_MAX {
         errors.push(path, FieldErrorKey::TooMany, format!("at most {RULE_ITEM_REFS_MAX}"));
@@ -156,7 +157,7 @@ fn list(errors: &mut FieldErrors, path: &str, values: &Option<Vec<String>>, char
     let mut out: Vec<String> = values
         .iter()
         .enumerate()
-        .filter_map(|(i, v)| errors.take(text::bounded(&format!("{path}/{i}"), v, chars)))
+        .filter_map(|(i, v)| errors.take(text::source_id(&format!("{path}/{i}"), v)))
         .collect();
     out.sort();
     out.dedup();
@@ -205,9 +206,9 @@ impl AmountBody {
             }
             "per_item" => {
                 let items = ItemFilter {
-                    product_ids: list(errors, "/amount/product_ids", &self.product_ids, SOURCE_ID_CHARS_MAX),
-                    sku_ids: list(errors, "/amount/sku_ids", &self.sku_ids, SOURCE_ID_CHARS_MAX),
-                    collections: list(errors, "/amount/collections", &self.collections, SHORT_TEXT_CHARS_MAX),
+                    product_ids: list(errors, "/amount/product_ids", &self.product_ids),
+                    sku_ids: list(errors, "/amount/sku_ids", &self.sku_ids),
+                    collections: list(errors, "/amount/collections", &self.collections),
                 };
                 let per = match self.by.as_deref() {
                     Some("quantity") => points_of(errors).map(|points| PerItem::Quantity { points }),
@@ -279,9 +280,9 @@ impl TriggerBody {
         match (self.kind.as_str(), &self.event) {
             ("order_paid", None) => Some(Trigger::OrderPaid),
             ("member_enrolled", None) => Some(Trigger::MemberEnrolled),
-            ("event", Some(name)) => errors
-                .take(text::bounded("/trigger/event", name, EVENT_NAME_CHARS_MAX))
-                .map(|name| Trigger::Event { name }),
+            ("event", Some(name)) => {
+                errors.take(fidelis_core::event::event_name("/trigger/event", name)).map(|name| Trigger::Event { name })
+            }
             ("event", None) => {
                 errors.push("/trigger/event", FieldErrorKey::Required, "an event trigger needs the event's name");
                 None

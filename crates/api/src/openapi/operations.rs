@@ -25,6 +25,9 @@ pub(super) const DRY_RUN_WRITES: [&str; 9] = [
     "/v1/programs/{program}/members/{member}/points/transfer",
 ];
 
+/// Writes that earn and take `?explain=true` (the handlers with an `Explained` extractor).
+pub(super) const EXPLAINED_WRITES: [&str; 3] = ["/v1/orders", "/v1/events", "/v1/events/batch"];
+
 /// POSTs without path parameters whose body can name a customer that does not exist (404).
 pub(super) const BODY_REFERENCES: [&str; 4] = ["/v1/customers", "/v1/orders", "/v1/events", "/v1/events/batch"];
 
@@ -98,12 +101,22 @@ pub(super) fn dry_run_parameter() -> Value {
     })
 }
 
+pub(super) fn explain_parameter() -> Value {
+    json!({
+        "name": "explain", "in": "query", "required": false,
+        "description": "`true`: the answer says, per earning rule of every program, what it gave (base points, \
+            multiplier, the cap that cut it) or why it gave nothing, with a hint and the condition's trace \
+            (`earning`). Dry runs always explain.",
+        "schema": { "type": "boolean" },
+    })
+}
+
 pub(super) fn refine_parameters(path: &str, method: &str, operation: &mut Map<String, Value>) {
     let mut params: Vec<Value> = operation
         .remove("parameters")
         .and_then(|p| if let Value::Array(list) = p { Some(list) } else { None })
         .unwrap_or_default();
-    params.retain(|p| !(p["name"] == "Idempotency-Key" || p["name"] == "dry_run"));
+    params.retain(|p| !(p["name"] == "Idempotency-Key" || p["name"] == "dry_run" || p["name"] == "explain"));
     for p in &mut params {
         let name = p["name"].as_str().unwrap_or("").to_owned();
         let schema = match (p["in"].as_str(), name.as_str()) {
@@ -121,6 +134,7 @@ pub(super) fn refine_parameters(path: &str, method: &str, operation: &mut Map<St
             }
             (Some("path"), "program") => json!({ "type": "string", "pattern": id_pattern("prog") }),
             (Some("path"), "segment") => json!({ "type": "string", "pattern": id_pattern("seg") }),
+            (Some("path"), "rule") => json!({ "type": "string", "pattern": id_pattern("erl") }),
             (Some("path"), _) => json!({ "type": "string", "minLength": 1 }),
             _ => continue,
         };
@@ -135,6 +149,9 @@ pub(super) fn refine_parameters(path: &str, method: &str, operation: &mut Map<St
     }
     if method == "post" && DRY_RUN_WRITES.contains(&path) {
         params.push(dry_run_parameter());
+    }
+    if method == "post" && EXPLAINED_WRITES.contains(&path) {
+        params.push(explain_parameter());
     }
     if !params.is_empty() {
         operation.insert("parameters".into(), Value::Array(params));

@@ -238,7 +238,52 @@ pub(super) fn property_refinements() -> Vec<(&'static str, &'static str, Value)>
         ("EvaluateBody", "rule", reference("Rule")),
         ("EvaluateBody", "now", or_null(timestamp())),
         ("EventContextBody", "metadata", or_null(reference("Metadata"))),
+        ("EarningRuleBody", "name", short()),
+        ("EarningRuleBody", "status", or_null(json!({ "type": "string", "enum": ["active", "paused", "archived"] }))),
+        ("EarningRuleBody", "condition", or_null(reference("Rule"))),
+        (
+            "EarningRuleBody",
+            "segments",
+            json!({ "type": ["array", "null"], "maxItems": fidelis_core::earning::RULE_SEGMENTS_MAX,
+                    "items": { "type": "string", "pattern": id_pattern("seg") } }),
+        ),
+        ("TriggerBody", "type", json!({ "type": "string", "enum": ["order_paid", "event", "member_enrolled"] })),
+        (
+            "TriggerBody",
+            "event",
+            or_null(json!({ "type": "string", "pattern": format!("^[A-Za-z0-9_.:-]{{1,{EVENT_NAME_CHARS_MAX}}}$") })),
+        ),
+        (
+            "AmountBody",
+            "type",
+            json!({ "type": "string", "enum": ["fixed", "proportional", "per_item", "metadata", "multiplier"] }),
+        ),
+        ("AmountBody", "base", or_null(json!({ "type": "string", "enum": ["after_discounts", "before_discounts"] }))),
+        ("AmountBody", "by", or_null(json!({ "type": "string", "enum": ["quantity", "amount"] }))),
+        ("AmountBody", "key", or_null(text(METADATA_KEY_CHARS_MAX))),
+        (
+            "AmountBody",
+            "factor",
+            or_null(json!({ "type": "number", "exclusiveMinimum": 0, "maximum": 1_000_000,
+                            "description": "At most three decimal places; a multiplier at most 100." })),
+        ),
+        ("ValidityBody", "starts_at", or_null(timestamp())),
+        ("ValidityBody", "ends_at", or_null(timestamp())),
+        (
+            "ValidityBody",
+            "days_of_week",
+            json!({ "type": ["array", "null"], "items": { "type": "string", "enum":
+                ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] } }),
+        ),
     ];
+    for list_field in ["product_ids", "sku_ids", "collections"] {
+        list.push((
+            "AmountBody",
+            list_field,
+            json!({ "type": ["array", "null"], "maxItems": fidelis_core::earning::RULE_ITEM_REFS_MAX,
+                    "items": reference("SourceId") }),
+        ));
+    }
     for side in ["add", "remove"] {
         list.push((
             "MembersBody",
