@@ -26,6 +26,8 @@ pub enum Scenario {
     Events,
     /// POST /v1/orders: a PAID order with two items that earns points (customer upsert, aggregates, lot, entry).
     Orders,
+    /// POST /v1/orders?dry_run=true: the orders scenario decided on a read snapshot, nothing committed.
+    DryOrders,
     /// POST /v1/programs: every request takes one unit of the project's one `programs` counter row (the bench
     /// server raises the limit), so all writers and nodes contend for the same row: the hot counter.
     Programs,
@@ -37,7 +39,7 @@ impl Scenario {
     pub fn baseline(self) -> Scenario {
         match self {
             Scenario::Healthz | Scenario::Ceiling => Scenario::Healthz,
-            Scenario::Events | Scenario::Orders | Scenario::Programs => Scenario::Ceiling,
+            Scenario::Events | Scenario::Orders | Scenario::DryOrders | Scenario::Programs => Scenario::Ceiling,
         }
     }
 }
@@ -73,8 +75,8 @@ impl Target {
             }
             Scenario::Ceiling => (format!("{base}/append"), event_body(customer)),
             Scenario::Events => (format!("{base}/v1/events"), event_body(customer)),
-            Scenario::Orders => (
-                format!("{base}/v1/orders"),
+            Scenario::Orders | Scenario::DryOrders => (
+                format!("{base}/v1/orders{}", if scenario == Scenario::DryOrders { "?dry_run=true" } else { "" }),
                 format!(
                     r#"{{"source_id":"bo-{}-{seq}","status":"PAID","customer":{{"source_id":"bc-{customer}"}},"items":[{{"product_id":"p-1","quantity":2,"price":1250}},{{"product_id":"p-2","quantity":1,"price":990}}]}}"#,
                     self.run

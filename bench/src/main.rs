@@ -5,6 +5,7 @@
 
 mod ceiling;
 mod load;
+mod rules;
 mod segments;
 mod server;
 mod suite;
@@ -59,6 +60,9 @@ struct RunArgs {
     /// Dynamic segments kept current during the run (a mix of attribute, history and balance rules).
     #[arg(long, default_value_t = 0)]
     segments: usize,
+    /// The program earns by the 10 rules of `rules.rs` besides its own rate.
+    #[arg(long)]
+    earning_rules: bool,
     /// API nodes sharing one database (PostgreSQL only); requests go round-robin over them.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=NODES_MAX))]
     nodes: u64,
@@ -93,6 +97,8 @@ enum Cmd {
         writers: usize,
         #[arg(long, default_value_t = 0)]
         segments: usize,
+        #[arg(long)]
+        earning_rules: bool,
     },
     /// Internal: the ceiling server (one durable row per request; see `ceiling.rs`).
     ServeCeiling {
@@ -120,13 +126,13 @@ fn main() -> anyhow::Result<()> {
             println!("{}", runtime.block_on(segments::recompute_and_preview(customers))?);
             Ok(())
         }
-        Cmd::Serve { data_dir, database_url, writers, segments } => {
+        Cmd::Serve { data_dir, database_url, writers, segments, earning_rules } => {
             let database = match (database_url, data_dir) {
                 (Some(url), _) => fidelis_store::Database::Postgres { url, writers },
                 (None, Some(dir)) => fidelis_store::Database::Sqlite { data_dir: dir },
                 (None, None) => anyhow::bail!("serve needs --data-dir or --database-url"),
             };
-            runtime.block_on(server::serve(database, segments))
+            runtime.block_on(server::serve(database, segments, earning_rules))
         }
         Cmd::ServeCeiling { data_dir } => runtime.block_on(ceiling::serve(&data_dir)),
         Cmd::Run(args) => {
@@ -166,6 +172,7 @@ fn start_servers(args: &RunArgs) -> anyhow::Result<Servers> {
     if ceiling {
         anyhow::ensure!(args.backend == Backend::Sqlite, "the ceiling scenario runs on SQLite only");
         anyhow::ensure!(args.segments == 0, "the ceiling server has no segments");
+        anyhow::ensure!(!args.earning_rules, "the ceiling server has no earning rules");
     }
     anyhow::ensure!(args.nodes == 1 || args.backend == Backend::Postgres, "several nodes need PostgreSQL");
     let mut servers = Servers { children: Vec::new(), nodes: Vec::new(), _dir: None, _cluster: None };
@@ -192,6 +199,9 @@ fn start_servers(args: &RunArgs) -> anyhow::Result<Servers> {
         } else {
             let (writers, segments) = (args.writers.to_string(), args.segments.to_string());
             command.arg("serve").args(["--writers", &writers, "--segments", &segments]);
+            if args.earning_rules {
+                command.arg("--earning-rules");
+            }
         }
         let mut child = command.args(&database).spawn()?;
         let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"));
@@ -228,7 +238,8 @@ async fn run(args: &RunArgs) -> anyhow::Result<Measured> {
 fn label(args: &RunArgs) -> String {
     let segments = if args.segments > 0 { format!(" + {} segments", args.segments) } else { String::new() };
     let nodes = if args.nodes > 1 { format!(" × {} nodes", args.nodes) } else { String::new() };
-    format!("{:?}{segments}{nodes}", args.scenario)
+    let rules = if args.earning_rules { format!(" + {} earning rules", rules::RULES_COUNT) } else { String::new() };
+    format!("{:?}{rules}{segments}{nodes}", args.scenario)
 }
 
 fn load_label(args: &RunArgs) -> String {

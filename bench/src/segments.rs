@@ -28,7 +28,7 @@ pub fn mix(program: &str, count: usize) -> Vec<String> {
         .collect()
 }
 
-async fn post(port: u16, key: &str, path: &str, body: &Value) -> anyhow::Result<Value> {
+pub async fn post(port: u16, key: &str, path: &str, body: &Value) -> anyhow::Result<Value> {
     let request = Request::post(format!("http://127.0.0.1:{port}{path}"))
         .header("authorization", format!("Bearer {key}"))
         .body(Full::new(Bytes::from(body.to_string())))?;

@@ -15,7 +15,7 @@ const BENCH_PROGRAMS_MAX: i64 = 1_000_000_000;
 
 /// Starts the server, creates a project, key and an auto-join earning program, prints
 /// `READY <port> <key> <program>` and serves until killed.
-pub async fn serve(database: Database, segments: usize) -> anyhow::Result<()> {
+pub async fn serve(database: Database, segments: usize, earning_rules: bool) -> anyhow::Result<()> {
     let metrics = fidelis::telemetry::init_metrics();
     // The hot-counter scenario creates a program per request: far more than a real project may have.
     let limits = Limits { programs_per_project_max: BENCH_PROGRAMS_MAX, ..Limits::default() };
@@ -32,6 +32,9 @@ pub async fn serve(database: Database, segments: usize) -> anyhow::Result<()> {
     let server = tokio::spawn(app::serve(listener, router, serving, app::shutdown_signal()));
     let program = crate::load::create_program(port, &key).await?;
     crate::segments::create_mix(port, &key, &program, segments).await?;
+    if earning_rules {
+        crate::rules::create(port, &key, &program).await?;
+    }
     println!("READY {port} {key} {program}");
     std::io::stdout().flush()?;
     server.await??;

@@ -26,8 +26,10 @@ fn matrix(seconds: u64, sqlite_only: bool) -> Vec<RunArgs> {
         customers: 10_000,
         writers: fidelis_store::POSTGRES_WRITERS_DEFAULT,
         segments: 0,
+        earning_rules: false,
         nodes: 1,
     };
+    let with_rules = RunArgs { earning_rules: true, ..base.clone() };
     let latency_check =
         RunArgs { rate: LATENCY_CHECK_RATE_PER_SECOND, connections: LATENCY_CHECK_CONNECTIONS, ..base.clone() };
     let mut runs = vec![
@@ -38,11 +40,15 @@ fn matrix(seconds: u64, sqlite_only: bool) -> Vec<RunArgs> {
         latency_check.clone(),
         RunArgs { segments: SEGMENTS_RUN_COUNT, ..base.clone() },
         RunArgs { scenario: Scenario::Programs, ..base.clone() },
+        with_rules.clone(),
+        RunArgs { rate: LATENCY_CHECK_RATE_PER_SECOND, connections: LATENCY_CHECK_CONNECTIONS, ..with_rules.clone() },
+        RunArgs { scenario: Scenario::DryOrders, ..with_rules.clone() },
     ];
     if !sqlite_only {
         let postgres = RunArgs { backend: Backend::Postgres, ..base.clone() };
         runs.push(RunArgs { scenario: Scenario::Events, ..postgres.clone() });
         runs.push(postgres.clone());
+        runs.push(RunArgs { earning_rules: true, ..postgres.clone() });
         runs.push(RunArgs { backend: Backend::Postgres, ..latency_check });
         let hot_counter = RunArgs { scenario: Scenario::Programs, ..postgres };
         runs.push(hot_counter.clone());
@@ -74,7 +80,12 @@ pub async fn suite(seconds: u64, sqlite_only: bool, repeat: u64) -> anyhow::Resu
 fn baseline_index(matrix: &[RunArgs], scenario: Scenario) -> Option<usize> {
     let wanted = scenario.baseline();
     matrix.iter().position(|a| {
-        a.scenario == wanted && a.backend == Backend::Sqlite && a.rate == 0 && a.segments == 0 && a.nodes == 1
+        a.scenario == wanted
+            && a.backend == Backend::Sqlite
+            && a.rate == 0
+            && a.segments == 0
+            && !a.earning_rules
+            && a.nodes == 1
     })
 }
 
