@@ -59,12 +59,13 @@ pub enum ErrorCode {
     SameMember,
     PointsOverflow,
     InvalidHoldState,
+    InvalidPendingState,
     Overloaded,
     Unavailable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 33] = [
+    pub const ALL: [ErrorCode; 34] = [
         ErrorCode::MalformedJson,
         ErrorCode::JsonTooDeep,
         ErrorCode::UnknownField,
@@ -96,6 +97,7 @@ impl ErrorCode {
         ErrorCode::SameMember,
         ErrorCode::PointsOverflow,
         ErrorCode::InvalidHoldState,
+        ErrorCode::InvalidPendingState,
         ErrorCode::Overloaded,
         ErrorCode::Unavailable,
     ];
@@ -135,6 +137,7 @@ impl ErrorCode {
             SameMember => ("same_member", StatusCode::UNPROCESSABLE_ENTITY),
             PointsOverflow => ("points_overflow", StatusCode::UNPROCESSABLE_ENTITY),
             InvalidHoldState => ("invalid_hold_state", StatusCode::CONFLICT),
+            InvalidPendingState => ("invalid_pending_state", StatusCode::CONFLICT),
             Overloaded => ("overloaded", StatusCode::SERVICE_UNAVAILABLE),
             Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
         }
@@ -255,6 +258,9 @@ fn ledger_rejection(r: &LedgerRejection, message: String) -> ApiError {
         LedgerRejection::Overflow => ApiError::new(ErrorCode::PointsOverflow, message),
         LedgerRejection::InvalidHoldState { from, to } => {
             ApiError::new(ErrorCode::InvalidHoldState, message).with_details(json!({ "from": from, "to": to }))
+        }
+        LedgerRejection::InvalidPendingState { from, to } => {
+            ApiError::new(ErrorCode::InvalidPendingState, message).with_details(json!({ "from": from, "to": to }))
         }
     }
 }

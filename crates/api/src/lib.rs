@@ -77,7 +77,7 @@ async fn method_not_allowed() -> ApiError {
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
-    use routes::{customers, earning_rules, events, home, members, ops, orders, programs, rules, segments};
+    use routes::{customers, earning_rules, events, home, members, ops, orders, pending, programs, rules, segments};
     let v1 = Router::new()
         .route("/customers", post(customers::upsert).get(customers::list))
         .route("/customers/{customer}", get(customers::get).post(customers::update).delete(customers::erase))
@@ -108,6 +108,9 @@ pub fn router(state: AppState) -> Router {
         .route("/programs/{program}/members/{member}/points/transfer", post(members::transfer))
         .route("/programs/{program}/members/{member}/transactions", get(members::transactions))
         .route("/programs/{program}/members/{member}/expiring", get(members::expiring))
+        .route("/programs/{program}/members/{member}/pending", get(pending::list))
+        .route("/programs/{program}/members/{member}/pending/{pending}/activate", post(pending::activate))
+        .route("/programs/{program}/members/{member}/pending/{pending}/cancel", post(pending::cancel))
         .route("/project", get(ops::project))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }));
     Router::new()

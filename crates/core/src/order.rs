@@ -64,7 +64,11 @@ impl OrderStatus {
 pub struct OrderEarning {
     pub program_id: ProgramId,
     pub membership_id: MembershipId,
-    pub entry_id: EntryId,
+    /// The earn entry; `None` while the points are pending (`hold_id`).
+    pub entry_id: Option<EntryId>,
+    /// Pending points of an order rule with a return window (they activate by themselves later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_id: Option<crate::ids::HoldId>,
     pub points: i64,
     pub clawed_back: i64,
 }

@@ -89,6 +89,7 @@ pub enum Resource {
     Member,
     Segment,
     EarningRule,
+    Pending,
 }
 
 impl Resource {
@@ -98,6 +99,7 @@ impl Resource {
             Resource::Customer => "customer",
             Resource::Order => "order",
             Resource::EarningRule => "earning_rule",
+            Resource::Pending => "pending_points",
             Resource::Event => "event",
             Resource::Program => "program",
             Resource::Member => "member",
@@ -163,6 +165,8 @@ pub enum LedgerRejection {
     Overflow,
     /// A hold can only be posted, voided or expired while it is pending.
     InvalidHoldState { from: &'static str, to: &'static str },
+    /// Pending points can only activate or be canceled while pending.
+    InvalidPendingState { from: &'static str, to: &'static str },
 }
 
 impl Rejection {
@@ -219,6 +223,9 @@ impl fmt::Display for LedgerRejection {
             LedgerRejection::SameMember => f.write_str("points cannot be transferred to the same member"),
             LedgerRejection::Overflow => f.write_str("the points would leave the range a wallet can hold"),
             LedgerRejection::InvalidHoldState { from, to } => write!(f, "a {from} hold cannot become {to}"),
+            LedgerRejection::InvalidPendingState { from, to } => {
+                write!(f, "{from} pending points cannot become {to}")
+            }
         }
     }
 }

@@ -29,6 +29,8 @@ pub enum Write {
     /// A wallet change that is not a posting (a new membership).
     Membership(Membership),
     Posting(Posting),
+    /// Pending points placed, activated or canceled (the membership's `pending` is written with it).
+    Hold(fidelis_core::ledger::hold::Hold),
     Segment(Segment),
     /// A customer entering (`Some(since)`) or leaving (`None`) a segment.
     SegmentMember {

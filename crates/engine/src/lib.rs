@@ -60,6 +60,8 @@ impl Default for EngineConfig {
 /// What a run of the scheduled jobs did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct JobReport {
+    pub activated_pending: u64,
+    pub activated_points: i64,
     pub expired_lots: u64,
     pub expired_points: i64,
     pub idempotency_records_pruned: u64,
@@ -172,6 +174,20 @@ impl Engine {
         for project in &projects {
             let scope =
                 Scope { project: Arc::new(project.clone()), actor: "scheduler".to_owned(), request_id: String::new() };
+            // The nightly order of SEMANTICS.md: activate pending points, then expire lots.
+            loop {
+                let action = Action::Jobs(jobs::Command::ActivateDue { holds_max: EXPIRY_LOTS_PER_COMMAND_MAX });
+                let command = Command { scope: scope.clone(), idempotency: None, action };
+                let Outcome::Jobs(jobs::Outcome::Activated { holds, points, more_due }) = self.outcome(command).await?
+                else {
+                    break;
+                };
+                total.activated_pending += holds;
+                total.activated_points += points;
+                if !more_due {
+                    break;
+                }
+            }
             loop {
                 let action = Action::Jobs(jobs::Command::ExpireDue { lots_max: EXPIRY_LOTS_PER_COMMAND_MAX });
                 let command = Command { scope: scope.clone(), idempotency: None, action };

@@ -17,6 +17,7 @@ use fidelis_core::event::CustomEvent;
 use fidelis_core::ids::{
     ApiKeyId, CustomerId, EarningRuleId, MembershipId, OrderId, OutboxId, ProgramId, ProjectId, SegmentId,
 };
+use fidelis_core::ledger::hold::Hold;
 use fidelis_core::ledger::{Entry, Lot, Membership};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
@@ -170,6 +171,7 @@ pub struct ChangeSet<'a> {
     /// Existing memberships whose `next_expiry` changed, with the new value.
     pub membership_expiries: Vec<(&'a MembershipId, Option<Date>)>,
     pub lots: Vec<&'a Lot>,
+    pub holds: Vec<&'a Hold>,
     pub entries: Vec<&'a Entry>,
     pub idempotency: Vec<&'a IdempotencyRecord>,
     /// Idempotency records past their retention.
@@ -243,6 +245,10 @@ pub trait Loads: Send {
     ) -> StoreResult<Vec<Membership>>;
     /// Lots with points left of these memberships.
     async fn open_lots(&mut self, memberships: &[MembershipId]) -> StoreResult<Vec<Lot>>;
+    /// Every hold of these memberships (pending points and their history).
+    async fn holds(&mut self, memberships: &[MembershipId]) -> StoreResult<Vec<Hold>>;
+    /// Pending holds of a program due to activate on or before `today`, oldest first.
+    async fn due_holds(&mut self, program: &ProgramId, today: Date, limit: usize) -> StoreResult<Vec<Hold>>;
     /// Ids of every order of a customer (for erasure).
     async fn order_ids_of_customer(&mut self, customer: &CustomerId) -> StoreResult<Vec<OrderId>>;
     /// Lots of `program` with points left whose last usable day is before `today`, oldest expiry first.
@@ -328,6 +334,8 @@ pub trait ReadPort: Send + Sync {
     async fn open_lot_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Lot>>;
     /// All lots of a membership, spent ones included (for audits and tests).
     async fn lot_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Lot>>;
+    /// Every hold of a member, newest first.
+    async fn hold_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Hold>>;
     /// Every entry of a membership, oldest first (for audits and tests).
     async fn entry_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Entry>>;
     async fn outbox_page(&self, project: &ProjectId, page: &PageRequest) -> StoreResult<Vec<OutboxEvent>>;

@@ -14,7 +14,8 @@ use fidelis_core::counter::Counter;
 use fidelis_core::customer::Customer;
 use fidelis_core::domain_event::DomainEvent;
 use fidelis_core::event::CustomEvent;
-use fidelis_core::ids::{CustomerId, LotId, MembershipId, OrderId, OutboxId, ProgramId, ProjectId, SegmentId};
+use fidelis_core::ids::{CustomerId, HoldId, LotId, MembershipId, OrderId, OutboxId, ProgramId, ProjectId, SegmentId};
+use fidelis_core::ledger::hold::Hold;
 use fidelis_core::ledger::{Entry, Lot, Membership, Posting};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
@@ -47,6 +48,9 @@ pub struct WorkingSet {
     /// Open lots of memberships as loaded, and lots the batch created.
     lots_loaded: HashMap<MembershipId, Vec<LotId>>,
     pub lots_new: Table<MembershipId, Vec<LotId>>,
+    /// Holds (pending points) of the memberships in `holds_loaded`, and those the batch placed.
+    pub holds: Table<HoldId, Hold>,
+    holds_loaded: HashSet<MembershipId>,
     pub entries: Log<Entry>,
     pub idempotency: Table<SourceKey, IdempotencyRecord>,
     pub pruned: Log<SourceKey>,
@@ -96,6 +100,7 @@ impl WorkingSet {
             &mut self.membership_by_card,
             &mut self.lots,
             &mut self.lots_new,
+            &mut self.holds,
             &mut self.entries,
             &mut self.idempotency,
             &mut self.pruned,
@@ -442,6 +447,41 @@ impl WorkingSet {
         self.memberships.put(m.id.clone(), m);
     }
 
+    // ---- holds -------------------------------------------------------------------------------------
+
+    /// Loads every hold of these memberships (once per membership and batch).
+    pub async fn load_holds(&mut self, s: &mut dyn Loads, memberships: &[MembershipId]) -> StoreResult<()> {
+        let missing: Vec<MembershipId> =
+            memberships.iter().filter(|m| !self.holds_loaded.contains(*m)).cloned().collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        for hold in s.holds(&missing).await? {
+            if !self.holds.knows(&hold.id) {
+                self.holds.absorb(hold.id.clone(), Some(hold));
+            }
+        }
+        self.holds_loaded.extend(missing);
+        Ok(())
+    }
+
+    /// Adds holds a scan found (a job's due holds), keeping the batch's own versions.
+    pub fn absorb_holds(&mut self, holds: Vec<Hold>) {
+        for hold in holds {
+            if !self.holds.knows(&hold.id) {
+                self.holds.absorb(hold.id.clone(), Some(hold));
+            }
+        }
+    }
+
+    pub fn hold(&self, id: &HoldId) -> Option<&Hold> {
+        self.holds.get(id)
+    }
+
+    pub fn put_hold(&mut self, hold: Hold) {
+        self.holds.put(hold.id.clone(), hold);
+    }
+
     // ---- lots and postings -------------------------------------------------------------------------
 
     /// Loads the open lots of these memberships (once per membership and batch).
@@ -635,6 +675,7 @@ impl WorkingSet {
                 .map(|(id, m)| (id, m.next_expiry))
                 .collect(),
             lots: self.lots.dirty().map(|(_, v)| v).collect(),
+            holds: self.holds.dirty().map(|(_, v)| v).collect(),
             entries: self.entries.all().iter().collect(),
             idempotency: self.idempotency.dirty().map(|(_, v)| v).collect(),
             idempotency_pruned: self.pruned.all().iter().collect(),

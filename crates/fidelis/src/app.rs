@@ -48,7 +48,11 @@ impl App {
                     break;
                 };
                 match engine.run_due_jobs().await {
-                    Ok(report) if report.expired_lots > 0 || report.idempotency_records_pruned > 0 => {
+                    Ok(report)
+                        if report.activated_pending > 0
+                            || report.expired_lots > 0
+                            || report.idempotency_records_pruned > 0 =>
+                    {
                         tracing::info!(?report, "scheduled jobs ran");
                     }
                     Ok(_) => {}

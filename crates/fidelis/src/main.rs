@@ -129,8 +129,12 @@ async fn run(command: Cmd, config: Config) -> anyhow::Result<()> {
             let app = start(&config, Arc::new(ManualClock::at(now))).await?;
             let report = app.engine.run_due_jobs().await?;
             println!(
-                "expired {} lots ({} points); pruned {} idempotency records",
-                report.expired_lots, report.expired_points, report.idempotency_records_pruned
+                "expired {} lots ({} points); pruned {} idempotency records; activated {} pending ({} points)",
+                report.expired_lots,
+                report.expired_points,
+                report.idempotency_records_pruned,
+                report.activated_pending,
+                report.activated_points,
             );
             app.shutdown().await;
             Ok(())

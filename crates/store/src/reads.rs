@@ -13,6 +13,7 @@ use fidelis_core::event::CustomEvent;
 use fidelis_core::ids::{
     ApiKeyId, CustomerId, EntryId, EventId, MembershipId, OutboxId, ProgramId, ProjectId, SegmentId,
 };
+use fidelis_core::ledger::hold::Hold;
 use fidelis_core::ledger::{Entry, Lot, Membership};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
@@ -236,6 +237,15 @@ impl ReadPort for Reads {
             lots::SCHEMA.list()
         );
         self.all(&sql, &[Value::text(membership), Value::text(project)], lots::row).await
+    }
+
+    async fn hold_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Hold>> {
+        let sql = format!(
+            "SELECT {} FROM holds WHERE membership_id = $1 AND project_id = $2 ORDER BY id DESC",
+            crate::schema::holds::SCHEMA.list()
+        );
+        let params = [Value::text(membership), Value::text(project)];
+        self.all(&sql, &params, crate::schema::holds::row).await
     }
 
     async fn entry_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Entry>> {

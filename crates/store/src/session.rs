@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use fidelis_core::customer::Customer;
 use fidelis_core::event::CustomEvent;
 use fidelis_core::ids::{CustomerId, MembershipId, OrderId, ProgramId, ProjectId, SegmentId};
+use fidelis_core::ledger::hold::Hold;
 use fidelis_core::ledger::{Lot, Membership};
 use fidelis_core::order::Order;
 use fidelis_core::program::Program;
@@ -232,6 +233,16 @@ impl Loads for Session {
 
     async fn open_lots(&mut self, memberships: &[MembershipId]) -> StoreResult<Vec<Lot>> {
         self.by(&sql::OPEN_LOTS, strings(memberships).into_iter().map(|m| vec![m]).collect(), lots::row).await
+    }
+
+    async fn holds(&mut self, memberships: &[MembershipId]) -> StoreResult<Vec<Hold>> {
+        let keys = strings(memberships).into_iter().map(|m| vec![m]).collect();
+        self.by(&sql::HOLDS_OF_MEMBERSHIP, keys, crate::schema::holds::row).await
+    }
+
+    async fn due_holds(&mut self, program: &ProgramId, today: Date, limit: usize) -> StoreResult<Vec<Hold>> {
+        let params = [Value::text(program), Value::Text(today.to_string()), Value::Int(limit_value(limit))];
+        rows(self.conn(), &crate::schema::holds::due_sql(), &params, crate::schema::holds::row).await
     }
 
     async fn order_ids_of_customer(&mut self, customer: &CustomerId) -> StoreResult<Vec<OrderId>> {

@@ -67,6 +67,8 @@ pub static MEMBERSHIP_BY_CARD: Lookup =
     Lookup { schema: &memberships::SCHEMA, keys: &["project_id", "card_code"], filter: "" };
 pub static MEMBERSHIPS_OF_CUSTOMER: Lookup =
     Lookup { schema: &memberships::SCHEMA, keys: &["customer_id"], filter: "" };
+pub static HOLDS_OF_MEMBERSHIP: Lookup =
+    Lookup { schema: &crate::schema::holds::SCHEMA, keys: &["membership_id"], filter: "" };
 pub static OPEN_LOTS: Lookup = Lookup { schema: &lots::SCHEMA, keys: &["membership_id"], filter: " AND remaining > 0" };
 pub static COUNTER_BY_KEY: Lookup =
     Lookup { schema: &crate::schema::counters::SCHEMA, keys: &["project_id", "name"], filter: "" };
@@ -227,6 +229,15 @@ pub fn flush_steps(changes: &ChangeSet<'_>) -> Vec<Step> {
             lots::values,
         ),
         step(&entries::SCHEMA, Insert, &changes.entries, entries::values),
+        step(
+            &crate::schema::holds::SCHEMA,
+            Upsert {
+                key: "membership_id, id",
+                fixed: &["project_id", "program_id", "customer_id", "kind", "until", "cause_type", "created_at"],
+            },
+            &changes.holds,
+            crate::schema::holds::values,
+        ),
         step(&idempotency::SCHEMA, Insert, &changes.idempotency, idempotency::values),
         Step {
             table: "idempotency",

@@ -9,8 +9,8 @@ use fidelis_core::earning::{
 use fidelis_core::event::CustomEvent;
 use fidelis_core::expiry::ExpiryPolicy;
 use fidelis_core::ids::{
-    CustomerId, EarningRuleId, EntryId, EventId, LotId, MembershipId, NewIds, OrderId, OutboxId, ProgramId, ProjectId,
-    SegmentId, SequentialIds,
+    CustomerId, EarningRuleId, EntryId, EventId, HoldId, LotId, MembershipId, NewIds, OrderId, OutboxId, ProgramId,
+    ProjectId, SegmentId, SequentialIds,
 };
 use fidelis_core::ledger::{Cause, Entry, EntryKind, Lot, LotTake, Membership, Totals};
 use fidelis_core::metadata::{Metadata, RawMeta};
@@ -105,13 +105,24 @@ fn order(f: &mut Fixture, customer: &Customer, source: &str) -> Order {
         refunded_amount: Money::new(50).unwrap(),
         paid_at: Some(now()),
         paid_on: Some(date(2025, 3, 1)),
-        earnings: vec![OrderEarning {
-            program_id: ProgramId::fresh(&mut f.ids),
-            membership_id: MembershipId::fresh(&mut f.ids),
-            entry_id: EntryId::fresh(&mut f.ids),
-            points: 9,
-            clawed_back: 1,
-        }],
+        earnings: vec![
+            OrderEarning {
+                program_id: ProgramId::fresh(&mut f.ids),
+                membership_id: MembershipId::fresh(&mut f.ids),
+                entry_id: Some(EntryId::fresh(&mut f.ids)),
+                hold_id: None,
+                points: 9,
+                clawed_back: 1,
+            },
+            OrderEarning {
+                program_id: ProgramId::fresh(&mut f.ids),
+                membership_id: MembershipId::fresh(&mut f.ids),
+                entry_id: None,
+                hold_id: Some(HoldId::fresh(&mut f.ids)),
+                points: 4,
+                clawed_back: 0,
+            },
+        ],
         created_at: now(),
         updated_at: now(),
     }
@@ -162,6 +173,7 @@ fn earning_rule(f: &mut Fixture) -> EarningRule {
             ..Caps::default()
         },
         expiry: Some(ExpiryPolicy::AfterDays { days: 30, round_to: None }),
+        pending_days: Some(14),
         version: 4,
         created_at: now(),
         updated_at: now(),

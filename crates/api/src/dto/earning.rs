@@ -145,6 +145,11 @@ pub struct EarningRuleBody {
     #[serde(default)]
     #[schema(value_type = Option<ExpiryBody>)]
     pub expiry: Nullable<ExpiryBody>,
+    /// Order rules: days (1–90) the points stay pending — visible, not spendable — before they activate at
+    /// midnight (program time zone); `null` makes them spendable at once.
+    #[serde(default)]
+    #[schema(value_type = Option<u8>)]
+    pub pending_days: Nullable<super::whole::PendingDays>,
 }
 
 /// Product ids, SKUs or collections, as order items name them.
@@ -423,7 +428,13 @@ impl EarningRuleBody {
             Nullable::Null => Some(None),
             Nullable::Value(e) => e.policy(errors).ok().map(Some),
         };
+        let pending_days = match &self.pending_days {
+            Nullable::Absent => None,
+            Nullable::Null => Some(None),
+            Nullable::Value(days) => days.read_as::<u8>(errors, "/pending_days").ok().map(Some),
+        };
         Ok(RuleDraft {
+            pending_days,
             name,
             status,
             trigger: self.trigger.as_ref().and_then(|t| t.trigger(errors)),
@@ -455,6 +466,7 @@ pub struct EarningRuleResponse {
     pub validity: ValidityBody,
     pub caps: CapsBody,
     pub expiry: Option<ExpiryBody>,
+    pub pending_days: Option<u8>,
     /// The program's rule-set version in which the rule last changed.
     pub version: i64,
     pub created_at: String,
@@ -479,6 +491,7 @@ impl EarningRuleResponse {
             validity: ValidityBody::from(&r.validity),
             caps: CapsBody::from(&r.caps),
             expiry: r.expiry.as_ref().map(ExpiryBody::from),
+            pending_days: r.pending_days,
             version: r.version,
             created_at: time(r.created_at),
             updated_at: time(r.updated_at),

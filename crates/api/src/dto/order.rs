@@ -199,7 +199,11 @@ pub struct ItemResponse {
 pub struct EarningResponse {
     pub program_id: String,
     pub member_id: String,
-    pub transaction_id: String,
+    /// The earn transaction; `null` while the points are pending.
+    pub transaction_id: Option<String>,
+    /// The pending points (return window) the order gave, if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_id: Option<String>,
     pub points: i64,
     pub clawed_back: i64,
 }
@@ -269,7 +273,8 @@ impl OrderResponse {
                 .map(|e| EarningResponse {
                     program_id: e.program_id.to_string(),
                     member_id: e.membership_id.to_string(),
-                    transaction_id: e.entry_id.to_string(),
+                    transaction_id: e.entry_id.as_ref().map(ToString::to_string),
+                    pending_id: e.hold_id.as_ref().map(ToString::to_string),
                     points: e.points,
                     clawed_back: e.clawed_back,
                 })

@@ -31,6 +31,8 @@ pub type PositiveMinorUnits = WholeNumber<1, MONEY_MINOR_UNITS_MAX>;
 pub type PointsAmount = WholeNumber<1, POINTS_PER_OPERATION_MAX>;
 /// Points over many operations (an earning rule's budget).
 pub type PointsBudget = WholeNumber<1, POINTS_BUDGET_MAX>;
+/// Days points stay pending (an order rule's return window).
+pub type PendingDays = WholeNumber<1, { fidelis_core::earning::PENDING_DAYS_MAX as i64 }>;
 /// An hour boundary of a day, 0–24.
 pub type HourOfDay = WholeNumber<0, 24>;
 pub type Quantity = WholeNumber<1, ITEM_QUANTITY_MAX>;

@@ -9,7 +9,7 @@ mod schemas;
 #[cfg(test)]
 mod tests;
 
-use crate::routes::{customers, earning_rules, events, home, members, ops, orders, programs, rules, segments};
+use crate::routes::{customers, earning_rules, events, home, members, ops, orders, pending, programs, rules, segments};
 use serde_json::Value;
 use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -30,7 +30,7 @@ use utoipa::{Modify, OpenApi};
         programs::create, programs::update, programs::get, programs::list,
         earning_rules::create, earning_rules::update, earning_rules::get, earning_rules::list,
         members::enrol, members::list, members::get, members::add_points, members::remove_points, members::transfer,
-        members::transactions, members::expiring,
+        members::transactions, members::expiring, pending::list, pending::activate, pending::cancel,
         customers::segments,
         segments::create, segments::update, segments::get, segments::list, segments::members,
         segments::change_members, segments::import, segments::recompute, segments::preview,

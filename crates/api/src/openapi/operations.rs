@@ -135,6 +135,7 @@ pub(super) fn refine_parameters(path: &str, method: &str, operation: &mut Map<St
             (Some("path"), "program") => json!({ "type": "string", "pattern": id_pattern("prog") }),
             (Some("path"), "segment") => json!({ "type": "string", "pattern": id_pattern("seg") }),
             (Some("path"), "rule") => json!({ "type": "string", "pattern": id_pattern("erl") }),
+            (Some("path"), "pending") => json!({ "type": "string", "pattern": id_pattern("hold") }),
             (Some("path"), _) => json!({ "type": "string", "minLength": 1 }),
             _ => continue,
         };

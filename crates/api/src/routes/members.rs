@@ -60,7 +60,7 @@ pub async fn enrol(
 }
 
 /// The program, or 404: every path under an unknown program answers the same.
-async fn program(state: &AppState, auth: &Auth, raw: &str) -> Result<Program, ApiError> {
+pub(super) async fn program(state: &AppState, auth: &Auth, raw: &str) -> Result<Program, ApiError> {
     let id = program_id(raw)?;
     state.engine.reads().program(auth.project(), &id).await?.ok_or_else(|| ApiError::not_found("program", raw))
 }
@@ -85,7 +85,12 @@ pub async fn list(
     Ok(Json(ListBody::page(views, limit, |m| m.membership.id.to_string(), MemberResponse::from)))
 }
 
-async fn member(state: &AppState, auth: &Auth, program: &Program, member: &str) -> Result<MemberView, ApiError> {
+pub(super) async fn member(
+    state: &AppState,
+    auth: &Auth,
+    program: &Program,
+    member: &str,
+) -> Result<MemberView, ApiError> {
     let reads = state.engine.reads();
     let found = reads.membership(auth.project(), &program.id, &member_ref(member)).await?;
     let membership = found.ok_or_else(|| ApiError::not_found("member", member))?;
@@ -277,5 +282,6 @@ pub fn render(o: &members::Outcome) -> Rendered {
             };
             (StatusCode::CREATED, bytes(&body))
         }
+        members::Outcome::Pending { hold, entry, member } => super::pending::render(hold, entry.as_deref(), member),
     }
 }

@@ -9,6 +9,7 @@ pub mod home;
 pub mod members;
 pub mod ops;
 pub mod orders;
+pub mod pending;
 pub mod programs;
 pub mod rules;
 pub mod segments;

@@ -145,6 +145,9 @@ pub fn render_job(o: &jobs::Outcome) -> Rendered {
         jobs::Outcome::Expired { lots, points, more_due } => {
             json!({ "object": "expiry_run", "expired_lots": lots, "expired_points": points, "more_due": more_due })
         }
+        jobs::Outcome::Activated { holds, points, more_due } => json!({
+            "object": "pending_activation_run", "activated": holds, "activated_points": points, "more_due": more_due
+        }),
         jobs::Outcome::Pruned { records } => json!({ "object": "idempotency_prune", "records": records }),
     };
     (StatusCode::OK, bytes(&body))

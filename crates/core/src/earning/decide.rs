@@ -159,6 +159,8 @@ pub struct Award {
     pub rule_id: Option<EarningRuleId>,
     pub points: Points,
     pub expiry: Option<ExpiryPolicy>,
+    /// The points stay pending this many days.
+    pub pending_days: Option<u8>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -216,7 +218,8 @@ pub fn decide(candidates: &[Candidate<'_>], s: &Situation<'_>) -> Earning {
         let base = amount::steps(order.lines.total().minor_units(), rate.every, rate.points);
         let points = multiplier.map_or(base, |m| m.apply(base));
         let outcome = if points > 0 {
-            earning.awards.push(Award { rule_id: None, points: Points::from_stored(points), expiry: None });
+            let credited = Points::from_stored(points);
+            earning.awards.push(Award { rule_id: None, points: credited, expiry: None, pending_days: None });
             Ok(Fired { base, multiplier, points, capped_by: None })
         } else {
             Err(NotFired::NothingEarned)
@@ -244,6 +247,7 @@ pub fn decide(candidates: &[Candidate<'_>], s: &Situation<'_>) -> Earning {
                 rule_id: Some(c.rule.id.clone()),
                 points: Points::from_stored(fired.points),
                 expiry: c.rule.expiry,
+                pending_days: c.rule.pending_days,
             });
         }
         earning.reports.push(report(c.rule, outcome, trace, hint));

@@ -20,6 +20,8 @@ pub struct RuleDraft {
     pub validity: Option<Validity>,
     pub caps: Option<Caps>,
     pub expiry: Option<Option<ExpiryPolicy>>,
+    /// `Some(None)` makes the points spendable at once.
+    pub pending_days: Option<Option<u8>>,
 }
 
 fn required(path: &str, what: &str) -> FieldError {
@@ -58,6 +60,7 @@ impl EarningRule {
             validity: Validity::default(),
             caps: Caps::default(),
             expiry: None,
+            pending_days: None,
             version,
             created_at: now,
             updated_at: now,
@@ -100,6 +103,9 @@ impl EarningRule {
         if let Some(v) = draft.expiry {
             next.expiry = v;
         }
+        if let Some(v) = draft.pending_days {
+            next.pending_days = v;
+        }
         next.check()?;
         next.version = version;
         next.updated_at = now;
@@ -131,6 +137,13 @@ impl EarningRule {
                 "/caps",
                 FieldErrorKey::Conflict,
                 "a multiplier has no caps or expiry of its own: the rules it multiplies do",
+            ));
+        }
+        if self.pending_days.is_some() && (self.trigger != Trigger::OrderPaid || self.is_multiplier()) {
+            errors.push(FieldError::new(
+                "/pending_days",
+                FieldErrorKey::Conflict,
+                "only order rules that give points hold them pending (the return window)",
             ));
         }
         if let (Some(start), Some(end)) = (self.validity.starts_at, self.validity.ends_at)

@@ -29,6 +29,8 @@ pub const RULE_SEGMENTS_MAX: usize = 20;
 pub const RULE_ITEM_REFS_MAX: usize = 100;
 /// Largest factor of a metadata rule (`factor` × the metadata number).
 pub const METADATA_FACTOR_MAX: Factor = Factor(1_000_000 * Factor::ONE.0);
+/// Longest pending period of an order rule, in days.
+pub const PENDING_DAYS_MAX: u8 = 90;
 /// Largest multiplier.
 pub const MULTIPLIER_MAX: Factor = Factor(100 * Factor::ONE.0);
 
@@ -54,6 +56,9 @@ pub struct EarningRule {
     pub caps: Caps,
     /// Overrides the program's expiry for the points this rule gives.
     pub expiry: Option<ExpiryPolicy>,
+    /// Order rules: the points stay pending this many days (the return window) before they can be spent.
+    #[serde(default)]
+    pub pending_days: Option<u8>,
     /// The program's rule-set version in which this rule last changed.
     pub version: i64,
     pub created_at: Timestamp,

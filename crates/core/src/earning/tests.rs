@@ -24,6 +24,7 @@ fn base_rule(name: &str, trigger: Trigger, amount: Amount) -> EarningRule {
         validity: Validity::default(),
         caps: Caps::default(),
         expiry: None,
+        pending_days: None,
         version: 1,
         created_at: at("2026-01-01T00:00:00Z"),
         updated_at: at("2026-01-01T00:00:00Z"),

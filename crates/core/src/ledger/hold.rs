@@ -49,14 +49,20 @@ impl HoldState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hold {
     pub id: HoldId,
+    pub project_id: crate::ids::ProjectId,
     pub program_id: ProgramId,
     pub membership_id: MembershipId,
+    pub customer_id: crate::ids::CustomerId,
     pub kind: HoldKind,
     pub points: Points,
     pub state: HoldState,
     /// The last day the hold stays pending (program time zone); after it, it can only expire.
     pub until: Date,
     pub cause: Cause,
+    /// The earning rule (and rule-set version) that promised the points.
+    pub rule: Option<crate::earning::RuleRef>,
+    /// The expiry the points get when they activate (`None`: the program's then).
+    pub expiry: Option<crate::expiry::ExpiryPolicy>,
     pub created_at: Timestamp,
     pub resolved_at: Option<Timestamp>,
 }
@@ -95,13 +101,17 @@ pub fn place(
     wallet.updated_at = now;
     let hold = Hold {
         id: HoldId::fresh(ids),
+        project_id: membership.project_id.clone(),
         program_id: membership.program_id.clone(),
         membership_id: membership.id.clone(),
+        customer_id: membership.customer_id.clone(),
         kind,
         points,
         state: HoldState::Pending,
         until,
         cause,
+        rule: None,
+        expiry: None,
         created_at: now,
         resolved_at: None,
     };
@@ -165,6 +175,48 @@ pub fn expire(hold: &Hold, membership: &Membership, clock: (Timestamp, Date)) ->
         return Ok(None);
     }
     Ok(Some(HoldChange { hold: settle(hold, HoldState::Expired, now)?, membership: release(hold, membership, now)? }))
+}
+
+/// Pending points (a credit hold of an earning rule) become spendable: the lot is created now, so its expiry
+/// clock starts now. `until` of such a hold is the day it activates by itself; it may activate earlier.
+pub fn activate(
+    hold: &Hold,
+    membership: &Membership,
+    expires_on: Option<Date>,
+    now: Timestamp,
+    ids: &mut impl NewIds,
+) -> Result<(Hold, Posting), Rejection> {
+    if hold.kind != HoldKind::Credit || hold.state != HoldState::Pending {
+        let from = hold.state.as_str();
+        return Err(Rejection::Ledger(LedgerRejection::InvalidPendingState { from, to: HoldState::Posted.as_str() }));
+    }
+    let posted = settle(hold, HoldState::Posted, now)?;
+    let wallet = release(hold, membership, now)?;
+    let mut posting = credit(&wallet, hold.points, expires_on, EntryKind::Earn, hold.cause.clone(), now, ids)?;
+    posting.entry.rule = hold.rule.clone();
+    Ok((posted, posting))
+}
+
+/// Takes `points` off pending points (a refund inside the return window); all of them voids the hold.
+pub fn reduce(hold: &Hold, membership: &Membership, points: Points, now: Timestamp) -> Result<HoldChange, Rejection> {
+    if hold.kind != HoldKind::Credit || hold.state != HoldState::Pending {
+        let from = hold.state.as_str();
+        return Err(Rejection::Ledger(LedgerRejection::InvalidPendingState { from, to: HoldState::Voided.as_str() }));
+    }
+    let taken = points.min(hold.points);
+    let left = minus(hold.points, taken)?;
+    if !left.is_positive() {
+        return void(hold, membership, now);
+    }
+    let mut wallet = membership.clone();
+    wallet.pending = minus(wallet.pending, taken)?;
+    wallet.updated_at = now;
+    Ok(HoldChange { hold: Hold { points: left, ..hold.clone() }, membership: wallet })
+}
+
+/// Cancels pending points (through the API): `invalid_pending_state` unless they are still pending.
+pub fn cancel(hold: &Hold, membership: &Membership, now: Timestamp) -> Result<HoldChange, Rejection> {
+    reduce(hold, membership, hold.points, now)
 }
 
 #[cfg(test)]

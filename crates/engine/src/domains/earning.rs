@@ -5,11 +5,13 @@
 use super::{At, Ctx, Stop};
 use crate::port::{CounterKey, CounterName};
 use crate::segments::compile;
+use fidelis_core::calendar::add_days;
 use fidelis_core::counter::Counter;
 use fidelis_core::earning::{
     Candidate, EarningRule, RuleRef, RuleReport, RuleStatus, Situation, Trigger, TriggerFacts, decide,
 };
 use fidelis_core::ids::{EarningRuleId, NewIds, ProgramId, ProjectId};
+use fidelis_core::ledger::hold::{self, Hold, HoldKind};
 use fidelis_core::ledger::{Cause, EntryKind, Membership, Posting, credit};
 use fidelis_core::money::Currency;
 use fidelis_core::program::Program;
@@ -63,6 +65,10 @@ pub fn budget_key(project: &ProjectId, rule: &EarningRuleId) -> CounterKey {
 pub struct ProgramEarning {
     pub program_id: ProgramId,
     pub postings: Vec<Posting>,
+    /// Pending points placed (order rules with `pending_days`).
+    pub holds: Vec<Hold>,
+    /// The wallet after every posting and hold.
+    pub membership: Membership,
     pub reports: Vec<RuleReport>,
     /// Budget counters after this earning's reservations.
     pub budgets: Vec<(CounterKey, Counter)>,
@@ -140,25 +146,45 @@ pub fn earn(
     let decided = if program.paused { Default::default() } else { decide(&candidates, &situation) };
     let mut wallet = membership.clone();
     let mut postings = Vec::with_capacity(decided.awards.len());
-    let mut budgets = Vec::new();
+    let (mut holds, mut budgets) = (Vec::new(), Vec::new());
     for award in &decided.awards {
-        let expires_on = award.expiry.unwrap_or(program.expiry).expires_on(today);
-        let mut posting = credit(&wallet, award.points, expires_on, EntryKind::Earn, cause.clone(), at.now, ids)?;
+        let rule = award.rule_id.as_ref().map(|id| RuleRef { id: id.clone(), version: program.rules_version });
+        let mut after = match award.pending_days {
+            Some(days) => {
+                let activates_on = add_days(today, i32::from(days)).unwrap_or(today);
+                let clock = (at.now, today);
+                let placed =
+                    hold::place(&wallet, &[], HoldKind::Credit, award.points, activates_on, cause.clone(), clock, ids)?;
+                holds.push(Hold { rule: rule.clone(), expiry: award.expiry, ..placed.hold });
+                placed.membership
+            }
+            None => {
+                let expires_on = award.expiry.unwrap_or(program.expiry).expires_on(today);
+                let mut posting =
+                    credit(&wallet, award.points, expires_on, EntryKind::Earn, cause.clone(), at.now, ids)?;
+                posting.entry.rule = rule.clone();
+                let after = posting.membership.clone();
+                postings.push(posting);
+                after
+            }
+        };
         if let Some(rule_id) = &award.rule_id {
-            posting.entry.rule = Some(RuleRef { id: rule_id.clone(), version: program.rules_version });
-            let rule = rules.compiled.iter().find(|(r, _)| &r.id == rule_id).map(|(r, _)| r);
-            if rule.is_some_and(|r| r.caps.per_customer()) {
-                posting.membership.rule_usage.record(rule_id, award.points.value(), today);
+            let found = rules.compiled.iter().find(|(r, _)| &r.id == rule_id).map(|(r, _)| r);
+            if found.is_some_and(|r| r.caps.per_customer()) {
+                after.rule_usage.record(rule_id, award.points.value(), today);
             }
             if let Some(counter) = rules.budgets.get(rule_id) {
                 let reserved = counter.reserve(award.points.value()).map_err(|e| Counter::rejection("budget", e))?;
                 budgets.push((budget_key(&program.project_id, rule_id), reserved));
             }
         }
-        wallet = posting.membership.clone();
-        postings.push(posting);
+        if let Some(last) = postings.last_mut().filter(|_| award.pending_days.is_none()) {
+            last.membership = after.clone();
+        }
+        wallet = after;
     }
-    Ok(ProgramEarning { program_id: program.id.clone(), postings, reports: decided.reports, budgets })
+    let reports = decided.reports;
+    Ok(ProgramEarning { program_id: program.id.clone(), postings, holds, membership: wallet, reports, budgets })
 }
 
 /// Whether a program has anything to earn on triggers of `kind`: its rate (orders) or an active rule.

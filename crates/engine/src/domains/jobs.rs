@@ -1,14 +1,16 @@
-//! Scheduled work, run through the writer like any command: expiry of lots past their last usable day
-//! (in each program's time zone) and pruning of old idempotency records. Idempotent: a second run at the
+//! Scheduled work, run through the writer like any command, in the nightly order of SEMANTICS.md:
+//! activation of pending points whose day has come, expiry of lots past their last usable day (each in
+//! its program's time zone), and pruning of old idempotency records. Idempotent: a second run at the
 //! same time finds nothing due.
 
 use super::wallets::Wallets;
 use super::{At, Ctx, Stop};
-use crate::decision::Decision;
+use crate::decision::{Decision, Write};
 use crate::names::Names;
 use crate::port::CustomerRef;
-use fidelis_core::ids::{CustomerId, LotId, NewIds, ProjectId};
+use fidelis_core::ids::{CustomerId, HoldId, LotId, NewIds, ProjectId};
 use fidelis_core::ledger::expire_lot;
+use fidelis_core::ledger::hold::{self, Hold, HoldState};
 use fidelis_core::money::Points;
 use fidelis_core::program::Program;
 use fidelis_core::rejection::Rejection;
@@ -21,6 +23,8 @@ pub const IDEMPOTENCY_PRUNE_ROWS_MAX: usize = 10_000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
+    /// Activates at most `holds_max` pending points of the project whose day has come.
+    ActivateDue { holds_max: usize },
     /// Expires at most `lots_max` due lots of the project.
     ExpireDue { lots_max: usize },
     /// Deletes idempotency records created before `before` (of every project), at most `limit`.
@@ -29,12 +33,13 @@ pub enum Command {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    Activated { holds: u64, points: i64, more_due: bool },
     Expired { lots: u64, points: i64, more_due: bool },
     Pruned { records: u64 },
 }
 
 pub fn names(command: &Command, names: &mut Names) {
-    if let Command::ExpireDue { .. } = command {
+    if let Command::ExpireDue { .. } | Command::ActivateDue { .. } = command {
         // It finds its rows by scanning and locks their customers itself.
         names.exclusive = true;
         names.programs = true;
@@ -44,6 +49,7 @@ pub fn names(command: &Command, names: &mut Names) {
 pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> {
     match command {
         Command::ExpireDue { lots_max } => expire_due(ctx, *lots_max).await,
+        Command::ActivateDue { holds_max } => activate_due(ctx, *holds_max).await,
         Command::PruneIdempotency { before, limit } => {
             let keys = ctx.loads.stale_idempotency(*before, *limit).await?;
             let records = keys.len() as u64;
@@ -85,6 +91,67 @@ async fn expire_due(ctx: &mut Ctx<'_>, lots_max: usize) -> Result<Outcome, Stop>
     }
     let decision = decide_expiry(&programs, &wallets, &due, &ctx.at, ctx.ids, more_due)?;
     Ok(ctx.apply(decision))
+}
+
+async fn activate_due(ctx: &mut Ctx<'_>, holds_max: usize) -> Result<Outcome, Stop> {
+    let project = ctx.project_id().clone();
+    ctx.ws.load_programs(ctx.loads, std::slice::from_ref(&project), &[]).await?;
+    let programs: Vec<Program> = ctx.ws.programs_of(&project).into_iter().cloned().collect();
+    // Find what is due without locks, then lock the owners and read their holds again.
+    let (mut due, mut more_due) = (Vec::new(), false);
+    for program in &programs {
+        let budget = holds_max.saturating_sub(due.len());
+        let today = ctx.at.program_today(program);
+        let found = ctx.loads.due_holds(&program.id, today, budget.saturating_add(1)).await?;
+        more_due |= found.len() > budget;
+        due.extend(found.into_iter().take(budget));
+    }
+    let mut owners: Vec<CustomerId> = due.iter().map(|h| h.customer_id.clone()).collect();
+    owners.sort();
+    owners.dedup();
+    let named: Vec<(ProjectId, CustomerRef)> =
+        owners.iter().map(|c| (project.clone(), CustomerRef::Id(c.clone()))).collect();
+    ctx.ws.load_customers(ctx.loads, &named).await?;
+    ctx.ws.load_memberships(ctx.loads, &owners, &[]).await?;
+    let mut memberships: Vec<_> = due.iter().map(|h| h.membership_id.clone()).collect();
+    memberships.sort();
+    memberships.dedup();
+    ctx.ws.load_holds(ctx.loads, &memberships).await?;
+    let ids: Vec<HoldId> = due.iter().map(|h| h.id.clone()).collect();
+    let holds: Vec<Hold> = ids.iter().filter_map(|id| ctx.ws.hold(id).cloned()).collect();
+    let wallets = Wallets::new(memberships.iter().filter_map(|m| ctx.ws.memberships.get(m)));
+    let decision = decide_activation(&programs, &wallets, &holds, &ctx.at, ctx.ids, more_due)?;
+    Ok(ctx.apply(decision))
+}
+
+/// Activation postings for the due holds that are still pending (as the locked rows say).
+pub fn decide_activation(
+    programs: &[Program],
+    wallets: &Wallets,
+    holds: &[Hold],
+    at: &At,
+    ids: &mut impl NewIds,
+    more_due: bool,
+) -> Result<Decision<Outcome>, Rejection> {
+    let mut wallets = wallets.clone();
+    let mut decision = Decision::new(());
+    let (mut count, mut points) = (0_u64, Points::ZERO);
+    for hold in holds.iter().filter(|h| h.state == HoldState::Pending) {
+        let Some(program) = programs.iter().find(|p| p.id == hold.program_id) else { continue };
+        let today = at.program_today(program);
+        let Some(membership) = wallets.get(&hold.membership_id).cloned().filter(|_| hold.until <= today) else {
+            continue;
+        };
+        let expires_on = hold.expiry.unwrap_or(program.expiry).expires_on(today);
+        let (posted, posting) = hold::activate(hold, &membership, expires_on, at.now, ids)?;
+        count += 1;
+        points = points.checked_add(hold.points).unwrap_or(points);
+        wallets.apply(&posting);
+        decision.writes.push(Write::Hold(posted));
+        decision.post(posting);
+    }
+    let outcome = Outcome::Activated { holds: count, points: points.value(), more_due };
+    Ok(Decision { writes: decision.writes, events: decision.events, outcome })
 }
 
 /// Expiry postings for the due lots that are still due (in the wallets as they are now).

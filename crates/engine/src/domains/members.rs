@@ -10,7 +10,8 @@ use crate::decision::{Decision, Write};
 use crate::names::Names;
 use crate::port::{CustomerRef, MemberRef};
 use fidelis_core::earning::{Trigger, TriggerFacts};
-use fidelis_core::ids::{NewIds, ProgramId};
+use fidelis_core::ids::{HoldId, NewIds, ProgramId};
+use fidelis_core::ledger::hold::{self, Hold};
 use fidelis_core::ledger::{
     Cause, Entry, EntryKind, Lot, Membership, Shortfall, TransferNote, credit, debit, transfer,
 };
@@ -60,6 +61,13 @@ pub enum Command {
     },
     Adjust(PointsAdjustment),
     Transfer(PointsTransfer),
+    /// Activates pending points early (`activate`), or cancels them.
+    Pending {
+        program: ProgramId,
+        member: MemberRef,
+        hold: HoldId,
+        activate: bool,
+    },
 }
 
 /// A membership with what its member can spend now (`Membership::spendable`).
@@ -71,9 +79,25 @@ pub struct MemberView {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
-    Member { member: MemberView, created: bool },
-    Points { entry: Box<Entry>, member: MemberView },
-    Transfer { entries: Vec<Entry>, from: Box<MemberView>, to: Box<MemberView> },
+    Member {
+        member: MemberView,
+        created: bool,
+    },
+    Points {
+        entry: Box<Entry>,
+        member: MemberView,
+    },
+    Transfer {
+        entries: Vec<Entry>,
+        from: Box<MemberView>,
+        to: Box<MemberView>,
+    },
+    /// Pending points after an activation (with its entry) or a cancellation.
+    Pending {
+        hold: Box<Hold>,
+        entry: Option<Box<Entry>>,
+        member: Box<MemberView>,
+    },
 }
 
 pub fn names(command: &Command, names: &mut Names) {
@@ -84,6 +108,7 @@ pub fn names(command: &Command, names: &mut Names) {
             names.members.extend(card_code.clone().map(MemberRef::Card));
         }
         Command::Adjust(a) => names.members.push(a.member.clone()),
+        Command::Pending { member, .. } => names.members.push(member.clone()),
         Command::Transfer(t) => names.members.extend([t.from.clone(), t.to.clone()]),
     }
 }
@@ -140,6 +165,19 @@ pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> 
                 .with_lots(&from.id, ctx.ws.open_lots(&from.id))
                 .with_lots(&to.id, ctx.ws.open_lots(&to.id));
             let decision = decide_transfer(program, &wallets, from, to, t, ctx.actor, &ctx.at, ctx.ids)?;
+            Ok(ctx.apply(decision))
+        }
+        Command::Pending { program, member, hold, activate } => {
+            load(ctx, program, &[member]).await?;
+            let found = ctx.ws.member(&project, program, member).ok_or_else(|| member_not_found(member))?;
+            let id = found.id.clone();
+            ctx.ws.load_holds(ctx.loads, std::slice::from_ref(&id)).await?;
+            let program = ctx.ws.program(&project, program).ok_or_else(|| program_not_found(program))?;
+            let membership = ctx.ws.memberships.get(&id).ok_or_else(|| member_not_found(member))?;
+            let not_found = || Rejection::NotFound { resource: Resource::Pending, reference: hold.to_string() };
+            let hold = ctx.ws.hold(hold).filter(|h| h.membership_id == id).ok_or_else(not_found)?;
+            let lots: Vec<Lot> = ctx.ws.open_lots(&id).into_iter().cloned().collect();
+            let decision = decide_pending(program, membership, &lots, hold, *activate, &ctx.at, ctx.ids)?;
             Ok(ctx.apply(decision))
         }
     }
@@ -225,6 +263,36 @@ async fn enrol(
         }
     };
     Ok(ctx.apply(Decision { writes: decision.writes, events: decision.events, outcome }))
+}
+
+/// Activates pending points now (the lot's expiry clock starts now) or cancels them.
+pub fn decide_pending(
+    program: &Program,
+    membership: &Membership,
+    lots: &[Lot],
+    pending: &Hold,
+    activate: bool,
+    at: &At,
+    ids: &mut impl NewIds,
+) -> Result<Decision<Outcome>, Rejection> {
+    let today = at.program_today(program);
+    let mut decision = Decision::new(());
+    let (settled, entry, wallet, lots) = if activate {
+        let expires_on = pending.expiry.unwrap_or(program.expiry).expires_on(today);
+        let (posted, posting) = hold::activate(pending, membership, expires_on, at.now, ids)?;
+        let (entry, wallet) = (posting.entry.clone(), posting.membership.clone());
+        let lots: Vec<Lot> = lots.iter().cloned().chain(posting.new_lot.clone()).collect();
+        decision.post(posting);
+        (posted, Some(Box::new(entry)), wallet, lots)
+    } else {
+        let canceled = hold::cancel(pending, membership, at.now)?;
+        decision.writes.push(Write::Membership(canceled.membership.clone()));
+        (canceled.hold, None, canceled.membership, lots.to_vec())
+    };
+    decision.writes.push(Write::Hold(settled.clone()));
+    let member = Box::new(view(&wallet, &lots, today));
+    let outcome = Outcome::Pending { hold: Box::new(settled), entry, member };
+    Ok(Decision { writes: decision.writes, events: decision.events, outcome })
 }
 
 pub fn view(membership: &Membership, lots: &[Lot], today: Date) -> MemberView {

@@ -146,6 +146,7 @@ impl Ctx<'_> {
                 Write::Program(p) => self.ws.put_program(p),
                 Write::Membership(m) => self.ws.put_membership(m),
                 Write::Posting(p) => self.ws.apply_posting(p),
+                Write::Hold(h) => self.ws.put_hold(h),
                 Write::Segment(s) => self.ws.put_segment(s),
                 Write::SegmentMember { segment, customer, entered } => self.ws.set_member(&segment, &customer, entered),
                 Write::Counter { key, counter } => self.ws.put_counter(key, counter),

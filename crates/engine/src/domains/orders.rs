@@ -13,6 +13,7 @@ use fidelis_core::domain_event::{DomainEvent, MemberPayload, Topic};
 use fidelis_core::earning::{RuleReport, Trigger, TriggerFacts};
 use fidelis_core::ids::ProgramId;
 use fidelis_core::ids::{NewIds, ProjectId};
+use fidelis_core::ledger::hold::{self, Hold, HoldState};
 use fidelis_core::ledger::{Cause, Entry, Membership, decide_clawback};
 use fidelis_core::limits::CARD_CODE_GENERATED_CHARS;
 use fidelis_core::money::Money;
@@ -99,6 +100,8 @@ pub struct Snapshot<'a> {
     /// The earning rules of order payment, and of enrolment (for programs that auto-join), per program.
     pub paid_rules: &'a [Rules],
     pub enrol_rules: &'a [Rules],
+    /// The pending points of the order's earnings, where a refund or cancellation may take from them.
+    pub holds: Vec<Hold>,
     pub currency: Currency,
     pub explain: bool,
 }
@@ -147,6 +150,11 @@ pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> 
         wallets,
         paid_rules: &paid_rules,
         enrol_rules: &enrol_rules,
+        holds: existing
+            .iter()
+            .flat_map(|o| o.earnings.iter().filter_map(|e| e.hold_id.as_ref()))
+            .filter_map(|id| ctx.ws.hold(id).cloned())
+            .collect(),
         currency: ctx.project.currency,
         explain,
     };
@@ -194,6 +202,7 @@ async fn load_wallets(
         .map(|o| o.earnings.iter().filter(|e| e.clawed_back < e.points).map(|e| e.membership_id.clone()).collect())
         .unwrap_or_default();
     ctx.ws.load_lots(ctx.loads, &clawed).await?;
+    ctx.ws.load_holds(ctx.loads, &clawed).await?;
     let mut wallets = Wallets::new(ctx.ws.memberships_of(customer));
     for id in &clawed {
         wallets = wallets.with_lots(id, ctx.ws.open_lots(id));
@@ -404,7 +413,8 @@ fn record_earning(
             order.earnings.push(OrderEarning {
                 program_id: earned.program_id.clone(),
                 membership_id: posting.membership.id.clone(),
-                entry_id: posting.entry.id.clone(),
+                entry_id: Some(posting.entry.id.clone()),
+                hold_id: None,
                 points: posting.entry.points.value(),
                 clawed_back: 0,
             });
@@ -412,6 +422,22 @@ fn record_earning(
         wallets.apply(&posting);
         decision.post(posting);
     }
+    for hold in earned.holds {
+        if let Some(order) = order.as_deref_mut() {
+            order.earnings.push(OrderEarning {
+                program_id: earned.program_id.clone(),
+                membership_id: hold.membership_id.clone(),
+                entry_id: None,
+                hold_id: Some(hold.id.clone()),
+                points: hold.points.value(),
+                clawed_back: 0,
+            });
+        }
+        decision.writes.push(Write::Hold(hold));
+    }
+    // The wallet as the last posting or hold left it (pending points, per-rule usage).
+    wallets.set(earned.membership.clone());
+    decision.writes.push(Write::Membership(earned.membership));
     for (key, counter) in earned.budgets {
         decision.writes.push(Write::Counter { key, counter });
     }
@@ -443,6 +469,22 @@ fn claw_back(
         }
         let Some(program) = s.programs.iter().find(|p| p.id == earning.program_id) else { continue };
         let Some(membership) = wallets.get(&earning.membership_id).cloned() else { continue };
+        let hold = earning.hold_id.as_ref().and_then(|id| s.holds.iter().find(|h| &h.id == id));
+        match hold.map(|h| h.state) {
+            Some(HoldState::Pending) => {
+                // Inside the return window: the pending points shrink (or go), nothing reaches the ledger.
+                let due = order.clawback_target(earning.points) - earning.clawed_back;
+                let Some(hold) = hold else { continue };
+                let reduced = hold::reduce(hold, &membership, Points::from_stored(due), at.now)?;
+                order.earnings[index].clawed_back += due;
+                wallets.set(reduced.membership.clone());
+                decision.writes.push(Write::Hold(reduced.hold));
+                decision.writes.push(Write::Membership(reduced.membership));
+                continue;
+            }
+            Some(HoldState::Voided | HoldState::Expired) => continue,
+            Some(HoldState::Posted) | None => {}
+        }
         let lots = wallets.lots(&membership.id).to_vec();
         let clock = at.program_clock(program);
         if let Some(posting) = decide_clawback(program, &membership, &lots, order, &earning, clock, ids)? {

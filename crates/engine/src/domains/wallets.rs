@@ -43,6 +43,14 @@ impl Wallets {
         Some((self.get(membership)?.clone(), lot))
     }
 
+    /// Replaces a membership's copy (a change that is not a posting: pending points).
+    pub fn set(&mut self, membership: Membership) {
+        match self.memberships.iter_mut().find(|m| m.id == membership.id) {
+            Some(m) => *m = membership,
+            None => self.memberships.push(membership),
+        }
+    }
+
     pub fn add(&mut self, membership: Membership) {
         self.memberships.push(membership);
     }

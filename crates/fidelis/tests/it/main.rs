@@ -20,6 +20,7 @@ mod locking;
 mod ops;
 mod orders;
 mod outbox;
+mod pending;
 mod points;
 mod rules;
 mod segment_model;

@@ -6,3 +6,29 @@ ALTER TABLE memberships ADD COLUMN rule_usage TEXT;
 ALTER TABLE entries ADD COLUMN rule_id TEXT;
 ALTER TABLE entries ADD COLUMN rule_version INTEGER;
 ALTER TABLE entries ADD COLUMN cause_event_id TEXT;
+
+-- Pending points (holds): promised by an order rule, spendable from `until` on; found by the activation job
+-- through holds_due, and by member.
+CREATE TABLE holds (
+    id TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    program_id TEXT NOT NULL,
+    membership_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    points INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    until TEXT NOT NULL,
+    cause_type TEXT NOT NULL,
+    cause_order_id TEXT,
+    cause_event_id TEXT,
+    reason TEXT,
+    actor TEXT,
+    rule_id TEXT,
+    rule_version INTEGER,
+    expiry TEXT,
+    created_at INTEGER NOT NULL,
+    resolved_at INTEGER,
+    PRIMARY KEY (membership_id, id)
+) WITHOUT ROWID;
+CREATE INDEX holds_due ON holds (program_id, until) WHERE state = 'pending';

@@ -5,6 +5,7 @@ pub mod counters;
 pub mod customers;
 pub mod entries;
 pub mod events;
+pub mod holds;
 pub mod idempotency;
 pub mod lots;
 pub mod memberships;
