@@ -77,7 +77,9 @@ async fn method_not_allowed() -> ApiError {
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
-    use routes::{customers, earning_rules, events, home, members, ops, orders, pending, programs, rules, segments};
+    use routes::{
+        customers, earning_rules, events, home, members, ops, orders, pending, programs, rule_sets, rules, segments,
+    };
     let v1 = Router::new()
         .route("/customers", post(customers::upsert).get(customers::list))
         .route("/customers/{customer}", get(customers::get).post(customers::update).delete(customers::erase))
@@ -101,6 +103,8 @@ pub fn router(state: AppState) -> Router {
         .route("/programs/{program}", get(programs::get).post(programs::update))
         .route("/programs/{program}/earning-rules", post(earning_rules::create).get(earning_rules::list))
         .route("/programs/{program}/earning-rules/{rule}", get(earning_rules::get).post(earning_rules::update))
+        .route("/programs/{program}/rule-sets", get(rule_sets::list))
+        .route("/programs/{program}/rule-sets/{version}", get(rule_sets::get))
         .route("/programs/{program}/members", post(members::enrol).get(members::list))
         .route("/programs/{program}/members/{member}", get(members::get))
         .route("/programs/{program}/members/{member}/points/add", post(members::add_points))

@@ -26,6 +26,8 @@ pub enum Write {
     Order(Order),
     Event(CustomEvent),
     Program(Program),
+    /// A new version of a program's rule set (inserted, never changed).
+    RuleSet(fidelis_core::earning::RuleSet),
     /// A wallet change that is not a posting (a new membership).
     Membership(Membership),
     Posting(Posting),

@@ -172,6 +172,7 @@ pub struct ChangeSet<'a> {
     pub membership_expiries: Vec<(&'a MembershipId, Option<Date>)>,
     pub lots: Vec<&'a Lot>,
     pub holds: Vec<&'a Hold>,
+    pub rule_sets: Vec<&'a fidelis_core::earning::RuleSet>,
     pub entries: Vec<&'a Entry>,
     pub idempotency: Vec<&'a IdempotencyRecord>,
     /// Idempotency records past their retention.
@@ -334,6 +335,20 @@ pub trait ReadPort: Send + Sync {
     async fn open_lot_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Lot>>;
     /// All lots of a membership, spent ones included (for audits and tests).
     async fn lot_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Lot>>;
+    /// Versions of a program's rule set, newest first: those below `before` (all: `None`), at most `limit`.
+    async fn rule_set_list(
+        &self,
+        project: &ProjectId,
+        program: &ProgramId,
+        before: Option<i64>,
+        limit: usize,
+    ) -> StoreResult<Vec<fidelis_core::earning::RuleSet>>;
+    async fn rule_set(
+        &self,
+        project: &ProjectId,
+        program: &ProgramId,
+        version: i64,
+    ) -> StoreResult<Option<fidelis_core::earning::RuleSet>>;
     /// Every hold of a member, newest first.
     async fn hold_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Hold>>;
     /// Every entry of a membership, oldest first (for audits and tests).

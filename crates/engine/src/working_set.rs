@@ -13,6 +13,7 @@ use fidelis_core::NewIds;
 use fidelis_core::counter::Counter;
 use fidelis_core::customer::Customer;
 use fidelis_core::domain_event::DomainEvent;
+use fidelis_core::earning::RuleSet;
 use fidelis_core::event::CustomEvent;
 use fidelis_core::ids::{CustomerId, HoldId, LotId, MembershipId, OrderId, OutboxId, ProgramId, ProjectId, SegmentId};
 use fidelis_core::ledger::hold::Hold;
@@ -52,6 +53,8 @@ pub struct WorkingSet {
     pub holds: Table<HoldId, Hold>,
     holds_loaded: HashSet<MembershipId>,
     pub entries: Log<Entry>,
+    /// Rule-set versions the batch made.
+    pub rule_sets: Log<RuleSet>,
     pub idempotency: Table<SourceKey, IdempotencyRecord>,
     pub pruned: Log<SourceKey>,
     /// Events for the outbox, in the order they happened; ids are drawn when the batch is sealed.
@@ -102,6 +105,7 @@ impl WorkingSet {
             &mut self.lots_new,
             &mut self.holds,
             &mut self.entries,
+            &mut self.rule_sets,
             &mut self.idempotency,
             &mut self.pruned,
             &mut self.outbox,
@@ -677,6 +681,7 @@ impl WorkingSet {
             lots: self.lots.dirty().map(|(_, v)| v).collect(),
             holds: self.holds.dirty().map(|(_, v)| v).collect(),
             entries: self.entries.all().iter().collect(),
+            rule_sets: self.rule_sets.all().iter().collect(),
             idempotency: self.idempotency.dirty().map(|(_, v)| v).collect(),
             idempotency_pruned: self.pruned.all().iter().collect(),
             outbox: self.sealed.iter().collect(),

@@ -239,6 +239,39 @@ impl ReadPort for Reads {
         self.all(&sql, &[Value::text(membership), Value::text(project)], lots::row).await
     }
 
+    async fn rule_set_list(
+        &self,
+        project: &ProjectId,
+        program: &ProgramId,
+        before: Option<i64>,
+        limit: usize,
+    ) -> StoreResult<Vec<fidelis_core::earning::RuleSet>> {
+        use crate::schema::rule_sets;
+        let sql = format!(
+            "SELECT {} FROM rule_sets WHERE program_id = $1 AND project_id = $2 AND version < $3 \
+             ORDER BY version DESC LIMIT $4",
+            rule_sets::SCHEMA.list()
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let params =
+            [Value::text(program), Value::text(project), Value::Int(before.unwrap_or(i64::MAX)), Value::Int(limit)];
+        self.all(&sql, &params, rule_sets::row).await
+    }
+
+    async fn rule_set(
+        &self,
+        project: &ProjectId,
+        program: &ProgramId,
+        version: i64,
+    ) -> StoreResult<Option<fidelis_core::earning::RuleSet>> {
+        use crate::schema::rule_sets;
+        let sql = format!(
+            "SELECT {} FROM rule_sets WHERE program_id = $1 AND project_id = $2 AND version = $3",
+            rule_sets::SCHEMA.list()
+        );
+        self.first(&sql, &[Value::text(program), Value::text(project), Value::Int(version)], rule_sets::row).await
+    }
+
     async fn hold_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Hold>> {
         let sql = format!(
             "SELECT {} FROM holds WHERE membership_id = $1 AND project_id = $2 ORDER BY id DESC",

@@ -229,6 +229,7 @@ pub fn flush_steps(changes: &ChangeSet<'_>) -> Vec<Step> {
             lots::values,
         ),
         step(&entries::SCHEMA, Insert, &changes.entries, entries::values),
+        step(&crate::schema::rule_sets::SCHEMA, Insert, &changes.rule_sets, crate::schema::rule_sets::values),
         step(
             &crate::schema::holds::SCHEMA,
             Upsert {

@@ -9,7 +9,9 @@ mod schemas;
 #[cfg(test)]
 mod tests;
 
-use crate::routes::{customers, earning_rules, events, home, members, ops, orders, pending, programs, rules, segments};
+use crate::routes::{
+    customers, earning_rules, events, home, members, ops, orders, pending, programs, rule_sets, rules, segments,
+};
 use serde_json::Value;
 use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -29,6 +31,7 @@ use utoipa::{Modify, OpenApi};
         events::record, events::record_batch, events::list,
         programs::create, programs::update, programs::get, programs::list,
         earning_rules::create, earning_rules::update, earning_rules::get, earning_rules::list,
+        rule_sets::list, rule_sets::get,
         members::enrol, members::list, members::get, members::add_points, members::remove_points, members::transfer,
         members::transactions, members::expiring, pending::list, pending::activate, pending::cancel,
         customers::segments,

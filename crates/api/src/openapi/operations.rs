@@ -136,6 +136,8 @@ pub(super) fn refine_parameters(path: &str, method: &str, operation: &mut Map<St
             (Some("path"), "segment") => json!({ "type": "string", "pattern": id_pattern("seg") }),
             (Some("path"), "rule") => json!({ "type": "string", "pattern": id_pattern("erl") }),
             (Some("path"), "pending") => json!({ "type": "string", "pattern": id_pattern("hold") }),
+            (Some("path"), "version") => json!({ "type": "integer", "minimum": 1 }),
+            (Some("query"), "before" | "compare_to") => json!({ "type": "integer", "minimum": 0 }),
             (Some("path"), _) => json!({ "type": "string", "minLength": 1 }),
             _ => continue,
         };

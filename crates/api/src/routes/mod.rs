@@ -11,6 +11,7 @@ pub mod ops;
 pub mod orders;
 pub mod pending;
 pub mod programs;
+pub mod rule_sets;
 pub mod rules;
 pub mod segments;
 

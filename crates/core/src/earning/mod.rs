@@ -34,6 +34,16 @@ pub const PENDING_DAYS_MAX: u8 = 90;
 /// Largest multiplier.
 pub const MULTIPLIER_MAX: Factor = Factor(100 * Factor::ONE.0);
 
+/// One version of a program's rule set, as it was when it was made: immutable.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleSet {
+    pub project_id: crate::ids::ProjectId,
+    pub program_id: crate::ids::ProgramId,
+    pub version: i64,
+    pub rules: Vec<EarningRule>,
+    pub created_at: Timestamp,
+}
+
 /// The rule (and rule-set version) a ledger entry's points came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleRef {

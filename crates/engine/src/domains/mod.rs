@@ -144,6 +144,7 @@ impl Ctx<'_> {
                 Write::Order(o) => self.ws.put_order(o),
                 Write::Event(e) => self.ws.push_event(e),
                 Write::Program(p) => self.ws.put_program(p),
+                Write::RuleSet(r) => self.ws.rule_sets.push(r),
                 Write::Membership(m) => self.ws.put_membership(m),
                 Write::Posting(p) => self.ws.apply_posting(p),
                 Write::Hold(h) => self.ws.put_hold(h),

@@ -6,7 +6,7 @@ use super::{Ctx, Stop};
 use crate::decision::{Decision, Write};
 use crate::names::Names;
 use crate::port::CounterName;
-use fidelis_core::earning::{EARNING_RULES_PER_PROGRAM_MAX, EarningRule, RuleDraft};
+use fidelis_core::earning::{EARNING_RULES_PER_PROGRAM_MAX, EarningRule, RuleDraft, RuleSet};
 use fidelis_core::ids::{EarningRuleId, NewIds, ProgramId};
 use fidelis_core::program::{Program, ProgramDraft};
 use fidelis_core::rejection::{FieldError, FieldErrorKey, Rejection, Resource};
@@ -121,7 +121,15 @@ pub fn decide_rule(
     };
     program.rules_version = version;
     program.updated_at = now;
+    let set = RuleSet {
+        project_id: program.project_id.clone(),
+        program_id: program.id.clone(),
+        version,
+        rules: program.earning_rules.clone(),
+        created_at: now,
+    };
     let mut decision = Decision::new(Outcome { program: program.clone(), created: rule.is_none(), rule: Some(id) });
     decision.writes.push(Write::Program(program));
+    decision.writes.push(Write::RuleSet(set));
     Ok(decision)
 }

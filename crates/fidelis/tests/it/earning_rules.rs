@@ -340,3 +340,42 @@ async fn a_dry_run_of_an_order_explains_its_earning_and_commits_nothing(app: Tes
     assert_eq!(bad.key(), "invalid_query");
 }
 on_both!(a_dry_run_of_an_order_explains_its_earning_and_commits_nothing);
+
+async fn every_rule_change_is_a_listed_immutable_version_with_its_diff(app: TestApp) {
+    let program = app.program(json!({"name": "Club"})).await;
+    let first = rule(
+        &app,
+        &program,
+        json!({"name": "A", "trigger": {"type": "order_paid"}, "amount": {"type": "fixed", "points": 5}}),
+    )
+    .await;
+    rule(
+        &app,
+        &program,
+        json!({"name": "B", "trigger": {"type": "order_paid"}, "amount": {"type": "fixed", "points": 7}}),
+    )
+    .await;
+    let path = format!("/v1/programs/{program}/earning-rules/{}", first["id"].as_str().unwrap());
+    app.post(&path, json!({"status": "paused", "caps": {"per_event": 3}})).await;
+    let list = app.get(&format!("/v1/programs/{program}/rule-sets?limit=2")).await.body;
+    let versions: Vec<i64> = list["data"].as_array().unwrap().iter().map(|s| s["version"].as_i64().unwrap()).collect();
+    assert_eq!((versions, list["has_more"].clone(), list["next_before"].clone()), (vec![3, 2], json!(true), json!(2)));
+    let rest = app.get(&format!("/v1/programs/{program}/rule-sets?before=2")).await.body;
+    assert_eq!(rest["data"][0]["rules_count"], 1);
+    let third = app.get(&format!("/v1/programs/{program}/rule-sets/3")).await.body;
+    assert_eq!(third["compared_to"], 2);
+    assert_eq!(
+        third["changes"],
+        json!([{"rule_id": first["id"], "name": "A", "change": "changed", "fields": ["caps", "status"]}])
+    );
+    assert_eq!(third["rules"][0]["status"], "paused");
+    let second = app.get(&format!("/v1/programs/{program}/rule-sets/2")).await.body;
+    assert_eq!(second["rules"][0]["status"], "active", "a version stays as it was made");
+    assert_eq!(second["changes"][0]["change"], "added");
+    let against_none = app.get(&format!("/v1/programs/{program}/rule-sets/3?compare_to=0")).await.body;
+    assert_eq!(against_none["changes"].as_array().unwrap().len(), 2);
+    assert_eq!(app.get(&format!("/v1/programs/{program}/rule-sets/9")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("/v1/programs/{program}/rule-sets/x")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("/v1/programs/{program}/rule-sets?before=-1")).await.key(), "invalid_query");
+}
+on_both!(every_rule_change_is_a_listed_immutable_version_with_its_diff);

@@ -32,3 +32,13 @@ CREATE TABLE holds (
     PRIMARY KEY (membership_id, id)
 ) WITHOUT ROWID;
 CREATE INDEX holds_due ON holds (program_id, until) WHERE state = 'pending';
+
+-- Every version of a program's rule set, as it was made (insert-only): listable and diffable.
+CREATE TABLE rule_sets (
+    program_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    project_id TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (program_id, version)
+) WITHOUT ROWID;

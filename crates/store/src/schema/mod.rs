@@ -13,6 +13,7 @@ pub mod orders;
 pub mod outbox;
 pub mod programs;
 pub mod projects;
+pub mod rule_sets;
 pub mod segments;
 
 use crate::row::Value;
