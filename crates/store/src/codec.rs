@@ -177,6 +177,7 @@ pub struct CauseColumns {
     pub kind: String,
     pub order_id: Option<String>,
     pub event_id: Option<String>,
+    pub segment_id: Option<String>,
     pub lot_id: Option<String>,
     pub membership_id: Option<String>,
     pub reason: Option<String>,
@@ -193,6 +194,9 @@ pub fn cause_columns(cause: &Cause) -> CauseColumns {
             CauseColumns { kind: kind("event"), event_id: Some(event_id.to_string()), ..Default::default() }
         }
         Cause::Enrolment => CauseColumns { kind: kind("enrolment"), ..Default::default() },
+        Cause::Segment { segment_id } => {
+            CauseColumns { kind: kind("segment"), segment_id: Some(segment_id.to_string()), ..Default::default() }
+        }
         Cause::Admin { reason, actor } => CauseColumns {
             kind: kind("admin"),
             reason: Some(reason.clone()),
@@ -216,6 +220,9 @@ pub fn cause(c: CauseColumns) -> CodecResult<Cause> {
     use fidelis_core::ids::{EventId, LotId, MembershipId, OrderId};
     if let ("event", Some(event)) = (c.kind.as_str(), &c.event_id) {
         return Ok(Cause::Event { event_id: EventId::from_trusted(event.clone()) });
+    }
+    if let ("segment", Some(segment)) = (c.kind.as_str(), &c.segment_id) {
+        return Ok(Cause::Segment { segment_id: fidelis_core::ids::SegmentId::from_trusted(segment.clone()) });
     }
     match (c.kind.as_str(), c.order_id, c.lot_id, c.membership_id) {
         ("enrolment", _, _, _) => Ok(Cause::Enrolment),

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-/// What makes a rule fire: `order_paid`, `event` (with `event`, the custom event's name) or
-/// `member_enrolled`.
+/// What makes a rule fire: `order_paid`, `event` (with `event`, the custom event's name),
+/// `member_enrolled`, `segment_entered` or `segment_left` (with `segment`, a `seg_…` id).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TriggerBody {
@@ -31,6 +31,8 @@ pub struct TriggerBody {
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
 }
 
 /// How many points: `fixed` (`points`); `proportional` (`every` minor units → `points`, over the order's
@@ -282,6 +284,29 @@ impl AmountBody {
 
 impl TriggerBody {
     fn trigger(&self, errors: &mut FieldErrors) -> Option<Trigger> {
+        let on_segment = ["segment_entered", "segment_left"].contains(&self.kind.as_str());
+        if self.segment.is_some() && !on_segment {
+            errors.push("/trigger/segment", FieldErrorKey::Conflict, "only a segment trigger names a segment");
+            return None;
+        }
+        if on_segment {
+            let Some(raw) = &self.segment else {
+                errors.push("/trigger/segment", FieldErrorKey::Required, "a segment trigger needs the segment's id");
+                return None;
+            };
+            let Some(segment) = SegmentId::parse(raw) else {
+                errors.push("/trigger/segment", FieldErrorKey::InvalidFormat, "must be a seg_… id");
+                return None;
+            };
+            if self.event.is_some() {
+                errors.push("/trigger/event", FieldErrorKey::Conflict, "only an event trigger names an event");
+                return None;
+            }
+            return Some(match self.kind.as_str() {
+                "segment_entered" => Trigger::SegmentEntered { segment },
+                _ => Trigger::SegmentLeft { segment },
+            });
+        }
         match (self.kind.as_str(), &self.event) {
             ("order_paid", None) => Some(Trigger::OrderPaid),
             ("member_enrolled", None) => Some(Trigger::MemberEnrolled),
@@ -297,7 +322,7 @@ impl TriggerBody {
                 None
             }
             _ => {
-                let message = "must be order_paid, event or member_enrolled";
+                let message = "must be order_paid, event, member_enrolled, segment_entered or segment_left";
                 errors.push("/trigger/type", FieldErrorKey::InvalidFormat, message);
                 None
             }
@@ -309,7 +334,11 @@ impl TriggerBody {
             Trigger::Event { name } => Some(name.clone()),
             _ => None,
         };
-        TriggerBody { kind: t.kind().to_owned(), event }
+        let segment = match t {
+            Trigger::SegmentEntered { segment } | Trigger::SegmentLeft { segment } => Some(segment.to_string()),
+            _ => None,
+        };
+        TriggerBody { kind: t.kind().to_owned(), event, segment }
     }
 }
 

@@ -144,6 +144,8 @@ pub struct CauseResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lot_id: Option<String>,
     /// The other member of a transfer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -188,6 +190,7 @@ impl TransactionResponse {
             kind: "",
             order_id: None,
             event_id: None,
+            segment_id: None,
             lot_id: None,
             counterpart_id: None,
             reason: None,
@@ -197,6 +200,9 @@ impl TransactionResponse {
             Cause::Order { order_id } => CauseResponse { kind: "order", order_id: Some(order_id.to_string()), ..none },
             Cause::Event { event_id } => CauseResponse { kind: "event", event_id: Some(event_id.to_string()), ..none },
             Cause::Enrolment => CauseResponse { kind: "enrolment", ..none },
+            Cause::Segment { segment_id } => {
+                CauseResponse { kind: "segment", segment_id: Some(segment_id.to_string()), ..none }
+            }
             Cause::Admin { reason, actor } => {
                 CauseResponse { kind: "admin", reason: Some(reason.clone()), actor: Some(actor.clone()), ..none }
             }

@@ -247,7 +247,12 @@ pub(super) fn property_refinements() -> Vec<(&'static str, &'static str, Value)>
             json!({ "type": ["array", "null"], "maxItems": fidelis_core::earning::RULE_SEGMENTS_MAX,
                     "items": { "type": "string", "pattern": id_pattern("seg") } }),
         ),
-        ("TriggerBody", "type", json!({ "type": "string", "enum": ["order_paid", "event", "member_enrolled"] })),
+        (
+            "TriggerBody",
+            "type",
+            json!({ "type": "string", "enum": ["order_paid", "event", "member_enrolled", "segment_entered", "segment_left"] }),
+        ),
+        ("TriggerBody", "segment", or_null(json!({ "type": "string", "pattern": id_pattern("seg") }))),
         (
             "TriggerBody",
             "event",

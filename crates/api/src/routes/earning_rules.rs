@@ -21,7 +21,7 @@ fn rule_id(raw: &str) -> Result<EarningRuleId, ApiError> {
 }
 
 /// Add an earning rule to a program (`name`, `trigger` and `amount` required).
-#[utoipa::path(post, path = "/v1/programs/{program}/earning-rules", tag = "earning rules",
+#[utoipa::path(post, path = "/v1/programs/{program}/earning-rules", tag = "earning",
     request_body = EarningRuleBody, params(("program" = String, Path)),
     responses((status = 201, body = EarningRuleResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn create(
@@ -47,7 +47,7 @@ pub async fn create(
 
 /// Change a rule; only the fields sent change. `"status": "paused"` stops it at once, `"active"` resumes
 /// it, `"archived"` retires it for good.
-#[utoipa::path(post, path = "/v1/programs/{program}/earning-rules/{rule}", tag = "earning rules",
+#[utoipa::path(post, path = "/v1/programs/{program}/earning-rules/{rule}", tag = "earning",
     request_body = EarningRuleBody, params(("program" = String, Path), ("rule" = String, Path)),
     responses((status = 200, body = EarningRuleResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn update(
@@ -65,7 +65,7 @@ pub async fn update(
     run(&state, &auth, request_id, body.idempotency, action).await
 }
 
-#[utoipa::path(get, path = "/v1/programs/{program}/earning-rules/{rule}", tag = "earning rules",
+#[utoipa::path(get, path = "/v1/programs/{program}/earning-rules/{rule}", tag = "earning",
     params(("program" = String, Path), ("rule" = String, Path)),
     responses((status = 200, body = EarningRuleResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn get(
@@ -82,7 +82,7 @@ pub async fn get(
 }
 
 /// The program's rules, oldest first (a program has at most 100), with the rule set's current version.
-#[utoipa::path(get, path = "/v1/programs/{program}/earning-rules", tag = "earning rules",
+#[utoipa::path(get, path = "/v1/programs/{program}/earning-rules", tag = "earning",
     params(("program" = String, Path)),
     responses((status = 200, body = EarningRuleList), (status = "4XX", body = ErrorBody)))]
 pub async fn list(

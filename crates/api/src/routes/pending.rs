@@ -85,7 +85,7 @@ pub struct PendingChangeResponse {
 }
 
 /// The member's pending points, newest first, in every state.
-#[utoipa::path(get, path = "/v1/programs/{program}/members/{member}/pending", tag = "members",
+#[utoipa::path(get, path = "/v1/programs/{program}/members/{member}/pending", tag = "members", operation_id = "pending_list",
     params(("program" = String, Path), ("member" = String, Path)),
     responses((status = 200, body = PendingList), (status = "4XX", body = ErrorBody)))]
 pub async fn list(
@@ -118,7 +118,7 @@ async fn change(
 }
 
 /// Activate pending points now: they become a lot whose expiry clock starts today.
-#[utoipa::path(post, path = "/v1/programs/{program}/members/{member}/pending/{pending}/activate", tag = "members",
+#[utoipa::path(post, path = "/v1/programs/{program}/members/{member}/pending/{pending}/activate", tag = "members", operation_id = "pending_activate",
     params(("program" = String, Path), ("member" = String, Path), ("pending" = String, Path),
            ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 200, body = PendingChangeResponse), (status = "4XX", body = ErrorBody)))]
@@ -133,7 +133,7 @@ pub async fn activate(
 }
 
 /// Cancel pending points: nothing reaches the ledger.
-#[utoipa::path(post, path = "/v1/programs/{program}/members/{member}/pending/{pending}/cancel", tag = "members",
+#[utoipa::path(post, path = "/v1/programs/{program}/members/{member}/pending/{pending}/cancel", tag = "members", operation_id = "pending_cancel",
     params(("program" = String, Path), ("member" = String, Path), ("pending" = String, Path),
            ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 200, body = PendingChangeResponse), (status = "4XX", body = ErrorBody)))]

@@ -82,7 +82,7 @@ fn whole(query: &Query, name: &str) -> Result<Option<i64>, ApiError> {
 }
 
 /// Versions of the program's rule set, newest first (`limit` ≤ 100, `before` a version).
-#[utoipa::path(get, path = "/v1/programs/{program}/rule-sets", tag = "earning rules",
+#[utoipa::path(get, path = "/v1/programs/{program}/rule-sets", tag = "earning", operation_id = "rule_sets_list",
     params(("program" = String, Path), ("limit" = Option<usize>, Query), ("before" = Option<i64>, Query)),
     responses((status = 200, body = RuleSetList), (status = "4XX", body = ErrorBody)))]
 pub async fn list(
@@ -110,7 +110,7 @@ pub async fn list(
 }
 
 /// One version of the rule set, whole, with what changed against `compare_to` (default: the version before).
-#[utoipa::path(get, path = "/v1/programs/{program}/rule-sets/{version}", tag = "earning rules",
+#[utoipa::path(get, path = "/v1/programs/{program}/rule-sets/{version}", tag = "earning", operation_id = "rule_set_get",
     params(("program" = String, Path), ("version" = i64, Path), ("compare_to" = Option<i64>, Query)),
     responses((status = 200, body = RuleSetResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn get(

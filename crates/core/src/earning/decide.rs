@@ -20,6 +20,7 @@ pub enum TriggerFacts<'a> {
     OrderPaid { order: &'a Order },
     Event { name: &'a str, metadata: &'a Metadata },
     Enrolled,
+    Segment { segment: &'a SegmentId, entered: bool },
 }
 
 impl TriggerFacts<'_> {
@@ -28,6 +29,12 @@ impl TriggerFacts<'_> {
             (TriggerFacts::OrderPaid { .. }, Trigger::OrderPaid) => true,
             (TriggerFacts::Event { name, .. }, Trigger::Event { name: wanted }) => name == wanted,
             (TriggerFacts::Enrolled, Trigger::MemberEnrolled) => true,
+            (TriggerFacts::Segment { segment, entered: true }, Trigger::SegmentEntered { segment: wanted }) => {
+                *segment == wanted
+            }
+            (TriggerFacts::Segment { segment, entered: false }, Trigger::SegmentLeft { segment: wanted }) => {
+                *segment == wanted
+            }
             _ => false,
         }
     }

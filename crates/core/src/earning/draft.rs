@@ -125,7 +125,8 @@ impl EarningRule {
                 "proportional and per-item amounts need the order_paid trigger",
             ));
         }
-        if matches!(self.amount, Amount::Metadata { .. }) && self.trigger == Trigger::MemberEnrolled {
+        let has_metadata = matches!(self.trigger, Trigger::OrderPaid | Trigger::Event { .. });
+        if matches!(self.amount, Amount::Metadata { .. }) && !has_metadata {
             errors.push(FieldError::new(
                 "/amount/type",
                 FieldErrorKey::Conflict,

@@ -117,14 +117,23 @@ pub enum Trigger {
     Event { name: String },
     /// A customer joins the program (the signup bonus).
     MemberEnrolled,
+    /// A member enters this segment (a dynamic segment's rule starts to hold, or a static one adds them).
+    SegmentEntered { segment: SegmentId },
+    /// A member leaves this segment.
+    SegmentLeft { segment: SegmentId },
 }
 
 impl Trigger {
+    pub const SEGMENT_ENTERED: &'static str = "segment_entered";
+    pub const SEGMENT_LEFT: &'static str = "segment_left";
+
     pub fn kind(&self) -> &'static str {
         match self {
             Trigger::OrderPaid => "order_paid",
             Trigger::Event { .. } => "event",
             Trigger::MemberEnrolled => "member_enrolled",
+            Trigger::SegmentEntered { .. } => Trigger::SEGMENT_ENTERED,
+            Trigger::SegmentLeft { .. } => Trigger::SEGMENT_LEFT,
         }
     }
 }

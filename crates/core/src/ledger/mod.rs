@@ -79,6 +79,10 @@ pub enum Cause {
     },
     /// The member joined the program (a signup bonus).
     Enrolment,
+    /// The member entered (or left) a segment an earning rule fires on.
+    Segment {
+        segment_id: crate::ids::SegmentId,
+    },
     Admin {
         reason: String,
         actor: String,

@@ -7,15 +7,17 @@ use crate::port::{CounterKey, CounterName};
 use crate::segments::compile;
 use fidelis_core::calendar::add_days;
 use fidelis_core::counter::Counter;
+use fidelis_core::domain_event::DomainEvent;
 use fidelis_core::earning::{
     Candidate, EarningRule, RuleRef, RuleReport, RuleStatus, Situation, Trigger, TriggerFacts, decide,
 };
-use fidelis_core::ids::{EarningRuleId, NewIds, ProgramId, ProjectId};
+use fidelis_core::ids::{CustomerId, EarningRuleId, NewIds, ProgramId, ProjectId, SegmentId};
 use fidelis_core::ledger::hold::{self, Hold, HoldKind};
 use fidelis_core::ledger::{Cause, EntryKind, Membership, Posting, credit};
 use fidelis_core::money::Currency;
 use fidelis_core::program::Program;
 use fidelis_core::rejection::Rejection;
+use fidelis_core::rules::CustomerFacts;
 use fidelis_core::rules::{Context, Rule};
 use jiff::tz::TimeZone;
 use std::collections::HashMap;
@@ -185,6 +187,72 @@ pub fn earn(
     }
     let reports = decided.reports;
     Ok(ProgramEarning { program_id: program.id.clone(), postings, holds, membership: wallet, reports, budgets })
+}
+
+/// Earns on the segment transitions of the command so far (`segment.entered` / `segment.left` events), in
+/// every program with rules of those triggers the customer is a member of.
+pub async fn on_segments(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
+    let moves: Vec<(CustomerId, SegmentId, bool)> = ctx
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            DomainEvent::SegmentEntered(p) => Some((p.customer_id.clone(), p.segment_id.clone(), true)),
+            DomainEvent::SegmentLeft(p) => Some((p.customer_id.clone(), p.segment_id.clone(), false)),
+            _ => None,
+        })
+        .collect();
+    if moves.is_empty() {
+        return Ok(());
+    }
+    let project = ctx.project_id().clone();
+    ctx.ws.load_programs(ctx.loads, std::slice::from_ref(&project), &[]).await?;
+    let kinds = [Trigger::SEGMENT_ENTERED, Trigger::SEGMENT_LEFT];
+    let programs: Vec<ProgramId> = ctx
+        .ws
+        .programs_of(&project)
+        .into_iter()
+        .filter(|p| kinds.iter().any(|k| earns_on(p, k)))
+        .map(|p| p.id.clone())
+        .collect();
+    if programs.is_empty() {
+        return Ok(());
+    }
+    let mut customers: Vec<CustomerId> = moves.iter().map(|(c, _, _)| c.clone()).collect();
+    customers.sort();
+    customers.dedup();
+    ctx.ws.load_memberships(ctx.loads, &customers, &[]).await?;
+    for (customer_id, segment, entered) in &moves {
+        let kind = if *entered { kinds[0] } else { kinds[1] };
+        for program_id in &programs {
+            let rules = ctx.earning_rules(program_id, kind).await?;
+            let Some(program) = ctx.ws.program(&project, program_id) else { continue };
+            let Some(customer) = ctx.ws.customers.get(customer_id) else { continue };
+            let member = ctx.ws.memberships_of(customer_id).into_iter().find(|m| &m.program_id == program_id);
+            let Some(member) = member.cloned() else { continue };
+            let loyalty = [fidelis_core::rules::LoyaltyFacts::of(&member, member.balance)];
+            let context = Context {
+                now: ctx.at.now,
+                time_zone: &ctx.at.time_zone,
+                currency: ctx.project.currency,
+                customer: Some(CustomerFacts { customer, segments: &customer.segments, loyalty: &loyalty }),
+                order: None,
+                event: None,
+            };
+            let facts = TriggerFacts::Segment { segment, entered: *entered };
+            let cause = Cause::Segment { segment_id: segment.clone() };
+            let earned = earn(program, &rules, facts, &context, &member, &cause, &ctx.at, false, ctx.ids)?;
+            let mut step = crate::decision::Decision::new(());
+            for posting in earned.postings {
+                step.post(posting);
+            }
+            for (key, counter) in earned.budgets {
+                step.writes.push(crate::decision::Write::Counter { key, counter });
+            }
+            // Applied at once: the next transition of the same member sees this one's wallet.
+            ctx.apply(step);
+        }
+    }
+    Ok(())
 }
 
 /// Whether a program has anything to earn on triggers of `kind`: its rate (orders) or an active rule.

@@ -77,6 +77,15 @@ async fn load(ctx: &mut Ctx<'_>, program: &ProgramId) -> Result<Program, Stop> {
 
 /// Every segment a rule requires must exist in the project.
 async fn check_segments(ctx: &mut Ctx<'_>, draft: &RuleDraft) -> Result<(), Stop> {
+    use fidelis_core::earning::Trigger;
+    if let Some(Trigger::SegmentEntered { segment } | Trigger::SegmentLeft { segment }) = &draft.trigger {
+        let project = ctx.project_id().clone();
+        ctx.ws.load_segments(ctx.loads, std::slice::from_ref(&project), &[]).await?;
+        if !ctx.ws.segments_of(&project).iter().any(|s| &s.id == segment) {
+            let error = FieldError::new("/trigger/segment", FieldErrorKey::OutOfRange, format!("no segment {segment}"));
+            return Err(Rejection::Invalid(vec![error]).into());
+        }
+    }
     let Some(wanted) = &draft.segments else { return Ok(()) };
     let project = ctx.project_id().clone();
     ctx.ws.load_segments(ctx.loads, std::slice::from_ref(&project), &[]).await?;

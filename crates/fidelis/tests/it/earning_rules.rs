@@ -379,3 +379,41 @@ async fn every_rule_change_is_a_listed_immutable_version_with_its_diff(app: Test
     assert_eq!(app.get(&format!("/v1/programs/{program}/rule-sets?before=-1")).await.key(), "invalid_query");
 }
 on_both!(every_rule_change_is_a_listed_immutable_version_with_its_diff);
+
+async fn entering_and_leaving_a_segment_fire_their_rules_once_per_transition(app: TestApp) {
+    let program = app.auto_program().await;
+    let segment = app
+        .post("/v1/segments", json!({"name": "Big spenders", "type": "dynamic", "rule": "spent(lifetime) >= 50.00"}))
+        .await;
+    let segment = segment.body["id"].as_str().unwrap().to_owned();
+    let welcome = json!({"name": "Welcome to big spenders", "trigger": {"type": "segment_entered", "segment": segment},
+                         "amount": {"type": "fixed", "points": 100}});
+    rule(&app, &program, welcome).await;
+    rule(
+        &app,
+        &program,
+        json!({"name": "Sorry to see you go", "trigger": {"type": "segment_left", "segment": segment},
+                                "amount": {"type": "fixed", "points": 5}}),
+    )
+    .await;
+    let body = |source: &str, amount: i64| json!({"source_id": source, "status": "PAID", "amount": amount, "customer": {"source_id": "c-1"}});
+    app.post("/v1/orders", body("o-1", 3_000)).await;
+    assert_eq!(app.member(&program, "c-1").await["balance"], 30, "not in the segment yet");
+    app.post("/v1/orders", body("o-2", 3_000)).await;
+    assert_eq!(app.member(&program, "c-1").await["balance"], 160, "30 + 30 + 100 on entering");
+    app.post("/v1/orders", body("o-3", 1_000)).await;
+    assert_eq!(app.member(&program, "c-1").await["balance"], 170, "staying in the segment earns no more");
+    let refund = app.post("/v1/orders/o-3/refunds", json!({"amount": 1_000})).await;
+    assert_eq!(refund.status, StatusCode::OK, "{}", refund.body);
+    app.post("/v1/orders/o-2/refunds", json!({"amount": 3_000})).await;
+    let entries = transactions(&app, &program, "c-1").await;
+    let left: Vec<&Value> = entries.iter().filter(|e| e["cause"]["type"] == "segment").collect();
+    assert_eq!(left.len(), 2, "one entry on entering, one on leaving: {entries:?}");
+    assert_eq!(left[0]["points"], 5);
+    assert_eq!(left[0]["cause"]["segment_id"], json!(segment));
+    let unknown = app.post(&format!("/v1/programs/{program}/earning-rules"),
+        json!({"name": "x", "trigger": {"type": "segment_entered", "segment": "seg_01JAAAAAAAAAAAAAAAAAAAAAAA"}, "amount": {"type": "fixed", "points": 1}})).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.body);
+    app.assert_ledger_identities(&program).await;
+}
+on_both!(entering_and_leaving_a_segment_fire_their_rules_once_per_transition);

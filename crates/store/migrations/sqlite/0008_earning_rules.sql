@@ -6,6 +6,7 @@ ALTER TABLE memberships ADD COLUMN rule_usage TEXT;
 ALTER TABLE entries ADD COLUMN rule_id TEXT;
 ALTER TABLE entries ADD COLUMN rule_version INTEGER;
 ALTER TABLE entries ADD COLUMN cause_event_id TEXT;
+ALTER TABLE entries ADD COLUMN cause_segment_id TEXT;
 
 -- Pending points (holds): promised by an order rule, spendable from `until` on; found by the activation job
 -- through holds_due, and by member.

@@ -26,6 +26,7 @@ pub static SCHEMA: Schema = Schema {
         "cause_type",
         "cause_order_id",
         "cause_event_id",
+        "cause_segment_id",
         "cause_lot_id",
         "cause_membership_id",
         "reason",
@@ -42,6 +43,7 @@ pub fn row(r: &dyn RowLike) -> StoreResult<Entry> {
         kind: c.text("cause_type")?,
         order_id: c.opt_text("cause_order_id")?,
         event_id: c.opt_text("cause_event_id")?,
+        segment_id: c.opt_text("cause_segment_id")?,
         lot_id: c.opt_text("cause_lot_id")?,
         membership_id: c.opt_text("cause_membership_id")?,
         reason: c.opt_text("reason")?,
@@ -89,6 +91,7 @@ pub fn values(e: &Entry) -> Vec<Value> {
             .set("cause_type", Value::Text(cause.kind))
             .set("cause_order_id", Value::OptText(cause.order_id))
             .set("cause_event_id", Value::OptText(cause.event_id))
+            .set("cause_segment_id", Value::OptText(cause.segment_id))
             .set("cause_lot_id", Value::OptText(cause.lot_id))
             .set("cause_membership_id", Value::OptText(cause.membership_id))
             .set("reason", Value::OptText(cause.reason))

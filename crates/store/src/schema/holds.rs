@@ -55,6 +55,7 @@ pub fn row(r: &dyn RowLike) -> StoreResult<Hold> {
         kind: c.text("cause_type")?,
         order_id: c.opt_text("cause_order_id")?,
         event_id: c.opt_text("cause_event_id")?,
+        segment_id: None,
         lot_id: None,
         membership_id: None,
         reason: c.opt_text("reason")?,
