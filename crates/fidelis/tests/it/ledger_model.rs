@@ -1,12 +1,15 @@
 //! Model test of the points ledger: random sequences of earn / add / remove / expire / clawback / retry,
 //! run through the real engine and database, checked after every step against a deliberately simple
-//! reference model and against the ledger identities. Failing cases are shrunk and their seed persisted
+//! reference model and against the ledger identities. Besides its rate, the program earns by a rule capped
+//! per customer and day and by a rule whose points stay pending for a few days (activated by the jobs,
+//! shrunk or voided by refunds inside the window). Failing cases are shrunk and their seed persisted
 //! by proptest (`proptest-regressions/`); `PROPTEST_CASES` runs more.
 
 use crate::support::{Db, database};
 use fidelis::app;
 use fidelis_api::ApiConfig;
 use fidelis_core::customer::CustomerPatch;
+use fidelis_core::earning::{Amount, AmountBase, Caps, RuleDraft, Trigger};
 use fidelis_core::expiry::ExpiryPolicy;
 use fidelis_core::ids::ProgramId;
 use fidelis_core::ledger::check_identities;
@@ -26,6 +29,12 @@ use proptest::prelude::*;
 use std::sync::Arc;
 
 const CUSTOMERS: usize = 3;
+/// The capped rule: this many points per paid order, at most `BONUS_CAP` per customer and day.
+const BONUS: i64 = 30;
+const BONUS_CAP: i64 = 50;
+/// The pending rule: 1 point per 10.00, pending this many days.
+const HELD_EVERY: i64 = 1_000;
+const HELD_DAYS: u8 = 3;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -63,6 +72,16 @@ struct ModelMember {
     lots: Vec<ModelLot>,
     debt: i64,
     balance: i64,
+    /// The capped rule's points by day.
+    bonus_days: Vec<(Date, i64)>,
+}
+
+/// What one rule (or the rate) gave an order: credited, or pending in `hold`.
+#[derive(Clone, Debug)]
+struct ModelEarning {
+    points: i64,
+    clawed: i64,
+    hold: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -70,10 +89,24 @@ struct ModelOrder {
     customer: usize,
     total: i64,
     refunded: i64,
-    earned: i64,
-    clawed: i64,
+    earnings: Vec<ModelEarning>,
     void: bool,
     canceled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum HoldState {
+    Pending,
+    Posted,
+    Voided,
+}
+
+#[derive(Clone, Debug)]
+struct ModelHold {
+    customer: usize,
+    points: i64,
+    activates_on: Date,
+    state: HoldState,
 }
 
 /// The reference: plain vectors and loops, no shortcuts shared with the engine.
@@ -81,6 +114,7 @@ struct ModelOrder {
 struct Model {
     members: Vec<ModelMember>,
     orders: Vec<ModelOrder>,
+    holds: Vec<ModelHold>,
     allow_debt: bool,
 }
 
@@ -129,13 +163,56 @@ impl Model {
         }
     }
 
+    /// Each earning of the order separately, in the order they were made: pending points shrink (all of them:
+    /// voided), credited ones are debited.
     fn claw_back(&mut self, index: usize, today: Date) {
         let o = self.orders[index].clone();
-        let target = if o.void || o.total == 0 { o.earned } else { o.earned * o.refunded / o.total };
-        let due = target - o.clawed;
-        if due > 0 {
-            self.debit(o.customer, due, today, false);
-            self.orders[index].clawed += due;
+        for (e, earning) in o.earnings.iter().enumerate() {
+            let target = if o.void || o.total == 0 { earning.points } else { earning.points * o.refunded / o.total };
+            let due = target - earning.clawed;
+            if due <= 0 {
+                continue;
+            }
+            match earning.hold.map(|h| self.holds[h].state.clone()) {
+                Some(HoldState::Pending) => {
+                    let h = &mut self.holds[earning.hold.unwrap_or_default()];
+                    h.points -= due.min(h.points);
+                    if h.points == 0 {
+                        h.state = HoldState::Voided;
+                    }
+                }
+                Some(HoldState::Voided) => continue,
+                Some(HoldState::Posted) | None => {
+                    self.debit(o.customer, due, today, false);
+                }
+            }
+            self.orders[index].earnings[e].clawed += due;
+        }
+    }
+
+    /// What the capped rule gives a customer today.
+    fn bonus(&mut self, customer: usize, today: Date) -> i64 {
+        let days = &mut self.members[customer].bonus_days;
+        let used: i64 = days.iter().filter(|(d, _)| *d == today).map(|(_, p)| p).sum();
+        let given = BONUS.min(BONUS_CAP - used).max(0);
+        days.push((today, given));
+        given
+    }
+
+    fn pending(&self, customer: usize) -> i64 {
+        self.holds.iter().filter(|h| h.customer == customer && h.state == HoldState::Pending).map(|h| h.points).sum()
+    }
+
+    /// The job: pending points whose day has come become lots expiring from today.
+    fn activate(&mut self, today: Date, expires_on: Option<Date>) {
+        let mut due: Vec<usize> = (0..self.holds.len())
+            .filter(|&i| self.holds[i].state == HoldState::Pending && self.holds[i].activates_on <= today)
+            .collect();
+        due.sort_by_key(|&i| (self.holds[i].activates_on, i));
+        for i in due {
+            self.holds[i].state = HoldState::Posted;
+            let (customer, points) = (self.holds[i].customer, self.holds[i].points);
+            self.credit(customer, points, expires_on);
         }
     }
 }
@@ -186,6 +263,29 @@ impl Harness {
             panic!("program")
         };
         h.program = program.id;
+        let capped = RuleDraft {
+            name: Some("Capped".into()),
+            trigger: Some(Trigger::OrderPaid),
+            amount: Some(Amount::Fixed { points: Points::from_stored(BONUS) }),
+            caps: Some(Caps { per_customer_day: Some(Points::from_stored(BONUS_CAP)), ..Caps::default() }),
+            ..RuleDraft::default()
+        };
+        let held = RuleDraft {
+            name: Some("Held".into()),
+            trigger: Some(Trigger::OrderPaid),
+            amount: Some(Amount::Proportional {
+                every: Money::new(HELD_EVERY).unwrap(),
+                points: Points::from_stored(1),
+                base: AmountBase::AfterDiscounts,
+            }),
+            pending_days: Some(Some(HELD_DAYS)),
+            ..RuleDraft::default()
+        };
+        for draft in [capped, held] {
+            let command = programs::Command::CreateRule { program: h.program.clone(), draft: Box::new(draft) };
+            let outcome = h.run(Action::Programs(command)).await;
+            assert!(matches!(outcome, Outcome::Programs(_)), "rule: {outcome:?}");
+        }
         for c in 0..CUSTOMERS {
             let customer = CustomerInput {
                 reference: Some(source(c)),
@@ -245,6 +345,7 @@ impl Harness {
             let remaining: Vec<i64> = lots.iter().map(|l| l.remaining.value()).collect();
             let modelled: Vec<i64> = expected.lots.iter().map(|l| l.remaining).collect();
             assert_eq!(remaining, modelled, "lots of customer {c}");
+            assert_eq!(member.pending.value(), model.pending(c), "pending points of customer {c}");
         }
     }
 }
@@ -281,16 +382,33 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
             };
             let input = OrderInput { reference: None, customer: Some(customer_input), draft, explain: false };
             h.run(Action::Orders(orders::Command::Upsert(Box::new(input)))).await;
+            let mut earnings = Vec::new();
             let earned = amount / 100;
             if earned > 0 {
                 model.credit(*customer, earned, h.expiry(today));
+                earnings.push(ModelEarning { points: earned, clawed: 0, hold: None });
+            }
+            let bonus = model.bonus(*customer, today);
+            if bonus > 0 {
+                model.credit(*customer, bonus, h.expiry(today));
+                earnings.push(ModelEarning { points: bonus, clawed: 0, hold: None });
+            }
+            let held = amount / HELD_EVERY;
+            if held > 0 {
+                let activates_on = fidelis_core::calendar::add_days(today, i32::from(HELD_DAYS)).unwrap();
+                model.holds.push(ModelHold {
+                    customer: *customer,
+                    points: held,
+                    activates_on,
+                    state: HoldState::Pending,
+                });
+                earnings.push(ModelEarning { points: held, clawed: 0, hold: Some(model.holds.len() - 1) });
             }
             model.orders.push(ModelOrder {
                 customer: *customer,
                 total: *amount,
                 refunded: 0,
-                earned,
-                clawed: 0,
+                earnings,
                 void: false,
                 canceled: false,
             });
@@ -381,7 +499,9 @@ async fn step(h: &mut Harness, model: &mut Model, op: &Op) {
             let next = h.clock.now().checked_add(SignedDuration::from_hours(24 * days)).unwrap();
             h.clock.set(next);
             h.app.engine.run_due_jobs().await.unwrap();
-            model.expire(h.today());
+            let today = h.today();
+            model.activate(today, h.expiry(today));
+            model.expire(today);
         }
         Op::Retry => {
             let Some((command, first, at)) = h.last_keyed.clone() else { return };
@@ -400,7 +520,8 @@ fn run_case(db: Db, allow_debt: bool, expiry_days: i32, ops: &[Op]) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
         let Some(mut h) = Harness::new(db, allow_debt, expiry_days).await else { return };
-        let mut model = Model { members: vec![ModelMember::default(); CUSTOMERS], orders: Vec::new(), allow_debt };
+        let members = vec![ModelMember::default(); CUSTOMERS];
+        let mut model = Model { members, orders: Vec::new(), holds: Vec::new(), allow_debt };
         for op in ops {
             step(&mut h, &mut model, op).await;
             h.check(&model).await;
