@@ -26,10 +26,15 @@ pub enum Topic {
     MemberEnrolled,
     SegmentEntered,
     SegmentLeft,
+    TierJoined,
+    TierUpgraded,
+    TierDowngraded,
+    TierLeft,
+    TierProlonged,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 13] = [
+    pub const ALL: [Topic; 18] = [
         Topic::CustomerCreated,
         Topic::CustomerChanged,
         Topic::CustomerErased,
@@ -43,6 +48,11 @@ impl Topic {
         Topic::MemberEnrolled,
         Topic::SegmentEntered,
         Topic::SegmentLeft,
+        Topic::TierJoined,
+        Topic::TierUpgraded,
+        Topic::TierDowngraded,
+        Topic::TierLeft,
+        Topic::TierProlonged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +70,11 @@ impl Topic {
             Topic::MemberEnrolled => "member.enrolled",
             Topic::SegmentEntered => "segment.entered",
             Topic::SegmentLeft => "segment.left",
+            Topic::TierJoined => "tier.joined",
+            Topic::TierUpgraded => "tier.upgraded",
+            Topic::TierDowngraded => "tier.downgraded",
+            Topic::TierLeft => "tier.left",
+            Topic::TierProlonged => "tier.prolonged",
         }
     }
 
@@ -78,6 +93,19 @@ impl Topic {
     pub fn read_in_place(self) -> bool {
         matches!(self, Topic::EventRecorded | Topic::PointsCredited | Topic::PointsDebited | Topic::PointsExpired)
     }
+}
+
+/// A member's move between tiers (`tier.*`): the levels before and after (`null`: no tier), and the last day
+/// the new level is guaranteed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TierPayload {
+    pub membership_id: MembershipId,
+    pub program_id: ProgramId,
+    pub customer_id: CustomerId,
+    pub change: crate::tier::TierMove,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub until: Option<Date>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -165,6 +193,8 @@ pub enum DomainEvent {
     MemberEnrolled(MemberPayload),
     SegmentEntered(SegmentPayload),
     SegmentLeft(SegmentPayload),
+    /// Every `tier.*` topic; the payload's `change` says which.
+    Tier(TierPayload),
 }
 
 impl DomainEvent {
@@ -183,6 +213,13 @@ impl DomainEvent {
             DomainEvent::MemberEnrolled(_) => Topic::MemberEnrolled,
             DomainEvent::SegmentEntered(_) => Topic::SegmentEntered,
             DomainEvent::SegmentLeft(_) => Topic::SegmentLeft,
+            DomainEvent::Tier(p) => match p.change {
+                crate::tier::TierMove::Joined => Topic::TierJoined,
+                crate::tier::TierMove::Upgraded => Topic::TierUpgraded,
+                crate::tier::TierMove::Downgraded => Topic::TierDowngraded,
+                crate::tier::TierMove::Left => Topic::TierLeft,
+                crate::tier::TierMove::Prolonged => Topic::TierProlonged,
+            },
         }
     }
 
@@ -201,6 +238,7 @@ impl DomainEvent {
             }
             DomainEvent::MemberEnrolled(p) => Some(&p.customer_id),
             DomainEvent::SegmentEntered(p) | DomainEvent::SegmentLeft(p) => Some(&p.customer_id),
+            DomainEvent::Tier(p) => Some(&p.customer_id),
         }
     }
 
@@ -219,6 +257,7 @@ impl DomainEvent {
             }
             DomainEvent::MemberEnrolled(p) => p.membership_id.to_string(),
             DomainEvent::SegmentEntered(p) | DomainEvent::SegmentLeft(p) => p.segment_id.to_string(),
+            DomainEvent::Tier(p) => p.membership_id.to_string(),
         }
     }
 

@@ -22,6 +22,7 @@ pub mod rules;
 pub mod segment;
 pub mod stats;
 pub mod text;
+pub mod tier;
 
 pub use ids::NewIds;
 pub use money::{Currency, Money, Points};

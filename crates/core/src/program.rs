@@ -93,6 +93,8 @@ pub struct Program {
     pub earning_rules: Vec<crate::earning::EarningRule>,
     /// Counts changes of the rules: every entry a rule gives names it.
     pub rules_version: i64,
+    /// Ordered levels and how members qualify (part of the rule set: a change is a new version).
+    pub tiers: Option<crate::tier::TierConfig>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -108,6 +110,8 @@ pub struct ProgramDraft {
     pub join_policy: Option<JoinPolicy>,
     pub allow_negative_balance: Option<bool>,
     pub paused: Option<bool>,
+    /// `Some(None)` removes the tiers.
+    pub tiers: Option<Option<crate::tier::TierConfig>>,
 }
 
 impl Program {
@@ -133,6 +137,7 @@ impl Program {
             paused: false,
             earning_rules: Vec::new(),
             rules_version: 0,
+            tiers: None,
             created_at: now,
             updated_at: now,
         };
@@ -165,6 +170,12 @@ impl Program {
         }
         if let Some(paused) = draft.paused {
             self.paused = paused;
+        }
+        if let Some(tiers) = &draft.tiers
+            && *tiers != self.tiers
+        {
+            self.tiers = tiers.clone();
+            self.rules_version += 1;
         }
         self.updated_at = now;
     }

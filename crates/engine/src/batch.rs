@@ -5,7 +5,7 @@
 //! without idempotency, flush or commit.
 
 use crate::command::{Action, Answer, Command, Outcome, Scope, Stored};
-use crate::domains::{At, Ctx, Limits, Stop, customers, dispatch};
+use crate::domains::{At, Ctx, Limits, Stop, customers, dispatch, members};
 use crate::idgen::UlidIds;
 use crate::names::Names;
 use crate::port::{CounterKey, CustomerRef, IdempotencyRecord, Loads, MemberRef, StoreResult, WriteSession};
@@ -133,6 +133,7 @@ async fn decide_one(
     };
     let outcome = match decided {
         Ok(Outcome::Customers(o)) => Outcome::Customers(customers::refresh(o, ws)),
+        Ok(Outcome::Members(o)) => Outcome::Members(members::refresh(o, ws)),
         Ok(outcome) => outcome,
         Err(Stop::Reject(rejection)) => {
             ws.rollback_command();

@@ -16,6 +16,7 @@ pub mod project;
 pub mod queries;
 pub mod segments;
 pub mod table;
+pub mod tiers;
 pub mod working_set;
 pub mod writer;
 
@@ -63,6 +64,9 @@ pub struct JobReport {
     pub activated_pending: u64,
     pub activated_points: i64,
     pub expired_lots: u64,
+    /// Tier statuses reviewed after they ended, and how many went down.
+    pub tiers_reviewed: u64,
+    pub tiers_downgraded: u64,
     pub expired_points: i64,
     pub idempotency_records_pruned: u64,
     /// Dynamic segments re-evaluated for every customer (never computed, or time-dependent and due).
@@ -197,6 +201,20 @@ impl Engine {
                 };
                 total.expired_lots += lots;
                 total.expired_points += points;
+                if !more_due {
+                    break;
+                }
+            }
+            loop {
+                let action = Action::Jobs(jobs::Command::ReviewTiers { members_max: EXPIRY_LOTS_PER_COMMAND_MAX });
+                let command = Command { scope: scope.clone(), idempotency: None, action };
+                let Outcome::Jobs(jobs::Outcome::Reviewed { members, downgraded, more_due }) =
+                    self.outcome(command).await?
+                else {
+                    break;
+                };
+                total.tiers_reviewed += members;
+                total.tiers_downgraded += downgraded;
                 if !more_due {
                     break;
                 }

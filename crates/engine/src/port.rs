@@ -169,7 +169,8 @@ pub struct ChangeSet<'a> {
     /// (it is indexed for the expiry job, and assigning it on every upsert would rewrite the index entry).
     pub memberships: Vec<&'a Membership>,
     /// Existing memberships whose `next_expiry` changed, with the new value.
-    pub membership_expiries: Vec<(&'a MembershipId, Option<Date>)>,
+    /// `(id, next_expiry, tier_until)` of memberships where either changed.
+    pub membership_expiries: Vec<(&'a MembershipId, Option<Date>, Option<Date>)>,
     pub lots: Vec<&'a Lot>,
     pub holds: Vec<&'a Hold>,
     pub rule_sets: Vec<&'a fidelis_core::earning::RuleSet>,
@@ -250,6 +251,13 @@ pub trait Loads: Send {
     async fn holds(&mut self, memberships: &[MembershipId]) -> StoreResult<Vec<Hold>>;
     /// Pending holds of a program due to activate on or before `today`, oldest first.
     async fn due_holds(&mut self, program: &ProgramId, today: Date, limit: usize) -> StoreResult<Vec<Hold>>;
+    /// Members of a program whose tier status ended before `before`, to review (no locks).
+    async fn due_tier_reviews(
+        &mut self,
+        program: &ProgramId,
+        before: Date,
+        limit: usize,
+    ) -> StoreResult<Vec<Membership>>;
     /// Ids of every order of a customer (for erasure).
     async fn order_ids_of_customer(&mut self, customer: &CustomerId) -> StoreResult<Vec<OrderId>>;
     /// Lots of `program` with points left whose last usable day is before `today`, oldest expiry first.

@@ -40,7 +40,7 @@ pub struct WorkingSet {
     pub programs: Table<ProgramId, Program>,
     pub memberships: Table<MembershipId, Membership>,
     /// `next_expiry` of memberships as loaded: the flush writes it only where it changed.
-    expiry_loaded: HashMap<MembershipId, Option<Date>>,
+    expiry_loaded: HashMap<MembershipId, (Option<Date>, Option<Date>)>,
     /// Memberships of customers as loaded (complete lists), and those the batch created.
     memberships_loaded: HashMap<CustomerId, Vec<MembershipId>>,
     pub memberships_new: Table<CustomerId, Vec<MembershipId>>,
@@ -394,7 +394,7 @@ impl WorkingSet {
         }
         for m in rows {
             if !self.memberships.knows(&m.id) {
-                self.expiry_loaded.insert(m.id.clone(), m.next_expiry);
+                self.expiry_loaded.insert(m.id.clone(), (m.next_expiry, m.tier.until));
                 self.membership_by_card.absorb(source(&m.project_id, &m.card_code), Some(m.id.clone()));
                 self.memberships.absorb(m.id.clone(), Some(m));
             }
@@ -675,8 +675,10 @@ impl WorkingSet {
             membership_expiries: self
                 .memberships
                 .dirty()
-                .filter(|(id, m)| self.expiry_loaded.get(*id).is_some_and(|loaded| *loaded != m.next_expiry))
-                .map(|(id, m)| (id, m.next_expiry))
+                .filter(|(id, m)| {
+                    self.expiry_loaded.get(*id).is_some_and(|loaded| *loaded != (m.next_expiry, m.tier.until))
+                })
+                .map(|(id, m)| (id, m.next_expiry, m.tier.until))
                 .collect(),
             lots: self.lots.dirty().map(|(_, v)| v).collect(),
             holds: self.holds.dirty().map(|(_, v)| v).collect(),

@@ -129,12 +129,15 @@ async fn run(command: Cmd, config: Config) -> anyhow::Result<()> {
             let app = start(&config, Arc::new(ManualClock::at(now))).await?;
             let report = app.engine.run_due_jobs().await?;
             println!(
-                "expired {} lots ({} points); pruned {} idempotency records; activated {} pending ({} points)",
+                "expired {} lots ({} points); pruned {} idempotency records; activated {} pending ({} points); \
+                 reviewed {} tiers ({} down)",
                 report.expired_lots,
                 report.expired_points,
                 report.idempotency_records_pruned,
                 report.activated_pending,
                 report.activated_points,
+                report.tiers_reviewed,
+                report.tiers_downgraded,
             );
             app.shutdown().await;
             Ok(())

@@ -109,6 +109,23 @@ pub fn earning_rules(text: &str) -> CodecResult<Vec<fidelis_core::earning::Earni
     from_json("earning rules", text)
 }
 
+pub fn tiers_json(t: &Option<fidelis_core::tier::TierConfig>) -> Option<String> {
+    t.as_ref().map(to_json)
+}
+
+pub fn tiers(text: Option<String>) -> CodecResult<Option<fidelis_core::tier::TierConfig>> {
+    text.map(|t| from_json("tiers", &t)).transpose()
+}
+
+/// `NULL` for a member without tier data.
+pub fn member_tier_json(t: &fidelis_core::tier::MemberTier) -> Option<String> {
+    (*t != fidelis_core::tier::MemberTier::default()).then(|| to_json(t))
+}
+
+pub fn member_tier(text: Option<String>) -> CodecResult<fidelis_core::tier::MemberTier> {
+    text.map_or_else(|| Ok(Default::default()), |t| from_json("member tier", &t))
+}
+
 /// `NULL` for a member no capped rule has credited (most of them).
 pub fn rule_usage_json(u: &fidelis_core::earning::RuleUsage) -> Option<String> {
     (!u.is_empty()).then(|| to_json(u))

@@ -211,15 +211,22 @@ pub fn flush_steps(changes: &ChangeSet<'_>) -> Vec<Step> {
         // only where it changed (next step), so that most upserts leave the index alone.
         step(
             &memberships::SCHEMA,
-            Upsert { key: "id", fixed: &["project_id", "program_id", "customer_id", "card_code", "next_expiry"] },
+            Upsert {
+                key: "id",
+                fixed: &["project_id", "program_id", "customer_id", "card_code", "next_expiry", "tier_until"],
+            },
             &changes.memberships,
             memberships::values,
         ),
         Step {
             table: "memberships",
-            columns: vec!["id", "next_expiry"],
+            columns: vec!["id", "next_expiry", "tier_until"],
             write: Update,
-            rows: changes.membership_expiries.iter().map(|(id, day)| memberships::expiry_values(id, *day)).collect(),
+            rows: changes
+                .membership_expiries
+                .iter()
+                .map(|(id, day, tier)| memberships::expiry_values(id, *day, *tier))
+                .collect(),
         },
         // Only a lot's remainder ever changes.
         step(

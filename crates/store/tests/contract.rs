@@ -3,8 +3,8 @@
 use fidelis_core::customer::{Customer, Profile};
 use fidelis_core::domain_event::{CustomerPayload, DomainEvent, OrderPayload, SegmentPayload, Topic};
 use fidelis_core::earning::{
-    Amount, Caps, EarningRule, HourRange, ItemFilter, PerItem, RuleRef, RuleStatus, RuleUsage, Trigger, Validity,
-    WeekdayName,
+    Amount, Caps, EarningRule, HourRange, ItemFilter, PerItem, RuleRef, RuleSet, RuleStatus, RuleUsage, Trigger,
+    Validity, WeekdayName,
 };
 use fidelis_core::event::CustomEvent;
 use fidelis_core::expiry::ExpiryPolicy;
@@ -12,6 +12,7 @@ use fidelis_core::ids::{
     CustomerId, EarningRuleId, EntryId, EventId, HoldId, LotId, MembershipId, NewIds, OrderId, OutboxId, ProgramId,
     ProjectId, SegmentId, SequentialIds,
 };
+use fidelis_core::ledger::hold::{Hold, HoldKind, HoldState};
 use fidelis_core::ledger::{Cause, Entry, EntryKind, Lot, LotTake, Membership, Totals};
 use fidelis_core::metadata::{Metadata, RawMeta};
 use fidelis_core::money::Points;
@@ -20,6 +21,7 @@ use fidelis_core::order::{Order, OrderEarning, OrderLines, OrderStatus};
 use fidelis_core::program::{EarningRate, JoinPolicy, Program};
 use fidelis_core::segment::{Segment, SegmentKind};
 use fidelis_core::stats::CustomerStats;
+use fidelis_core::tier::{TierBasis, TierConfig, TierLevel, TierWindow};
 use fidelis_engine::port::*;
 use fidelis_engine::project::{Project, new_api_key};
 use fidelis_store::{Backend, Database};
@@ -142,6 +144,12 @@ fn program(f: &mut Fixture) -> Program {
         paused: false,
         earning_rules: vec![earning_rule(f)],
         rules_version: 4,
+        tiers: Some(TierConfig {
+            basis: TierBasis::Spend(TierWindow::Rolling12Months),
+            levels: vec![TierLevel { name: "Gold".into(), threshold: 5000, multiplier: None, expiry: None }],
+            downgrade_one_level: true,
+            grace_days: 7,
+        }),
         created_at: now(),
         updated_at: now(),
     }
@@ -203,6 +211,11 @@ fn membership(f: &mut Fixture, program: &Program, customer: &Customer) -> Member
             let mut usage = RuleUsage::default();
             usage.record(&EarningRuleId::fresh(&mut f.ids), 40, date(2025, 6, 1));
             usage
+        },
+        tier: {
+            let mut tier = fidelis_core::tier::MemberTier::default();
+            tier.record_earned(12, date(2025, 6, 1));
+            tier
         },
         created_at: now(),
         updated_at: now(),
@@ -494,14 +507,19 @@ async fn due_lots_are_the_open_ones_past_their_last_day_soonest_first(mut f: Fix
     assert_eq!(f.reads.lot_list(&f.project.id, &m.id).await.unwrap().len(), 5);
     let mut later = m.clone();
     later.next_expiry = Some(date(2025, 3, 1));
+    later.tier.level = Some("Gold".into());
+    later.tier.until = Some(date(2025, 2, 28));
     let changes = ChangeSet {
         memberships: vec![&later],
-        membership_expiries: vec![(&m.id, later.next_expiry)],
+        membership_expiries: vec![(&m.id, later.next_expiry, later.tier.until)],
         ..ChangeSet::default()
     };
     write(&mut f, changes).await.unwrap();
     f.writer.begin().await.unwrap();
     assert!(f.writer.due_lots(&p.id, date(2025, 3, 1), 10).await.unwrap().is_empty(), "found by next_expiry");
+    let reviews = f.writer.due_tier_reviews(&p.id, date(2025, 3, 1), 10).await.unwrap();
+    assert_eq!(reviews, vec![later.clone()], "a status that ended is found by tier_until");
+    assert!(f.writer.due_tier_reviews(&p.id, date(2025, 2, 28), 10).await.unwrap().is_empty());
     f.writer.rollback().await.unwrap();
     let read = f.reads.customer_memberships(&f.project.id, &c.id).await.unwrap();
     assert_eq!(read, vec![later.clone()], "a changed next_expiry is written");
@@ -730,3 +748,72 @@ fn the_contract_covers_every_port_method() {
         .collect();
     assert!(missing.is_empty(), "port methods without a contract test: {missing:?}");
 }
+
+fn pending_hold(f: &mut Fixture, m: &Membership, points: i64, until: jiff::civil::Date) -> Hold {
+    Hold {
+        id: HoldId::fresh(&mut f.ids),
+        project_id: m.project_id.clone(),
+        program_id: m.program_id.clone(),
+        membership_id: m.id.clone(),
+        customer_id: m.customer_id.clone(),
+        kind: HoldKind::Credit,
+        points: p(points),
+        state: HoldState::Pending,
+        until,
+        cause: Cause::Order { order_id: OrderId::fresh(&mut f.ids) },
+        rule: Some(RuleRef { id: EarningRuleId::fresh(&mut f.ids), version: 2 }),
+        expiry: Some(ExpiryPolicy::AfterMonths { months: 6, round_to: None }),
+        created_at: now(),
+        resolved_at: None,
+    }
+}
+
+async fn holds_round_trip_change_state_and_are_found_when_due(mut f: Fixture) {
+    let w = world(&mut f, 40).await;
+    let early = pending_hold(&mut f, &w.m, 30, date(2025, 3, 1));
+    let late = pending_hold(&mut f, &w.m, 20, date(2025, 3, 9));
+    write(&mut f, ChangeSet { holds: vec![&early, &late], ..ChangeSet::default() }).await.unwrap();
+    f.writer.begin().await.unwrap();
+    let mut loaded = f.writer.holds(std::slice::from_ref(&w.m.id)).await.unwrap();
+    loaded.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(loaded, vec![early.clone(), late.clone()]);
+    let due = f.writer.due_holds(&w.p.id, date(2025, 3, 1), 10).await.unwrap();
+    assert_eq!(due, vec![early.clone()], "due on their day, not before");
+    f.writer.rollback().await.unwrap();
+    let posted = Hold { state: HoldState::Posted, points: p(25), resolved_at: Some(now()), ..early.clone() };
+    write(&mut f, ChangeSet { holds: vec![&posted], ..ChangeSet::default() }).await.unwrap();
+    f.writer.begin().await.unwrap();
+    assert!(f.writer.due_holds(&w.p.id, date(2025, 3, 20), 10).await.unwrap().iter().all(|h| h.id != early.id));
+    f.writer.rollback().await.unwrap();
+    let listed = f.reads.hold_list(&f.project.id, &w.m.id).await.unwrap();
+    assert_eq!(listed, vec![late.clone(), posted], "newest first, as changed");
+    let other = ProjectId::fresh(&mut f.ids);
+    assert!(f.reads.hold_list(&other, &w.m.id).await.unwrap().is_empty());
+}
+contract!(holds_round_trip_change_state_and_are_found_when_due);
+
+async fn rule_set_versions_are_kept_whole_and_listed_newest_first(mut f: Fixture) {
+    let w = world(&mut f, 41).await;
+    let sets: Vec<RuleSet> = (1..=3)
+        .map(|version| RuleSet {
+            project_id: f.project.id.clone(),
+            program_id: w.p.id.clone(),
+            version,
+            rules: w.p.earning_rules.iter().take(usize::try_from(version).unwrap_or(0) % 2).cloned().collect(),
+            tiers: w.p.tiers.clone().filter(|_| version == 3),
+            created_at: now(),
+        })
+        .collect();
+    write(&mut f, ChangeSet { rule_sets: sets.iter().collect(), ..ChangeSet::default() }).await.unwrap();
+    let newest = f.reads.rule_set_list(&f.project.id, &w.p.id, None, 2).await.unwrap();
+    assert_eq!(newest, vec![sets[2].clone(), sets[1].clone()]);
+    let older = f.reads.rule_set_list(&f.project.id, &w.p.id, Some(2), 10).await.unwrap();
+    assert_eq!(older, vec![sets[0].clone()]);
+    assert_eq!(f.reads.rule_set(&f.project.id, &w.p.id, 3).await.unwrap(), Some(sets[2].clone()));
+    assert_eq!(f.reads.rule_set(&f.project.id, &w.p.id, 4).await.unwrap(), None);
+    let other = ProjectId::fresh(&mut f.ids);
+    assert_eq!(f.reads.rule_set(&other, &w.p.id, 3).await.unwrap(), None);
+    let again = write(&mut f, ChangeSet { rule_sets: vec![&sets[0]], ..ChangeSet::default() }).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "a version is written once: {again:?}");
+}
+contract!(rule_set_versions_are_kept_whole_and_listed_newest_first);

@@ -93,6 +93,14 @@ pub struct MemberResponse {
     /// Points of the balance held for a reservation.
     pub reserved: i64,
     pub totals: TotalsResponse,
+    /// The member's tier level (`null`: none, or the program has no tiers), since when, and the last day it
+    /// is guaranteed.
+    pub tier: Option<String>,
+    pub tier_since: Option<String>,
+    pub tier_until: Option<String>,
+    /// On `GET …/members/{member}` of a program with tiers: the value they count and the next level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_progress: Option<super::tier::MemberTierResponse>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -121,6 +129,10 @@ impl MemberResponse {
                 transferred_in: t.transferred_in.value(),
                 transferred_out: t.transferred_out.value(),
             },
+            tier: m.tier.level.clone(),
+            tier_since: m.tier.since.map(|d| d.to_string()),
+            tier_until: m.tier.until.map(|d| d.to_string()),
+            tier_progress: None,
             created_at: time(m.created_at),
             updated_at: time(m.updated_at),
         }

@@ -10,4 +10,5 @@ pub mod order;
 pub mod program;
 pub mod rule;
 pub mod segment;
+pub mod tier;
 pub mod whole;

@@ -169,6 +169,10 @@ pub struct ProgramBody {
     /// Pausing stops earning at once; balances and manual changes go on.
     #[serde(default)]
     pub paused: Option<bool>,
+    /// The program's tiers; `null` removes them. A change is a new version of the rule set.
+    #[serde(default)]
+    #[schema(value_type = Option<super::tier::TiersBody>)]
+    pub tiers: Nullable<super::tier::TiersBody>,
 }
 
 impl ProgramBody {
@@ -217,6 +221,11 @@ impl ProgramBody {
             join_policy,
             allow_negative_balance: self.allow_negative_balance,
             paused: self.paused,
+            tiers: match &self.tiers {
+                Nullable::Absent => None,
+                Nullable::Null => Some(None),
+                Nullable::Value(t) => t.config(errors).map(Some),
+            },
         }
     }
 }
@@ -234,6 +243,9 @@ pub struct ProgramResponse {
     pub join_policy: &'static str,
     pub allow_negative_balance: bool,
     pub paused: bool,
+    pub tiers: Option<super::tier::TiersBody>,
+    /// The version of the program's rule set (earning rules and tiers).
+    pub rules_version: i64,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -254,6 +266,8 @@ impl ProgramResponse {
             join_policy: p.join_policy.as_str(),
             allow_negative_balance: p.allow_negative_balance,
             paused: p.paused,
+            tiers: p.tiers.as_ref().map(super::tier::TiersBody::from),
+            rules_version: p.rules_version,
             created_at: time(p.created_at),
             updated_at: time(p.updated_at),
         }

@@ -33,6 +33,10 @@ pub type PointsAmount = WholeNumber<1, POINTS_PER_OPERATION_MAX>;
 pub type PointsBudget = WholeNumber<1, POINTS_BUDGET_MAX>;
 /// Days points stay pending (an order rule's return window).
 pub type PendingDays = WholeNumber<1, { fidelis_core::earning::PENDING_DAYS_MAX as i64 }>;
+/// A tier level's threshold (points or minor units).
+pub type TierThreshold = WholeNumber<0, MONEY_MINOR_UNITS_MAX>;
+/// Days of grace before a tier goes down.
+pub type GraceDays = WholeNumber<0, { fidelis_core::tier::TIER_GRACE_DAYS_MAX as i64 }>;
 /// An hour boundary of a day, 0–24.
 pub type HourOfDay = WholeNumber<0, 24>;
 pub type Quantity = WholeNumber<1, ITEM_QUANTITY_MAX>;

@@ -9,6 +9,7 @@ use crate::dto::member::{
     AdjustmentResponse, EnrolBody, ExpiringDate, ExpiringResponse, MemberResponse, PointsBody, TransactionResponse,
     TransferBody, TransferResponse,
 };
+use crate::dto::tier::MemberTierResponse;
 use crate::error::ErrorCode;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, DryRun, JsonBody, Query};
@@ -29,6 +30,7 @@ use fidelis_engine::domains::members;
 use fidelis_engine::domains::members::{
     Command as MemberCommand, Direction, MemberView, PointsAdjustment, PointsTransfer,
 };
+use fidelis_engine::port::CustomerRef;
 use fidelis_engine::queries::members as member_queries;
 
 /// Days of "expiring soon" when the request does not say.
@@ -108,7 +110,17 @@ pub async fn get(
     PathArgs((raw, member_raw)): PathArgs<(String, String)>,
 ) -> Result<Json<MemberResponse>, ApiError> {
     let program = program(&state, &auth, &raw).await?;
-    Ok(Json(MemberResponse::from(&member(&state, &auth, &program, &member_raw).await?)))
+    let view = member(&state, &auth, &program, &member_raw).await?;
+    let mut body = MemberResponse::from(&view);
+    if let Some(config) = &program.tiers {
+        let m = &view.membership;
+        let today = member_queries::program_today(Some(&program), &auth.0.project.tz(), state.engine.clock().now());
+        let customer = state.engine.reads().customer(auth.project(), &CustomerRef::Id(m.customer_id.clone())).await?;
+        let spent = |from: jiff::civil::Date| customer.as_ref().map_or(0, |c| c.stats.window(from, today).0);
+        let value = config.value(&m.tier, view.balance.value(), spent, today);
+        body.tier_progress = Some(MemberTierResponse::from(config, &m.tier, value, today));
+    }
+    Ok(Json(body))
 }
 
 struct Change {

@@ -103,6 +103,7 @@ fn payload(event: &fidelis_core::domain_event::DomainEvent) -> Value {
         E::PointsCredited(p) | E::PointsDebited(p) | E::PointsExpired(p) => serde_json::to_value(p),
         E::MemberEnrolled(p) => serde_json::to_value(p),
         E::SegmentEntered(p) | E::SegmentLeft(p) => serde_json::to_value(p),
+        E::Tier(p) => serde_json::to_value(p),
     };
     value.unwrap_or(Value::Null)
 }
@@ -147,6 +148,9 @@ pub fn render_job(o: &jobs::Outcome) -> Rendered {
         }
         jobs::Outcome::Activated { holds, points, more_due } => json!({
             "object": "pending_activation_run", "activated": holds, "activated_points": points, "more_due": more_due
+        }),
+        jobs::Outcome::Reviewed { members, downgraded, more_due } => json!({
+            "object": "tier_review_run", "reviewed": members, "downgraded": downgraded, "more_due": more_due
         }),
         jobs::Outcome::Pruned { records } => json!({ "object": "idempotency_prune", "records": records }),
     };

@@ -63,6 +63,8 @@ pub struct Situation<'a> {
     /// The program's own single rate ("every X paid → Y points"), a base rule of `order_paid` without id.
     pub rate: Option<EarningRate>,
     pub currency: Currency,
+    /// The member's tier multiplier: multiplies every base rule with the multiplier rules.
+    pub tier_multiplier: Option<Factor>,
     /// Record condition traces (they allocate; the fast path does not).
     pub explain: bool,
 }
@@ -219,6 +221,9 @@ pub fn decide(candidates: &[Candidate<'_>], s: &Situation<'_>) -> Earning {
             multiplier = Some(multiplier.unwrap_or(1000) * i128::from(factor.0) / 1000);
         }
         earning.reports.push(report(c.rule, eligible.map(|()| fired_multiplier(c.rule)), trace, None));
+    }
+    if let Some(tier) = s.tier_multiplier {
+        multiplier = Some(multiplier.unwrap_or(1000) * i128::from(tier.0) / 1000);
     }
     let multiplier = multiplier.map(|m| Factor(i64::try_from(m).unwrap_or(i64::MAX)));
     if let (Some(rate), TriggerFacts::OrderPaid { order }) = (s.rate, &s.facts) {

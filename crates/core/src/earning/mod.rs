@@ -41,6 +41,7 @@ pub struct RuleSet {
     pub program_id: crate::ids::ProgramId,
     pub version: i64,
     pub rules: Vec<EarningRule>,
+    pub tiers: Option<crate::tier::TierConfig>,
     pub created_at: Timestamp,
 }
 

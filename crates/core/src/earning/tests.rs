@@ -56,6 +56,7 @@ struct Case {
     usage: RuleUsage,
     budget_left: i64,
     rate: Option<crate::program::EarningRate>,
+    tier_multiplier: Option<Factor>,
     /// (rule name, points) of every award, in order.
     awards: Vec<(&'static str, i64)>,
     /// (rule name, reason) of rules that gave nothing.
@@ -80,6 +81,7 @@ fn case(name: &'static str, rules: Vec<EarningRule>) -> Case {
         usage: RuleUsage::default(),
         budget_left: i64::MAX,
         rate: None,
+        tier_multiplier: None,
         awards: Vec::new(),
         refusals: Vec::new(),
         capped: Vec::new(),
@@ -151,6 +153,7 @@ fn run(case: &Case) -> Earning {
             budget_left: &budget,
             rate: case.rate,
             currency: crate::rules::test_support::eur(),
+            tier_multiplier: case.tier_multiplier,
             explain: true,
         };
         decide(&candidates, &situation)
@@ -319,6 +322,12 @@ fn cases() -> Vec<Case> {
         case("the program's rate and rules each give their own award", vec![bonus_with_expiry])
             .rate(rate)
             .gives(&[("rate", 10), ("expiring", 5)]),
+        case(
+            "the member's tier multiplier joins the multiplier rules in the product",
+            vec![every("p", 1000, 3, AfterDiscounts), multiplier("x", 2000)],
+        )
+        .tier(Factor(1500))
+        .gives(&[("p", 90)]),
     ]
 }
 
@@ -333,6 +342,10 @@ impl Case {
     }
     fn budget(mut self, left: i64) -> Case {
         self.budget_left = left;
+        self
+    }
+    fn tier(mut self, factor: Factor) -> Case {
+        self.tier_multiplier = Some(factor);
         self
     }
     fn rate(mut self, rate: crate::program::EarningRate) -> Case {

@@ -193,6 +193,8 @@ pub struct Membership {
     pub totals: Totals,
     /// What capped earning rules credited this member, per period (per-customer caps).
     pub rule_usage: crate::earning::RuleUsage,
+    /// The member's tier, and the points earned per month that windowed tiers count.
+    pub tier: crate::tier::MemberTier,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -31,6 +31,7 @@ pub(super) fn membership(ids: &mut SequentialIds) -> Membership {
         next_expiry: None,
         totals: Totals::default(),
         rule_usage: Default::default(),
+        tier: Default::default(),
         created_at: now(),
         updated_at: now(),
     }

@@ -41,10 +41,9 @@ pub struct LoyaltyFacts<'a> {
 }
 
 impl<'a> LoyaltyFacts<'a> {
-    /// A membership's facts, with what the member can spend now (`Membership::spendable`; tiers come
-    /// with the tier feature, none yet).
+    /// A membership's facts, with what the member can spend now (`Membership::spendable`) and its tier.
     pub fn of(membership: &'a crate::ledger::Membership, spendable: Points) -> LoyaltyFacts<'a> {
-        LoyaltyFacts { program_id: &membership.program_id, balance: spendable, tier: None }
+        LoyaltyFacts { program_id: &membership.program_id, balance: spendable, tier: membership.tier.level.as_deref() }
     }
 }
 

@@ -133,6 +133,7 @@ pub fn earn(
         rules.compiled.iter().map(|(rule, condition)| Candidate { rule, condition: condition.as_ref() }).collect();
     let budget_left = |rule: &EarningRuleId| rules.budgets.get(rule).and_then(Counter::left).unwrap_or(0);
     let segments = context.customer.map_or(&[][..], |c| c.segments);
+    let level = program.tiers.as_ref().and_then(|t| t.level(t.index_of(membership.tier.level.as_deref())));
     let situation = Situation {
         facts,
         context,
@@ -143,6 +144,7 @@ pub fn earn(
         budget_left: &budget_left,
         rate: if program.paused { None } else { program.earning },
         currency: context.currency,
+        tier_multiplier: level.and_then(|l| l.multiplier),
         explain,
     };
     let decided = if program.paused { Default::default() } else { decide(&candidates, &situation) };
@@ -157,15 +159,18 @@ pub fn earn(
                 let clock = (at.now, today);
                 let placed =
                     hold::place(&wallet, &[], HoldKind::Credit, award.points, activates_on, cause.clone(), clock, ids)?;
-                holds.push(Hold { rule: rule.clone(), expiry: award.expiry, ..placed.hold });
+                let expiry = award.expiry.or(level.and_then(|l| l.expiry));
+                holds.push(Hold { rule: rule.clone(), expiry, ..placed.hold });
                 placed.membership
             }
             None => {
-                let expires_on = award.expiry.unwrap_or(program.expiry).expires_on(today);
+                let expiry = award.expiry.or(level.and_then(|l| l.expiry)).unwrap_or(program.expiry);
+                let expires_on = expiry.expires_on(today);
                 let mut posting =
                     credit(&wallet, award.points, expires_on, EntryKind::Earn, cause.clone(), at.now, ids)?;
                 posting.entry.rule = rule.clone();
-                let after = posting.membership.clone();
+                let mut after = posting.membership.clone();
+                after.tier.record_earned(award.points.value(), today);
                 postings.push(posting);
                 after
             }

@@ -25,6 +25,8 @@ pub const IDEMPOTENCY_PRUNE_ROWS_MAX: usize = 10_000;
 pub enum Command {
     /// Activates at most `holds_max` pending points of the project whose day has come.
     ActivateDue { holds_max: usize },
+    /// Reviews at most `members_max` tier statuses of the project that ended (after their grace).
+    ReviewTiers { members_max: usize },
     /// Expires at most `lots_max` due lots of the project.
     ExpireDue { lots_max: usize },
     /// Deletes idempotency records created before `before` (of every project), at most `limit`.
@@ -33,13 +35,29 @@ pub enum Command {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Activated { holds: u64, points: i64, more_due: bool },
-    Expired { lots: u64, points: i64, more_due: bool },
-    Pruned { records: u64 },
+    Activated {
+        holds: u64,
+        points: i64,
+        more_due: bool,
+    },
+    Expired {
+        lots: u64,
+        points: i64,
+        more_due: bool,
+    },
+    /// Statuses reviewed, and how many of them went down.
+    Reviewed {
+        members: u64,
+        downgraded: u64,
+        more_due: bool,
+    },
+    Pruned {
+        records: u64,
+    },
 }
 
 pub fn names(command: &Command, names: &mut Names) {
-    if let Command::ExpireDue { .. } | Command::ActivateDue { .. } = command {
+    if let Command::ExpireDue { .. } | Command::ActivateDue { .. } | Command::ReviewTiers { .. } = command {
         // It finds its rows by scanning and locks their customers itself.
         names.exclusive = true;
         names.programs = true;
@@ -50,6 +68,7 @@ pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> 
     match command {
         Command::ExpireDue { lots_max } => expire_due(ctx, *lots_max).await,
         Command::ActivateDue { holds_max } => activate_due(ctx, *holds_max).await,
+        Command::ReviewTiers { members_max } => review_tiers(ctx, *members_max).await,
         Command::PruneIdempotency { before, limit } => {
             let keys = ctx.loads.stale_idempotency(*before, *limit).await?;
             let records = keys.len() as u64;
@@ -91,6 +110,47 @@ async fn expire_due(ctx: &mut Ctx<'_>, lots_max: usize) -> Result<Outcome, Stop>
     }
     let decision = decide_expiry(&programs, &wallets, &due, &ctx.at, ctx.ids, more_due)?;
     Ok(ctx.apply(decision))
+}
+
+async fn review_tiers(ctx: &mut Ctx<'_>, members_max: usize) -> Result<Outcome, Stop> {
+    let project = ctx.project_id().clone();
+    ctx.ws.load_programs(ctx.loads, std::slice::from_ref(&project), &[]).await?;
+    let programs: Vec<Program> =
+        ctx.ws.programs_of(&project).into_iter().filter(|p| p.tiers.is_some()).cloned().collect();
+    let (mut due, mut more_due) = (Vec::new(), false);
+    for program in &programs {
+        let grace = program.tiers.as_ref().map_or(0, |t| i32::from(t.grace_days));
+        let today = ctx.at.program_today(program);
+        let Some(before) = fidelis_core::calendar::add_days(today, -grace) else { continue };
+        let budget = members_max.saturating_sub(due.len());
+        let found = ctx.loads.due_tier_reviews(&program.id, before, budget.saturating_add(1)).await?;
+        more_due |= found.len() > budget;
+        due.extend(found.into_iter().take(budget));
+    }
+    let mut owners: Vec<CustomerId> = due.iter().map(|m| m.customer_id.clone()).collect();
+    owners.sort();
+    owners.dedup();
+    let named: Vec<(ProjectId, CustomerRef)> =
+        owners.iter().map(|c| (project.clone(), CustomerRef::Id(c.clone()))).collect();
+    ctx.ws.load_customers(ctx.loads, &named).await?;
+    ctx.ws.load_memberships(ctx.loads, &owners, &[]).await?;
+    let mut decision = Decision::new(());
+    let (mut members, mut downgraded) = (0_u64, 0_u64);
+    for id in due.iter().map(|m| m.id.clone()) {
+        let Some(m) = ctx.ws.memberships.get(&id) else { continue };
+        let Some(program) = programs.iter().find(|p| p.id == m.program_id) else { continue };
+        let Some(config) = &program.tiers else { continue };
+        let today = ctx.at.program_today(program);
+        let value = crate::tiers::value(ctx.ws, config, m, today);
+        let (next, change) = config.review(&m.tier, value, today);
+        if let Some(change) = change {
+            members += 1;
+            downgraded += u64::from(change.kind != fidelis_core::tier::TierMove::Prolonged);
+            crate::tiers::record(&mut decision, m, next, change);
+        }
+    }
+    ctx.apply(decision);
+    Ok(Outcome::Reviewed { members, downgraded, more_due })
 }
 
 async fn activate_due(ctx: &mut Ctx<'_>, holds_max: usize) -> Result<Outcome, Stop> {
@@ -143,7 +203,8 @@ pub fn decide_activation(
             continue;
         };
         let expires_on = hold.expiry.unwrap_or(program.expiry).expires_on(today);
-        let (posted, posting) = hold::activate(hold, &membership, expires_on, at.now, ids)?;
+        let (posted, mut posting) = hold::activate(hold, &membership, expires_on, at.now, ids)?;
+        posting.membership.tier.record_earned(hold.points.value(), today);
         count += 1;
         points = points.checked_add(hold.points).unwrap_or(points);
         wallets.apply(&posting);

@@ -279,7 +279,8 @@ pub fn decide_pending(
     let mut decision = Decision::new(());
     let (settled, entry, wallet, lots) = if activate {
         let expires_on = pending.expiry.unwrap_or(program.expiry).expires_on(today);
-        let (posted, posting) = hold::activate(pending, membership, expires_on, at.now, ids)?;
+        let (posted, mut posting) = hold::activate(pending, membership, expires_on, at.now, ids)?;
+        posting.membership.tier.record_earned(pending.points.value(), today);
         let (entry, wallet) = (posting.entry.clone(), posting.membership.clone());
         let lots: Vec<Lot> = lots.iter().cloned().chain(posting.new_lot.clone()).collect();
         decision.post(posting);
@@ -293,6 +294,26 @@ pub fn decide_pending(
     let member = Box::new(view(&wallet, &lots, today));
     let outcome = Outcome::Pending { hold: Box::new(settled), entry, member };
     Ok(Decision { writes: decision.writes, events: decision.events, outcome })
+}
+
+/// The outcome with its members as the effects left them (tier upkeep changes the membership after the
+/// decision): what the answer shows is what was committed.
+pub fn refresh(outcome: Outcome, ws: &crate::working_set::WorkingSet) -> Outcome {
+    let fresh = |view: &mut MemberView| {
+        if let Some(current) = ws.memberships.get(&view.membership.id) {
+            view.membership = current.clone();
+        }
+    };
+    let mut outcome = outcome;
+    match &mut outcome {
+        Outcome::Member { member, .. } | Outcome::Points { member, .. } => fresh(member),
+        Outcome::Transfer { from, to, .. } => {
+            fresh(from);
+            fresh(to);
+        }
+        Outcome::Pending { member, .. } => fresh(member),
+    }
+    outcome
 }
 
 pub fn view(membership: &Membership, lots: &[Lot], today: Date) -> MemberView {

@@ -44,14 +44,21 @@ pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> 
             let program = Program::create(ProgramId::fresh(ctx.ids), project, draft, ctx.at.now)
                 .map_err(|e| Rejection::Invalid(vec![e]))?;
             let mut decision = Decision::new(Outcome { program: program.clone(), created: true, rule: None });
+            if program.rules_version > 0 {
+                decision.writes.push(Write::RuleSet(rule_set(&program, ctx.at.now)));
+            }
             ctx.reserve(CounterName::Programs, 1, &mut decision).await?;
             decision.writes.push(Write::Program(program));
             Ok(ctx.apply(decision))
         }
         Command::Update { program, draft } => {
             let mut updated = load(ctx, program).await?;
+            let version = updated.rules_version;
             updated.apply(draft, ctx.at.now);
             let mut decision = Decision::new(Outcome { program: updated.clone(), created: false, rule: None });
+            if updated.rules_version != version {
+                decision.writes.push(Write::RuleSet(rule_set(&updated, ctx.at.now)));
+            }
             decision.writes.push(Write::Program(updated));
             Ok(ctx.apply(decision))
         }
@@ -99,6 +106,18 @@ async fn check_segments(ctx: &mut Ctx<'_>, draft: &RuleDraft) -> Result<(), Stop
     if errors.is_empty() { Ok(()) } else { Err(Rejection::Invalid(errors).into()) }
 }
 
+/// The program's rules and tiers as a new, immutable version.
+fn rule_set(program: &Program, now: jiff::Timestamp) -> RuleSet {
+    RuleSet {
+        project_id: program.project_id.clone(),
+        program_id: program.id.clone(),
+        version: program.rules_version,
+        rules: program.earning_rules.clone(),
+        tiers: program.tiers.clone(),
+        created_at: now,
+    }
+}
+
 /// A rule created in, or changed in, a new version of the program's rule set.
 pub fn decide_rule(
     mut program: Program,
@@ -130,13 +149,7 @@ pub fn decide_rule(
     };
     program.rules_version = version;
     program.updated_at = now;
-    let set = RuleSet {
-        project_id: program.project_id.clone(),
-        program_id: program.id.clone(),
-        version,
-        rules: program.earning_rules.clone(),
-        created_at: now,
-    };
+    let set = rule_set(&program, now);
     let mut decision = Decision::new(Outcome { program: program.clone(), created: rule.is_none(), rule: Some(id) });
     decision.writes.push(Write::Program(program));
     decision.writes.push(Write::RuleSet(set));

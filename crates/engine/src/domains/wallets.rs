@@ -95,6 +95,7 @@ pub fn new_membership(
         next_expiry: None,
         totals: Totals::default(),
         rule_usage: Default::default(),
+        tier: Default::default(),
         created_at: now,
         updated_at: now,
     }

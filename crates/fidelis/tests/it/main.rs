@@ -25,4 +25,5 @@ mod points;
 mod rules;
 mod segment_model;
 mod segments;
+mod tiers;
 mod transfer;

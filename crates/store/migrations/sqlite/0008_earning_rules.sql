@@ -3,6 +3,12 @@
 ALTER TABLE programs ADD COLUMN earning_rules TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE programs ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE memberships ADD COLUMN rule_usage TEXT;
+-- Tiers: the program's levels; the member's level and earned months (JSON) and the last day its status is
+-- guaranteed (tier_until, found by the daily review through memberships_tier_due, written only when it changes).
+ALTER TABLE programs ADD COLUMN tiers TEXT;
+ALTER TABLE memberships ADD COLUMN tier TEXT;
+ALTER TABLE memberships ADD COLUMN tier_until TEXT;
+CREATE INDEX memberships_tier_due ON memberships (program_id, tier_until) WHERE tier_until IS NOT NULL;
 ALTER TABLE entries ADD COLUMN rule_id TEXT;
 ALTER TABLE entries ADD COLUMN rule_version INTEGER;
 ALTER TABLE entries ADD COLUMN cause_event_id TEXT;
@@ -40,6 +46,7 @@ CREATE TABLE rule_sets (
     version INTEGER NOT NULL,
     project_id TEXT NOT NULL,
     rules TEXT NOT NULL,
+    tiers TEXT,
     created_at INTEGER NOT NULL,
     PRIMARY KEY (program_id, version)
 ) WITHOUT ROWID;

@@ -28,6 +28,8 @@ pub static SCHEMA: Schema = Schema {
         "transferred_in",
         "transferred_out",
         "rule_usage",
+        "tier",
+        "tier_until",
         "created_at",
         "updated_at",
     ],
@@ -57,6 +59,7 @@ pub fn row(r: &dyn RowLike) -> StoreResult<Membership> {
             transferred_out: c.points("transferred_out")?,
         },
         rule_usage: codec::rule_usage(c.opt_text("rule_usage")?)?,
+        tier: codec::member_tier(c.opt_text("tier")?)?,
         created_at: codec::timestamp(c.int("created_at")?)?,
         updated_at: codec::timestamp(c.int("updated_at")?)?,
     })
@@ -84,12 +87,23 @@ pub fn values(m: &Membership) -> Vec<Value> {
             .set("transferred_in", Value::Int(t.transferred_in.value()))
             .set("transferred_out", Value::Int(t.transferred_out.value()))
             .set("rule_usage", Value::OptText(codec::rule_usage_json(&m.rule_usage)))
+            .set("tier", Value::OptText(codec::member_tier_json(&m.tier)))
+            .set("tier_until", Value::OptText(m.tier.until.map(codec::date_text)))
             .set("created_at", Value::Int(codec::micros(m.created_at)))
             .set("updated_at", Value::Int(codec::micros(m.updated_at)));
     })
 }
 
-/// A membership's new `next_expiry` (the `Update` step of changed ones).
-pub fn expiry_values(id: &MembershipId, day: Option<jiff::civil::Date>) -> Vec<Value> {
-    vec![Value::text(id), Value::OptText(day.map(codec::date_text))]
+/// A membership's new `next_expiry` and `tier_until` (the `Update` step of changed ones).
+pub fn expiry_values(id: &MembershipId, day: Option<jiff::civil::Date>, tier: Option<jiff::civil::Date>) -> Vec<Value> {
+    vec![Value::text(id), Value::OptText(day.map(codec::date_text)), Value::OptText(tier.map(codec::date_text))]
+}
+
+/// Members of a program whose tier status ended before `$2`: the daily review.
+pub fn tier_due_sql() -> String {
+    format!(
+        "SELECT {} FROM memberships WHERE program_id = $1 AND tier_until IS NOT NULL AND tier_until < $2 \
+         ORDER BY tier_until, id LIMIT $3",
+        SCHEMA.list()
+    )
 }

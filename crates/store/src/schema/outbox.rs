@@ -27,6 +27,7 @@ pub fn payload_json(event: &DomainEvent) -> String {
         DomainEvent::PointsCredited(p) | DomainEvent::PointsDebited(p) | DomainEvent::PointsExpired(p) => json(p),
         DomainEvent::MemberEnrolled(p) => json(p),
         DomainEvent::SegmentEntered(p) | DomainEvent::SegmentLeft(p) => json(p),
+        DomainEvent::Tier(p) => json(p),
     }
 }
 
@@ -50,6 +51,9 @@ pub fn event(topic: Topic, payload: serde_json::Value) -> StoreResult<DomainEven
         Topic::MemberEnrolled => DomainEvent::MemberEnrolled(parse(payload)?),
         Topic::SegmentEntered => DomainEvent::SegmentEntered(parse(payload)?),
         Topic::SegmentLeft => DomainEvent::SegmentLeft(parse(payload)?),
+        Topic::TierJoined | Topic::TierUpgraded | Topic::TierDowngraded | Topic::TierLeft | Topic::TierProlonged => {
+            DomainEvent::Tier(parse(payload)?)
+        }
     })
 }
 

@@ -24,6 +24,7 @@ pub static SCHEMA: Schema = Schema {
         "paused",
         "earning_rules",
         "rules_version",
+        "tiers",
         "created_at",
         "updated_at",
     ],
@@ -51,6 +52,7 @@ pub fn row(r: &dyn RowLike) -> StoreResult<Program> {
         paused: c.flag("paused")?,
         earning_rules: codec::earning_rules(&c.text("earning_rules")?)?,
         rules_version: c.int("rules_version")?,
+        tiers: codec::tiers(c.opt_text("tiers")?)?,
         created_at: codec::timestamp(c.int("created_at")?)?,
         updated_at: codec::timestamp(c.int("updated_at")?)?,
     })
@@ -71,6 +73,7 @@ pub fn values(p: &Program) -> Vec<Value> {
             .set("paused", Value::Flag(p.paused))
             .set("earning_rules", Value::Text(codec::earning_rules_json(&p.earning_rules)))
             .set("rules_version", Value::Int(p.rules_version))
+            .set("tiers", Value::OptText(codec::tiers_json(&p.tiers)))
             .set("created_at", Value::Int(codec::micros(p.created_at)))
             .set("updated_at", Value::Int(codec::micros(p.updated_at)));
     })
