@@ -315,9 +315,12 @@ fn points_payload(entry: &Entry) -> PointsPayload {
     let (order_id, counterpart_id) = match &entry.cause {
         Cause::Order { order_id } => (Some(order_id.clone()), None),
         Cause::Transfer { counterpart, .. } => (None, Some(counterpart.clone())),
-        Cause::Admin { .. } | Cause::Expiry { .. } | Cause::Event { .. } | Cause::Enrolment | Cause::Segment { .. } => {
-            (None, None)
-        }
+        Cause::Admin { .. }
+        | Cause::Expiry { .. }
+        | Cause::Event { .. }
+        | Cause::Enrolment
+        | Cause::Segment { .. }
+        | Cause::Tier { .. } => (None, None),
     };
     let event_id = match &entry.cause {
         Cause::Event { event_id } => Some(event_id.clone()),

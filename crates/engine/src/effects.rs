@@ -20,6 +20,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
     }
     crate::domains::earning::on_segments(ctx).await?;
     crate::tiers::maintain(ctx).await?;
+    crate::domains::earning::on_tiers(ctx).await?;
     outbox(ctx);
     Ok(())
 }

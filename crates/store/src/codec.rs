@@ -211,6 +211,7 @@ pub fn cause_columns(cause: &Cause) -> CauseColumns {
             CauseColumns { kind: kind("event"), event_id: Some(event_id.to_string()), ..Default::default() }
         }
         Cause::Enrolment => CauseColumns { kind: kind("enrolment"), ..Default::default() },
+        Cause::Tier { level } => CauseColumns { kind: kind("tier"), reason: Some(level.clone()), ..Default::default() },
         Cause::Segment { segment_id } => {
             CauseColumns { kind: kind("segment"), segment_id: Some(segment_id.to_string()), ..Default::default() }
         }
@@ -243,6 +244,7 @@ pub fn cause(c: CauseColumns) -> CodecResult<Cause> {
     }
     match (c.kind.as_str(), c.order_id, c.lot_id, c.membership_id) {
         ("enrolment", _, _, _) => Ok(Cause::Enrolment),
+        ("tier", _, _, _) => Ok(Cause::Tier { level: c.reason.unwrap_or_default() }),
         ("order", Some(order), _, _) => Ok(Cause::Order { order_id: OrderId::from_trusted(order) }),
         ("expiry", _, Some(lot), _) => Ok(Cause::Expiry { lot_id: LotId::from_trusted(lot) }),
         ("admin", _, _, _) => {

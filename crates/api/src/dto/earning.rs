@@ -33,6 +33,9 @@ pub struct TriggerBody {
     pub event: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment: Option<String>,
+    /// `tier_reached`: the level's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
 }
 
 /// How many points: `fixed` (`points`); `proportional` (`every` minor units → `points`, over the order's
@@ -284,6 +287,25 @@ impl AmountBody {
 
 impl TriggerBody {
     fn trigger(&self, errors: &mut FieldErrors) -> Option<Trigger> {
+        if self.kind == "tier_reached" || self.tier.is_some() {
+            return match (self.kind.as_str(), &self.tier, &self.event, &self.segment) {
+                ("tier_reached", Some(level), None, None) => errors
+                    .take(text::bounded("/trigger/tier", level, SHORT_TEXT_CHARS_MAX))
+                    .map(|level| Trigger::TierReached { level }),
+                ("tier_reached", None, _, _) => {
+                    errors.push("/trigger/tier", FieldErrorKey::Required, "a tier trigger needs the level's name");
+                    None
+                }
+                _ => {
+                    errors.push(
+                        "/trigger",
+                        FieldErrorKey::Conflict,
+                        "only a tier_reached trigger names a tier, and only that",
+                    );
+                    None
+                }
+            };
+        }
         let on_segment = ["segment_entered", "segment_left"].contains(&self.kind.as_str());
         if self.segment.is_some() && !on_segment {
             errors.push("/trigger/segment", FieldErrorKey::Conflict, "only a segment trigger names a segment");
@@ -322,7 +344,8 @@ impl TriggerBody {
                 None
             }
             _ => {
-                let message = "must be order_paid, event, member_enrolled, segment_entered or segment_left";
+                let message =
+                    "must be order_paid, event, member_enrolled, segment_entered, segment_left or tier_reached";
                 errors.push("/trigger/type", FieldErrorKey::InvalidFormat, message);
                 None
             }
@@ -338,7 +361,11 @@ impl TriggerBody {
             Trigger::SegmentEntered { segment } | Trigger::SegmentLeft { segment } => Some(segment.to_string()),
             _ => None,
         };
-        TriggerBody { kind: t.kind().to_owned(), event, segment }
+        let tier = match t {
+            Trigger::TierReached { level } => Some(level.clone()),
+            _ => None,
+        };
+        TriggerBody { kind: t.kind().to_owned(), event, segment, tier }
     }
 }
 

@@ -212,6 +212,7 @@ impl TransactionResponse {
             Cause::Order { order_id } => CauseResponse { kind: "order", order_id: Some(order_id.to_string()), ..none },
             Cause::Event { event_id } => CauseResponse { kind: "event", event_id: Some(event_id.to_string()), ..none },
             Cause::Enrolment => CauseResponse { kind: "enrolment", ..none },
+            Cause::Tier { level } => CauseResponse { kind: "tier", reason: Some(level.clone()), ..none },
             Cause::Segment { segment_id } => {
                 CauseResponse { kind: "segment", segment_id: Some(segment_id.to_string()), ..none }
             }

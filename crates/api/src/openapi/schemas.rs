@@ -250,7 +250,7 @@ pub(super) fn property_refinements() -> Vec<(&'static str, &'static str, Value)>
         (
             "TriggerBody",
             "type",
-            json!({ "type": "string", "enum": ["order_paid", "event", "member_enrolled", "segment_entered", "segment_left"] }),
+            json!({ "type": "string", "enum": ["order_paid", "event", "member_enrolled", "segment_entered", "segment_left", "tier_reached"] }),
         ),
         ("TriggerBody", "segment", or_null(json!({ "type": "string", "pattern": id_pattern("seg") }))),
         (
@@ -272,6 +272,23 @@ pub(super) fn property_refinements() -> Vec<(&'static str, &'static str, Value)>
             or_null(json!({ "type": "number", "exclusiveMinimum": 0, "maximum": 1_000_000,
                             "description": "At most three decimal places; a multiplier at most 100." })),
         ),
+        ("TiersBody", "basis", json!({ "type": "string", "enum": ["balance", "earned", "spend"] })),
+        (
+            "TiersBody",
+            "window",
+            or_null(
+                json!({ "type": "string", "enum": ["month", "quarter", "half_year", "year", "rolling_12_months"] }),
+            ),
+        ),
+        (
+            "TiersBody",
+            "levels",
+            json!({ "type": "array", "minItems": 1, "maxItems": fidelis_core::tier::TIER_LEVELS_MAX,
+                    "items": reference("TierLevelBody") }),
+        ),
+        ("TierLevelBody", "name", text(SHORT_TEXT_CHARS_MAX)),
+        ("TierLevelBody", "multiplier", or_null(json!({ "type": "number", "exclusiveMinimum": 0, "maximum": 100 }))),
+        ("TriggerBody", "tier", or_null(text(SHORT_TEXT_CHARS_MAX))),
         ("ValidityBody", "starts_at", or_null(timestamp())),
         ("ValidityBody", "ends_at", or_null(timestamp())),
         (

@@ -21,6 +21,7 @@ pub enum TriggerFacts<'a> {
     Event { name: &'a str, metadata: &'a Metadata },
     Enrolled,
     Segment { segment: &'a SegmentId, entered: bool },
+    Tier { level: &'a str },
 }
 
 impl TriggerFacts<'_> {
@@ -35,6 +36,7 @@ impl TriggerFacts<'_> {
             (TriggerFacts::Segment { segment, entered: false }, Trigger::SegmentLeft { segment: wanted }) => {
                 *segment == wanted
             }
+            (TriggerFacts::Tier { level }, Trigger::TierReached { level: wanted }) => level == wanted,
             _ => false,
         }
     }

@@ -122,11 +122,14 @@ pub enum Trigger {
     SegmentEntered { segment: SegmentId },
     /// A member leaves this segment.
     SegmentLeft { segment: SegmentId },
+    /// A member reaches this tier level (joins the tiers at it, or is upgraded to it).
+    TierReached { level: String },
 }
 
 impl Trigger {
     pub const SEGMENT_ENTERED: &'static str = "segment_entered";
     pub const SEGMENT_LEFT: &'static str = "segment_left";
+    pub const TIER_REACHED: &'static str = "tier_reached";
 
     pub fn kind(&self) -> &'static str {
         match self {
@@ -135,6 +138,7 @@ impl Trigger {
             Trigger::MemberEnrolled => "member_enrolled",
             Trigger::SegmentEntered { .. } => Trigger::SEGMENT_ENTERED,
             Trigger::SegmentLeft { .. } => Trigger::SEGMENT_LEFT,
+            Trigger::TierReached { .. } => Trigger::TIER_REACHED,
         }
     }
 }

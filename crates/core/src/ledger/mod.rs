@@ -83,6 +83,10 @@ pub enum Cause {
     Segment {
         segment_id: crate::ids::SegmentId,
     },
+    /// The member reached a tier level an earning rule fires on.
+    Tier {
+        level: String,
+    },
     Admin {
         reason: String,
         actor: String,

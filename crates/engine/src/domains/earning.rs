@@ -194,45 +194,110 @@ pub fn earn(
     Ok(ProgramEarning { program_id: program.id.clone(), postings, holds, membership: wallet, reports, budgets })
 }
 
+/// A move of a member that earning rules can fire on, after the command's own decision.
+enum Move {
+    Segment {
+        segment: SegmentId,
+        entered: bool,
+    },
+    /// Reached a tier level of this program.
+    Tier {
+        program: ProgramId,
+        level: String,
+    },
+}
+
+impl Move {
+    fn kind(&self) -> &'static str {
+        match self {
+            Move::Segment { entered: true, .. } => Trigger::SEGMENT_ENTERED,
+            Move::Segment { entered: false, .. } => Trigger::SEGMENT_LEFT,
+            Move::Tier { .. } => Trigger::TIER_REACHED,
+        }
+    }
+
+    fn facts(&self) -> TriggerFacts<'_> {
+        match self {
+            Move::Segment { segment, entered } => TriggerFacts::Segment { segment, entered: *entered },
+            Move::Tier { level, .. } => TriggerFacts::Tier { level },
+        }
+    }
+
+    fn cause(&self) -> Cause {
+        match self {
+            Move::Segment { segment, .. } => Cause::Segment { segment_id: segment.clone() },
+            Move::Tier { level, .. } => Cause::Tier { level: level.clone() },
+        }
+    }
+}
+
 /// Earns on the segment transitions of the command so far (`segment.entered` / `segment.left` events), in
 /// every program with rules of those triggers the customer is a member of.
 pub async fn on_segments(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
-    let moves: Vec<(CustomerId, SegmentId, bool)> = ctx
+    let moves: Vec<(CustomerId, Move)> = ctx
         .events
         .iter()
         .filter_map(|e| match e {
-            DomainEvent::SegmentEntered(p) => Some((p.customer_id.clone(), p.segment_id.clone(), true)),
-            DomainEvent::SegmentLeft(p) => Some((p.customer_id.clone(), p.segment_id.clone(), false)),
+            DomainEvent::SegmentEntered(p) => {
+                Some((p.customer_id.clone(), Move::Segment { segment: p.segment_id.clone(), entered: true }))
+            }
+            DomainEvent::SegmentLeft(p) => {
+                Some((p.customer_id.clone(), Move::Segment { segment: p.segment_id.clone(), entered: false }))
+            }
             _ => None,
         })
         .collect();
+    earn_on_moves(ctx, moves).await
+}
+
+/// Earns on the tier levels members reached in the command (`tier.joined` / `tier.upgraded`), in that
+/// program. Runs after tier upkeep; what it credits counts for the next review, not again now.
+pub async fn on_tiers(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
+    use fidelis_core::tier::TierMove;
+    let moves: Vec<(CustomerId, Move)> = ctx
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            DomainEvent::Tier(p) if matches!(p.change, TierMove::Joined | TierMove::Upgraded) => {
+                let level = p.to.clone()?;
+                Some((p.customer_id.clone(), Move::Tier { program: p.program_id.clone(), level }))
+            }
+            _ => None,
+        })
+        .collect();
+    earn_on_moves(ctx, moves).await
+}
+
+async fn earn_on_moves(ctx: &mut Ctx<'_>, moves: Vec<(CustomerId, Move)>) -> Result<(), Stop> {
     if moves.is_empty() {
         return Ok(());
     }
     let project = ctx.project_id().clone();
     ctx.ws.load_programs(ctx.loads, std::slice::from_ref(&project), &[]).await?;
-    let kinds = [Trigger::SEGMENT_ENTERED, Trigger::SEGMENT_LEFT];
-    let programs: Vec<ProgramId> = ctx
+    let earning: Vec<ProgramId> = ctx
         .ws
         .programs_of(&project)
         .into_iter()
-        .filter(|p| kinds.iter().any(|k| earns_on(p, k)))
+        .filter(|p| moves.iter().any(|(_, m)| earns_on(p, m.kind())))
         .map(|p| p.id.clone())
         .collect();
-    if programs.is_empty() {
+    if earning.is_empty() {
         return Ok(());
     }
-    let mut customers: Vec<CustomerId> = moves.iter().map(|(c, _, _)| c.clone()).collect();
+    let mut customers: Vec<CustomerId> = moves.iter().map(|(c, _)| c.clone()).collect();
     customers.sort();
     customers.dedup();
     ctx.ws.load_memberships(ctx.loads, &customers, &[]).await?;
-    for (customer_id, segment, entered) in &moves {
-        let kind = if *entered { kinds[0] } else { kinds[1] };
-        for program_id in &programs {
-            let rules = ctx.earning_rules(program_id, kind).await?;
+    for (customer_id, m) in &moves {
+        let programs = earning.iter().filter(|p| match m {
+            Move::Tier { program, .. } => program == *p,
+            Move::Segment { .. } => true,
+        });
+        for program_id in programs {
+            let rules = ctx.earning_rules(program_id, m.kind()).await?;
             let Some(program) = ctx.ws.program(&project, program_id) else { continue };
             let Some(customer) = ctx.ws.customers.get(customer_id) else { continue };
-            let member = ctx.ws.memberships_of(customer_id).into_iter().find(|m| &m.program_id == program_id);
+            let member = ctx.ws.memberships_of(customer_id).into_iter().find(|x| &x.program_id == program_id);
             let Some(member) = member.cloned() else { continue };
             let loyalty = [fidelis_core::rules::LoyaltyFacts::of(&member, member.balance)];
             let context = Context {
@@ -243,9 +308,8 @@ pub async fn on_segments(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
                 order: None,
                 event: None,
             };
-            let facts = TriggerFacts::Segment { segment, entered: *entered };
-            let cause = Cause::Segment { segment_id: segment.clone() };
-            let earned = earn(program, &rules, facts, &context, &member, &cause, &ctx.at, false, ctx.ids)?;
+            let cause = m.cause();
+            let earned = earn(program, &rules, m.facts(), &context, &member, &cause, &ctx.at, false, ctx.ids)?;
             let mut step = crate::decision::Decision::new(());
             for posting in earned.postings {
                 step.post(posting);
@@ -253,7 +317,7 @@ pub async fn on_segments(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
             for (key, counter) in earned.budgets {
                 step.writes.push(crate::decision::Write::Counter { key, counter });
             }
-            // Applied at once: the next transition of the same member sees this one's wallet.
+            // Applied at once: the next move of the same member sees this one's wallet.
             ctx.apply(step);
         }
     }

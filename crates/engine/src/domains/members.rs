@@ -301,6 +301,10 @@ pub fn decide_pending(
 pub fn refresh(outcome: Outcome, ws: &crate::working_set::WorkingSet) -> Outcome {
     let fresh = |view: &mut MemberView| {
         if let Some(current) = ws.memberships.get(&view.membership.id) {
+            // Effects change the balance by postings only (a tier's bonus): what can be spent moves with it.
+            let moved = current.balance.value() - view.membership.balance.value();
+            let reserved = current.reserved.value() - view.membership.reserved.value();
+            view.balance = fidelis_core::money::Points::from_stored(view.balance.value() + moved - reserved);
             view.membership = current.clone();
         }
     };

@@ -65,6 +65,13 @@ pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> 
         Command::CreateRule { program, draft } | Command::UpdateRule { program, draft, .. } => {
             let current = load(ctx, program).await?;
             check_segments(ctx, draft).await?;
+            if let Some(fidelis_core::earning::Trigger::TierReached { level }) = &draft.trigger
+                && current.tiers.as_ref().is_none_or(|t| t.index_of(Some(level)).is_none())
+            {
+                let error =
+                    FieldError::new("/trigger/tier", FieldErrorKey::OutOfRange, format!("no tier level {level}"));
+                return Err(Rejection::Invalid(vec![error]).into());
+            }
             let rule = match command {
                 Command::UpdateRule { rule, .. } => Some(rule),
                 _ => None,

@@ -148,3 +148,33 @@ async fn tier_configurations_are_checked_and_every_change_is_a_new_version(app: 
     assert_eq!(versions["data"].as_array().unwrap().len(), 2);
 }
 on_both!(tier_configurations_are_checked_and_every_change_is_a_new_version);
+
+async fn reaching_a_tier_fires_its_rules_once(app: TestApp) {
+    let tiers = json!({"basis": "balance", "levels": [{"name": "Silver", "threshold": 100}, {"name": "Gold", "threshold": 300}]});
+    let program = app.program(json!({"name": "Club", "tiers": tiers})).await;
+    let welcome = json!({"name": "Welcome to Gold", "trigger": {"type": "tier_reached", "tier": "Gold"},
+                         "amount": {"type": "fixed", "points": 50}});
+    let reply = app.post(&format!("/v1/programs/{program}/earning-rules"), welcome).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let unknown = json!({"name": "x", "trigger": {"type": "tier_reached", "tier": "Diamond"}, "amount": {"type": "fixed", "points": 1}});
+    let refused = app.post(&format!("/v1/programs/{program}/earning-rules"), unknown).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let member =
+        app.post(&format!("/v1/programs/{program}/members"), json!({"customer": {"source_id": "c-1"}})).await.body;
+    let base = format!("/v1/programs/{program}/members/{}", member["id"].as_str().unwrap());
+    app.post(&format!("{base}/points/add"), json!({"points": 150, "reason": "gift"})).await;
+    let gold = app.post(&format!("{base}/points/add"), json!({"points": 200, "reason": "gift"})).await;
+    assert_eq!(
+        (gold.body["member"]["tier"].clone(), gold.body["member"]["balance"].clone()),
+        (json!("Gold"), json!(400))
+    );
+    let entries = app.get(&format!("{base}/transactions")).await.body["data"].clone();
+    assert_eq!(
+        (entries[0]["points"].clone(), entries[0]["cause"].clone()),
+        (json!(50), json!({"type": "tier", "reason": "Gold"}))
+    );
+    app.post(&format!("{base}/points/add"), json!({"points": 10, "reason": "gift"})).await;
+    assert_eq!(app.get(&base).await.body["balance"], 410, "staying at Gold fires nothing");
+    app.assert_ledger_identities(&program).await;
+}
+on_both!(reaching_a_tier_fires_its_rules_once);
