@@ -117,6 +117,16 @@ pub fn tiers(text: Option<String>) -> CodecResult<Option<fidelis_core::tier::Tie
     text.map(|t| from_json("tiers", &t)).transpose()
 }
 
+/// The earning rule an entry or hold names, from its two columns.
+pub fn rule_ref(id: Option<String>, version: Option<i64>) -> Option<fidelis_core::earning::RuleRef> {
+    match (id, version) {
+        (Some(id), Some(version)) => {
+            Some(fidelis_core::earning::RuleRef { id: fidelis_core::ids::EarningRuleId::from_trusted(id), version })
+        }
+        _ => None,
+    }
+}
+
 /// `NULL` for a member without tier data.
 pub fn member_tier_json(t: &fidelis_core::tier::MemberTier) -> Option<String> {
     (*t != fidelis_core::tier::MemberTier::default()).then(|| to_json(t))

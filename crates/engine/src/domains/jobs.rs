@@ -112,6 +112,19 @@ async fn expire_due(ctx: &mut Ctx<'_>, lots_max: usize) -> Result<Outcome, Stop>
     Ok(ctx.apply(decision))
 }
 
+/// Locks (on PostgreSQL) the customers owning what a scan found unlocked, in id order, with their
+/// memberships: what the job then reads of them is current.
+async fn lock_owners(ctx: &mut Ctx<'_>, mut owners: Vec<CustomerId>) -> Result<(), Stop> {
+    owners.sort();
+    owners.dedup();
+    let project = ctx.project_id().clone();
+    let named: Vec<(ProjectId, CustomerRef)> =
+        owners.iter().map(|c| (project.clone(), CustomerRef::Id(c.clone()))).collect();
+    ctx.ws.load_customers(ctx.loads, &named).await?;
+    ctx.ws.load_memberships(ctx.loads, &owners, &[]).await?;
+    Ok(())
+}
+
 async fn review_tiers(ctx: &mut Ctx<'_>, members_max: usize) -> Result<Outcome, Stop> {
     let project = ctx.project_id().clone();
     ctx.ws.load_programs(ctx.loads, std::slice::from_ref(&project), &[]).await?;
@@ -127,13 +140,7 @@ async fn review_tiers(ctx: &mut Ctx<'_>, members_max: usize) -> Result<Outcome, 
         more_due |= found.len() > budget;
         due.extend(found.into_iter().take(budget));
     }
-    let mut owners: Vec<CustomerId> = due.iter().map(|m| m.customer_id.clone()).collect();
-    owners.sort();
-    owners.dedup();
-    let named: Vec<(ProjectId, CustomerRef)> =
-        owners.iter().map(|c| (project.clone(), CustomerRef::Id(c.clone()))).collect();
-    ctx.ws.load_customers(ctx.loads, &named).await?;
-    ctx.ws.load_memberships(ctx.loads, &owners, &[]).await?;
+    lock_owners(ctx, due.iter().map(|m| m.customer_id.clone()).collect()).await?;
     let mut decision = Decision::new(());
     let (mut members, mut downgraded) = (0_u64, 0_u64);
     for id in due.iter().map(|m| m.id.clone()) {
@@ -166,13 +173,7 @@ async fn activate_due(ctx: &mut Ctx<'_>, holds_max: usize) -> Result<Outcome, St
         more_due |= found.len() > budget;
         due.extend(found.into_iter().take(budget));
     }
-    let mut owners: Vec<CustomerId> = due.iter().map(|h| h.customer_id.clone()).collect();
-    owners.sort();
-    owners.dedup();
-    let named: Vec<(ProjectId, CustomerRef)> =
-        owners.iter().map(|c| (project.clone(), CustomerRef::Id(c.clone()))).collect();
-    ctx.ws.load_customers(ctx.loads, &named).await?;
-    ctx.ws.load_memberships(ctx.loads, &owners, &[]).await?;
+    lock_owners(ctx, due.iter().map(|h| h.customer_id.clone()).collect()).await?;
     let mut memberships: Vec<_> = due.iter().map(|h| h.membership_id.clone()).collect();
     memberships.sort();
     memberships.dedup();

@@ -2,8 +2,7 @@
 
 use crate::codec;
 use crate::row::{Cols, RowLike, Schema, Value};
-use fidelis_core::earning::RuleRef;
-use fidelis_core::ids::{CustomerId, EarningRuleId, EntryId, LotId, MembershipId, ProgramId, ProjectId};
+use fidelis_core::ids::{CustomerId, EntryId, LotId, MembershipId, ProgramId, ProjectId};
 use fidelis_core::ledger::Entry;
 use fidelis_engine::port::StoreResult;
 
@@ -64,10 +63,7 @@ pub fn row(r: &dyn RowLike) -> StoreResult<Entry> {
         unrecovered: c.points("unrecovered")?,
         debt_repaid: c.points("debt_repaid")?,
         cause: codec::cause(cause)?,
-        rule: match (c.opt_text("rule_id")?, c.opt_int("rule_version")?) {
-            (Some(id), Some(version)) => Some(RuleRef { id: EarningRuleId::from_trusted(id), version }),
-            _ => None,
-        },
+        rule: codec::rule_ref(c.opt_text("rule_id")?, c.opt_int("rule_version")?),
         created_at: codec::timestamp(c.int("created_at")?)?,
     })
 }

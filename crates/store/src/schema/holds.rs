@@ -2,8 +2,7 @@
 
 use crate::codec;
 use crate::row::{Cols, RowLike, Schema, Value};
-use fidelis_core::earning::RuleRef;
-use fidelis_core::ids::{CustomerId, EarningRuleId, HoldId, MembershipId, ProgramId, ProjectId};
+use fidelis_core::ids::{CustomerId, HoldId, MembershipId, ProgramId, ProjectId};
 use fidelis_core::ledger::hold::{Hold, HoldKind, HoldState};
 use fidelis_engine::port::{StoreError, StoreResult};
 
@@ -72,10 +71,7 @@ pub fn row(r: &dyn RowLike) -> StoreResult<Hold> {
         state,
         until: codec::date(&c.text("until")?)?,
         cause: codec::cause(cause)?,
-        rule: match (c.opt_text("rule_id")?, c.opt_int("rule_version")?) {
-            (Some(id), Some(version)) => Some(RuleRef { id: EarningRuleId::from_trusted(id), version }),
-            _ => None,
-        },
+        rule: codec::rule_ref(c.opt_text("rule_id")?, c.opt_int("rule_version")?),
         expiry: c.opt_text("expiry")?.map(|e| codec::expiry(&e)).transpose()?,
         created_at: codec::timestamp(c.int("created_at")?)?,
         resolved_at: codec::opt_timestamp(c.opt_int("resolved_at")?)?,
