@@ -17,11 +17,14 @@ fn at(level: &str, until: Option<Date>) -> MemberTier {
     MemberTier { level: Some(level.to_owned()), since: Some(date(2026, 1, 10)), until, earned_months: Vec::new() }
 }
 
+/// (name, config, tier before, value, level after, move, until after)
+type Row = (&'static str, TierConfig, MemberTier, i64, Option<&'static str>, Option<TierMove>, Option<Date>);
+
 #[test]
 fn every_row_of_the_tier_table_moves_as_it_says() {
     let yearly = TierBasis::Earned(TierWindow::Calendar(Period::Year));
     let today = date(2026, 6, 15);
-    let rows: Vec<(&str, TierConfig, MemberTier, i64, Option<&str>, Option<TierMove>, Option<Date>)> = vec![
+    let rows: Vec<Row> = vec![
         ("below the first level: nothing", config(yearly, false, 0), MemberTier::default(), 99, None, None, None),
         (
             "reaching a level joins it, guaranteed through next year",
