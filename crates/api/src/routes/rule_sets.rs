@@ -71,13 +71,13 @@ fn summary(s: &RuleSet) -> RuleSetSummary {
     }
 }
 
+/// A version number in the query: digits only; beyond any version there is, it reads as the largest.
 fn whole(query: &Query, name: &str) -> Result<Option<i64>, ApiError> {
     query.0.get(name).map_or(Ok(None), |raw| {
-        raw.parse::<i64>()
-            .ok()
-            .filter(|v| *v >= 0)
-            .map(Some)
-            .ok_or_else(|| ApiError::new(ErrorCode::InvalidQuery, format!("{name} must be a whole number ≥ 0")))
+        if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::new(ErrorCode::InvalidQuery, format!("{name} must be a whole number ≥ 0")));
+        }
+        Ok(Some(raw.parse::<i64>().unwrap_or(i64::MAX)))
     })
 }
 

@@ -377,6 +377,8 @@ async fn every_rule_change_is_a_listed_immutable_version_with_its_diff(app: Test
     assert_eq!(app.get(&format!("/v1/programs/{program}/rule-sets/9")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get(&format!("/v1/programs/{program}/rule-sets/x")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get(&format!("/v1/programs/{program}/rule-sets?before=-1")).await.key(), "invalid_query");
+    let huge = app.get(&format!("/v1/programs/{program}/rule-sets?before=2670588917084202205184")).await;
+    assert_eq!(huge.body["data"].as_array().map(Vec::len), Some(3), "beyond every version: all of them");
 }
 on_both!(every_rule_change_is_a_listed_immutable_version_with_its_diff);
 
