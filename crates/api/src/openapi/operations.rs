@@ -13,12 +13,15 @@ pub(super) const PUBLIC_PATHS: [&str; 4] = ["/", "/healthz", "/readyz", "/metric
 pub(super) const DRY_RUNS: [&str; 3] = ["/v1/rules/validate", "/v1/rules/evaluate", "/v1/segments/preview"];
 
 /// Writes that take `?dry_run=true` (the handlers with a `DryRun` extractor).
-pub(super) const DRY_RUN_WRITES: [&str; 9] = [
+pub(super) const DRY_RUN_WRITES: [&str; 12] = [
     "/v1/customers",
     "/v1/orders",
     "/v1/orders/{order}/refunds",
     "/v1/events",
     "/v1/events/batch",
+    "/v1/programs/{program}",
+    "/v1/programs/{program}/earning-rules",
+    "/v1/programs/{program}/earning-rules/{rule}",
     "/v1/programs/{program}/members",
     "/v1/programs/{program}/members/{member}/points/add",
     "/v1/programs/{program}/members/{member}/points/remove",

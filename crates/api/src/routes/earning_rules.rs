@@ -2,11 +2,11 @@
 //! change is a new version of the program's rule set; ledger entries name the rule and that version.
 
 use super::programs::program_id;
-use super::{PathArgs, check, run};
+use super::{PathArgs, check, run_or_dry};
 use crate::RequestId;
 use crate::dto::earning::{EarningRuleBody, EarningRuleList, EarningRuleResponse};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Auth, JsonBody};
+use crate::extract::{Auth, DryRun, JsonBody};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -29,20 +29,15 @@ pub async fn create(
     auth: Auth,
     request_id: RequestId,
     PathArgs(program): PathArgs<String>,
+    dry_run: DryRun,
     body: JsonBody<EarningRuleBody>,
 ) -> Result<Response, ApiError> {
     let program = program_id(&program)?;
     let mut errors = FieldErrors::default();
     let draft = body.value.draft(&mut errors, auth.0.project.currency)?;
     check(errors)?;
-    run(
-        &state,
-        &auth,
-        request_id,
-        body.idempotency,
-        Action::Programs(Command::CreateRule { program, draft: Box::new(draft) }),
-    )
-    .await
+    let action = Action::Programs(Command::CreateRule { program, draft: Box::new(draft) });
+    run_or_dry(&state, &auth, request_id, body.idempotency, dry_run, action).await
 }
 
 /// Change a rule; only the fields sent change. `"status": "paused"` stops it at once, `"active"` resumes
@@ -55,6 +50,7 @@ pub async fn update(
     auth: Auth,
     request_id: RequestId,
     PathArgs((program, rule)): PathArgs<(String, String)>,
+    dry_run: DryRun,
     body: JsonBody<EarningRuleBody>,
 ) -> Result<Response, ApiError> {
     let (program, rule) = (program_id(&program)?, rule_id(&rule)?);
@@ -62,7 +58,7 @@ pub async fn update(
     let draft = body.value.draft(&mut errors, auth.0.project.currency)?;
     check(errors)?;
     let action = Action::Programs(Command::UpdateRule { program, rule, draft: Box::new(draft) });
-    run(&state, &auth, request_id, body.idempotency, action).await
+    run_or_dry(&state, &auth, request_id, body.idempotency, dry_run, action).await
 }
 
 #[utoipa::path(get, path = "/v1/programs/{program}/earning-rules/{rule}", tag = "earning",

@@ -45,14 +45,15 @@ pub async fn update(
     auth: Auth,
     request_id: RequestId,
     PathArgs(program): PathArgs<String>,
+    dry_run: crate::extract::DryRun,
     body: JsonBody<ProgramBody>,
 ) -> Result<Response, ApiError> {
     let program = program_id(&program)?;
     let mut errors = FieldErrors::default();
     let draft = body.value.draft(&mut errors);
     check(errors)?;
-    run(&state, &auth, request_id, body.idempotency, Action::Programs(programs::Command::Update { program, draft }))
-        .await
+    let action = Action::Programs(programs::Command::Update { program, draft });
+    super::run_or_dry(&state, &auth, request_id, body.idempotency, dry_run, action).await
 }
 
 #[utoipa::path(get, path = "/v1/programs/{program}", tag = "programs", params(("program" = String, Path)),

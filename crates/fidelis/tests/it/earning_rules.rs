@@ -419,3 +419,25 @@ async fn entering_and_leaving_a_segment_fire_their_rules_once_per_transition(app
     app.assert_ledger_identities(&program).await;
 }
 on_both!(entering_and_leaving_a_segment_fire_their_rules_once_per_transition);
+
+async fn rule_and_tier_changes_can_be_dry_run_and_change_nothing(app: TestApp) {
+    let program = app.program(json!({"name": "Club"})).await;
+    let body = json!({"name": "A", "trigger": {"type": "order_paid"}, "amount": {"type": "fixed", "points": 5}});
+    let path = format!("/v1/programs/{program}/earning-rules");
+    let dry = app.send(hyper::Method::POST, &format!("{path}?dry_run=true"), Some(&body.to_string()), &[]).await;
+    assert_eq!((dry.status, dry.body["version"].clone()), (StatusCode::CREATED, json!(1)), "{}", dry.body);
+    let list = app.get(&path).await.body;
+    assert_eq!((list["data"].as_array().unwrap().len(), list["rules_version"].clone()), (0, json!(0)), "nothing saved");
+    let real = rule(&app, &program, body).await;
+    let change = format!("{path}/{}?dry_run=true", real["id"].as_str().unwrap());
+    let paused = app.send(hyper::Method::POST, &change, Some(r#"{"status": "paused"}"#), &[]).await;
+    assert_eq!(paused.body["status"], "paused");
+    assert_eq!(app.get(&format!("{path}/{}", real["id"].as_str().unwrap())).await.body["status"], "active");
+    let tiers = json!({"tiers": {"basis": "balance", "levels": [{"name": "Silver", "threshold": 100}]}});
+    let dry_tiers = app
+        .send(hyper::Method::POST, &format!("/v1/programs/{program}?dry_run=true"), Some(&tiers.to_string()), &[])
+        .await;
+    assert_eq!(dry_tiers.body["rules_version"], 2, "{}", dry_tiers.body);
+    assert_eq!(app.get(&format!("/v1/programs/{program}")).await.body["tiers"], Value::Null);
+}
+on_both!(rule_and_tier_changes_can_be_dry_run_and_change_nothing);
