@@ -91,6 +91,17 @@ impl<K: Hash + Eq + Clone, V: Clone> Table<K, V> {
         self.rows.iter().filter(|(_, s)| s.dirty).filter_map(|(k, s)| s.value.as_ref().map(|v| (k, v)))
     }
 
+    /// Keys changed by the current command, each once (without the values they had before it).
+    pub fn keys_changed_in_command(&self) -> Vec<K> {
+        let mut keys: Vec<K> = Vec::new();
+        for (key, _) in &self.undo {
+            if !keys.contains(key) {
+                keys.push(key.clone());
+            }
+        }
+        keys
+    }
+
     /// Keys changed by the current command, each once, with the value they had before it (`None`: the
     /// command created the row).
     pub fn changed_in_command(&self) -> Vec<(K, Option<V>)> {

@@ -12,12 +12,15 @@ use fidelis_core::tier::{TierChange, TierConfig};
 use jiff::civil::Date;
 
 pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
-    let changed: Vec<_> = ctx.ws.memberships.changed_in_command().into_iter().map(|(id, _)| id).collect();
+    let changed = ctx.ws.memberships.keys_changed_in_command();
     if changed.is_empty() {
         return Ok(());
     }
     let project = ctx.project_id().clone();
     ctx.ws.load_programs(ctx.loads, std::slice::from_ref(&project), &[]).await?;
+    if !ctx.ws.programs_of(&project).iter().any(|p| p.tiers.is_some()) {
+        return Ok(());
+    }
     let mut decision = Decision::new(());
     for id in changed {
         let Some(m) = ctx.ws.memberships.get(&id) else { continue };

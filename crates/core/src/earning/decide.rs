@@ -67,7 +67,8 @@ pub struct Situation<'a> {
     pub currency: Currency,
     /// The member's tier multiplier: multiplies every base rule with the multiplier rules.
     pub tier_multiplier: Option<Factor>,
-    /// Record condition traces (they allocate; the fast path does not).
+    /// Report every rule, with condition traces and hints (they allocate); the fast path only decides the
+    /// awards.
     pub explain: bool,
 }
 
@@ -177,7 +178,7 @@ pub struct Award {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Earning {
     pub awards: Vec<Award>,
-    /// Every rule of the trigger (and every multiplier), in the program's rule order.
+    /// When explaining: every rule of the trigger (and every multiplier), in the program's rule order.
     pub reports: Vec<RuleReport>,
 }
 
@@ -222,7 +223,9 @@ pub fn decide(candidates: &[Candidate<'_>], s: &Situation<'_>) -> Earning {
         {
             multiplier = Some(multiplier.unwrap_or(1000) * i128::from(factor.0) / 1000);
         }
-        earning.reports.push(report(c.rule, eligible.map(|()| fired_multiplier(c.rule)), trace, None));
+        if s.explain {
+            earning.reports.push(report(c.rule, eligible.map(|()| fired_multiplier(c.rule)), trace, None));
+        }
     }
     if let Some(tier) = s.tier_multiplier {
         multiplier = Some(multiplier.unwrap_or(1000) * i128::from(tier.0) / 1000);
@@ -238,24 +241,20 @@ pub fn decide(candidates: &[Candidate<'_>], s: &Situation<'_>) -> Earning {
         } else {
             Err(NotFired::NothingEarned)
         };
-        let hint = (points == 0).then(|| rate_hint(rate, order, s.currency));
-        earning.reports.push(RuleReport {
-            rule_id: None,
-            name: "program earning rate".to_owned(),
-            amount_kind: "proportional",
-            outcome,
-            trace: None,
-            hint: hint.flatten(),
-        });
+        if s.explain {
+            earning.reports.push(RuleReport {
+                rule_id: None,
+                name: "program earning rate".to_owned(),
+                amount_kind: "proportional",
+                outcome,
+                trace: None,
+                hint: if points == 0 { rate_hint(rate, order, s.currency) } else { None },
+            });
+        }
     }
     for c in relevant.iter().filter(|c| !c.rule.is_multiplier()) {
         let (eligible, trace) = eligible(c.rule, c.condition, s);
         let outcome = eligible.and_then(|()| amount_of(c.rule, multiplier, s));
-        let hint = match &outcome {
-            Err(NotFired::NothingEarned) => amount::hint(&c.rule.amount, &s.facts, s.currency),
-            Err(NotFired::Condition) => trace.as_ref().and_then(|t| t.hints().first().map(|h| h.text.clone())),
-            _ => None,
-        };
         if let Ok(fired) = &outcome {
             earning.awards.push(Award {
                 rule_id: Some(c.rule.id.clone()),
@@ -264,7 +263,14 @@ pub fn decide(candidates: &[Candidate<'_>], s: &Situation<'_>) -> Earning {
                 pending_days: c.rule.pending_days,
             });
         }
-        earning.reports.push(report(c.rule, outcome, trace, hint));
+        if s.explain {
+            let hint = match &outcome {
+                Err(NotFired::NothingEarned) => amount::hint(&c.rule.amount, &s.facts, s.currency),
+                Err(NotFired::Condition) => trace.as_ref().and_then(|t| t.hints().first().map(|h| h.text.clone())),
+                _ => None,
+            };
+            earning.reports.push(report(c.rule, outcome, trace, hint));
+        }
     }
     earning
 }

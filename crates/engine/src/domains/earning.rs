@@ -3,6 +3,7 @@
 //! (`fidelis_core::earning::decide`) turned into postings, per-customer usage and budget reservations.
 
 use super::{At, Ctx, Stop};
+use crate::decision::{Decision, Write};
 use crate::port::{CounterKey, CounterName};
 use crate::segments::compile;
 use fidelis_core::calendar::add_days;
@@ -74,6 +75,31 @@ pub struct ProgramEarning {
     pub reports: Vec<RuleReport>,
     /// Budget counters after this earning's reservations.
     pub budgets: Vec<(CounterKey, Counter)>,
+}
+
+/// What `ProgramEarning::record` wrote, for callers that note more (order earnings, budgets of later events).
+pub struct Recorded {
+    pub holds: Vec<Hold>,
+    pub budgets: Vec<(CounterKey, Counter)>,
+    pub membership: Membership,
+    pub reports: Vec<RuleReport>,
+}
+
+impl ProgramEarning {
+    /// Writes the earning into `decision`: every posting (after `each` has seen it), the pending points,
+    /// the wallet as the last of them left it, and the budget reservations.
+    pub fn record<O>(self, decision: &mut Decision<O>, mut each: impl FnMut(&Posting)) -> Recorded {
+        for posting in self.postings {
+            each(&posting);
+            decision.post(posting);
+        }
+        decision.writes.extend(self.holds.iter().cloned().map(Write::Hold));
+        decision.writes.push(Write::Membership(self.membership.clone()));
+        decision
+            .writes
+            .extend(self.budgets.iter().map(|(key, counter)| Write::Counter { key: key.clone(), counter: *counter }));
+        Recorded { holds: self.holds, budgets: self.budgets, membership: self.membership, reports: self.reports }
+    }
 }
 
 /// A trigger's rules for one program, ready to decide: the compiled rules and the budgets they draw on.
@@ -310,13 +336,8 @@ async fn earn_on_moves(ctx: &mut Ctx<'_>, moves: Vec<(CustomerId, Move)>) -> Res
             };
             let cause = m.cause();
             let earned = earn(program, &rules, m.facts(), &context, &member, &cause, &ctx.at, false, ctx.ids)?;
-            let mut step = crate::decision::Decision::new(());
-            for posting in earned.postings {
-                step.post(posting);
-            }
-            for (key, counter) in earned.budgets {
-                step.writes.push(crate::decision::Write::Counter { key, counter });
-            }
+            let mut step = Decision::new(());
+            earned.record(&mut step, |_| {});
             // Applied at once: the next move of the same member sees this one's wallet.
             ctx.apply(step);
         }

@@ -14,11 +14,11 @@ use fidelis_core::customer::Customer;
 use fidelis_core::domain_event::DomainEvent;
 use fidelis_core::earning::{Trigger, TriggerFacts};
 use fidelis_core::event::CustomEvent;
-use fidelis_core::ids::{CustomerId, EventId, MembershipId, NewIds, ProjectId};
+use fidelis_core::ids::{CustomerId, EventId, MembershipId, NewIds, ProgramId, ProjectId};
 use fidelis_core::ledger::{Cause, Entry, Membership};
 use fidelis_core::metadata::Metadata;
 use fidelis_core::money::{Currency, Points};
-use fidelis_core::program::Program;
+
 use fidelis_core::rejection::{FieldError, FieldErrorKey, Rejection};
 use fidelis_core::rules::{Context, CustomerFacts, EventFacts, LoyaltyFacts};
 use jiff::{SignedDuration, Timestamp};
@@ -91,7 +91,7 @@ pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> 
 /// What events earn with: the programs with active event rules, their rules and budgets, and the
 /// memberships (with lapsed lots, which balances in conditions leave out) of the named customers.
 pub struct EventEarning {
-    pub rules: Vec<(Program, Rules)>,
+    pub rules: Vec<Rules>,
     pub currency: Currency,
     pub explain: bool,
     /// Memberships as the request's earlier events left them.
@@ -102,8 +102,8 @@ async fn load_earning(ctx: &mut Ctx<'_>, refs: &[(ProjectId, CustomerRef)]) -> R
     let project = ctx.project_id().clone();
     ctx.ws.load_programs(ctx.loads, std::slice::from_ref(&project), &[]).await?;
     let kind = Trigger::Event { name: String::new() }.kind();
-    let programs: Vec<Program> =
-        ctx.ws.programs_of(&project).into_iter().filter(|p| earns_on(p, kind)).cloned().collect();
+    let programs: Vec<ProgramId> =
+        ctx.ws.programs_of(&project).into_iter().filter(|p| earns_on(p, kind)).map(|p| p.id.clone()).collect();
     let mut rules = Vec::with_capacity(programs.len());
     if !programs.is_empty() {
         let customers: Vec<CustomerId> = refs.iter().filter_map(|(p, r)| ctx.ws.customer_id(p, r)).collect();
@@ -116,9 +116,8 @@ async fn load_earning(ctx: &mut Ctx<'_>, refs: &[(ProjectId, CustomerRef)]) -> R
             .collect();
         ctx.ws.load_lots(ctx.loads, &lapsing).await?;
     }
-    for program in programs {
-        let found = ctx.earning_rules(&program.id, kind).await?;
-        rules.push((program, found));
+    for program in &programs {
+        rules.push(ctx.earning_rules(program, kind).await?);
     }
     Ok(EventEarning { rules, currency: ctx.project.currency, explain: false, wallets: HashMap::new() })
 }
@@ -143,8 +142,8 @@ fn earn_on_event(
         .iter()
         .map(|m| {
             let lots: Vec<_> = ws.open_lots(&m.id).into_iter().cloned().collect();
-            let tz = earning.rules.iter().find(|(p, _)| p.id == m.program_id).map(|(p, _)| at.program_today(p));
-            m.spendable(&lots, tz.unwrap_or_else(|| at.today()))
+            let today = ws.program(&customer.project_id, &m.program_id).map(|p| at.program_today(p));
+            m.spendable(&lots, today.unwrap_or_else(|| at.today()))
         })
         .collect();
     let loyalty: Vec<LoyaltyFacts<'_>> = members.iter().zip(&balances).map(|(m, b)| LoyaltyFacts::of(m, *b)).collect();
@@ -158,23 +157,20 @@ fn earn_on_event(
     };
     let facts = TriggerFacts::Event { name: &event.name, metadata: &event.metadata };
     let cause = Cause::Event { event_id: event.id.clone() };
-    for (program, rules) in earning.rules.iter_mut() {
+    for rules in earning.rules.iter_mut() {
+        let Some(program) = ws.program(&customer.project_id, &rules.program_id) else { continue };
         let Some(membership) = members.iter().find(|m| m.program_id == program.id) else { continue };
         let membership = earning.wallets.get(&membership.id).unwrap_or(membership).clone();
         let earned = earning::earn(program, rules, facts, &context, &membership, &cause, at, earning.explain, ids)?;
-        for posting in earned.postings {
-            entries.push(posting.entry.clone());
-            earning.wallets.insert(posting.membership.id.clone(), posting.membership.clone());
-            decision.post(posting);
-        }
-        for (key, counter) in earned.budgets {
-            if let CounterName::RuleBudget(rule) = &key.name {
-                rules.budgets.insert(rule.clone(), counter);
+        let recorded = earned.record(decision, |posting| entries.push(posting.entry.clone()));
+        earning.wallets.insert(recorded.membership.id.clone(), recorded.membership);
+        for (key, counter) in recorded.budgets {
+            if let CounterName::RuleBudget(rule) = key.name {
+                rules.budgets.insert(rule, counter);
             }
-            decision.writes.push(Write::Counter { key, counter });
         }
         if earning.explain {
-            reports.push(EarningReport { program_id: program.id.clone(), rules: earned.reports });
+            reports.push(EarningReport { program_id: program.id.clone(), rules: recorded.reports });
         }
     }
     Ok((entries, reports))

@@ -250,13 +250,7 @@ async fn enrol(
                 };
                 let (at, facts) = (&ctx.at, TriggerFacts::Enrolled);
                 let earned = earning::earn(program, rules, facts, &context, &m, &Cause::Enrolment, at, false, ctx.ids)?;
-                for posting in earned.postings {
-                    m = posting.membership.clone();
-                    decision.post(posting);
-                }
-                for (key, counter) in earned.budgets {
-                    decision.writes.push(Write::Counter { key, counter });
-                }
+                m = earned.record(&mut decision, |_| {}).membership;
             }
             let balance = m.balance;
             Outcome::Member { member: MemberView { membership: m, balance }, created: true }

@@ -403,45 +403,35 @@ fn earn_one(
 /// Applies a program's earning: postings (noted on the order when it paid for them), budget reservations.
 fn record_earning(
     earned: ProgramEarning,
-    mut order: Option<&mut Order>,
+    order: Option<&mut Order>,
     wallets: &mut Wallets,
     decision: &mut Decision<()>,
     explain: bool,
 ) -> Option<EarningReport> {
-    for posting in earned.postings {
-        if let Some(order) = order.as_deref_mut() {
-            order.earnings.push(OrderEarning {
-                program_id: earned.program_id.clone(),
-                membership_id: posting.membership.id.clone(),
-                entry_id: Some(posting.entry.id.clone()),
-                hold_id: None,
-                points: posting.entry.points.value(),
-                clawed_back: 0,
-            });
-        }
-        wallets.apply(&posting);
-        decision.post(posting);
+    let program_id = earned.program_id.clone();
+    let earning = |membership_id: &fidelis_core::ids::MembershipId, entry_id, hold_id, points| OrderEarning {
+        program_id: program_id.clone(),
+        membership_id: membership_id.clone(),
+        entry_id,
+        hold_id,
+        points,
+        clawed_back: 0,
+    };
+    let mut noted = Vec::new();
+    let recorded = earned.record(decision, |posting| {
+        let entry = &posting.entry;
+        noted.push(earning(&entry.membership_id, Some(entry.id.clone()), None, entry.points.value()));
+        wallets.apply(posting);
+    });
+    for hold in &recorded.holds {
+        noted.push(earning(&hold.membership_id, None, Some(hold.id.clone()), hold.points.value()));
     }
-    for hold in earned.holds {
-        if let Some(order) = order.as_deref_mut() {
-            order.earnings.push(OrderEarning {
-                program_id: earned.program_id.clone(),
-                membership_id: hold.membership_id.clone(),
-                entry_id: None,
-                hold_id: Some(hold.id.clone()),
-                points: hold.points.value(),
-                clawed_back: 0,
-            });
-        }
-        decision.writes.push(Write::Hold(hold));
+    if let Some(order) = order {
+        order.earnings.extend(noted);
     }
     // The wallet as the last posting or hold left it (pending points, per-rule usage).
-    wallets.set(earned.membership.clone());
-    decision.writes.push(Write::Membership(earned.membership));
-    for (key, counter) in earned.budgets {
-        decision.writes.push(Write::Counter { key, counter });
-    }
-    explain.then_some(EarningReport { program_id: earned.program_id, rules: earned.reports })
+    wallets.set(recorded.membership);
+    explain.then_some(EarningReport { program_id, rules: recorded.reports })
 }
 
 pub fn enrolled(m: &fidelis_core::ledger::Membership) -> DomainEvent {
