@@ -79,6 +79,7 @@ async fn method_not_allowed() -> ApiError {
 pub fn router(state: AppState) -> Router {
     use routes::{
         customers, earning_rules, events, home, members, ops, orders, pending, programs, rule_sets, rules, segments,
+        tier_history,
     };
     let v1 = Router::new()
         .route("/customers", post(customers::upsert).get(customers::list))
@@ -113,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/programs/{program}/members/{member}/transactions", get(members::transactions))
         .route("/programs/{program}/members/{member}/expiring", get(members::expiring))
         .route("/programs/{program}/members/{member}/pending", get(pending::list))
+        .route("/programs/{program}/members/{member}/tier-history", get(tier_history::list))
         .route("/programs/{program}/members/{member}/pending/{pending}/activate", post(pending::activate))
         .route("/programs/{program}/members/{member}/pending/{pending}/cancel", post(pending::cancel))
         .route("/project", get(ops::project))

@@ -320,7 +320,9 @@ fn points_payload(entry: &Entry) -> PointsPayload {
         | Cause::Event { .. }
         | Cause::Enrolment
         | Cause::Segment { .. }
-        | Cause::Tier { .. } => (None, None),
+        | Cause::Tier { .. }
+        | Cause::Birthday { .. }
+        | Cause::Anniversary { .. } => (None, None),
     };
     let event_id = match &entry.cause {
         Cause::Event { event_id } => Some(event_id.clone()),

@@ -198,6 +198,9 @@ impl OutboxId {
 }
 
 id_type!(
+    /// One move in a member's tier history.
+    TierMoveId, "tmv");
+id_type!(
     /// A hold on a wallet: pending points or a reservation (see `ledger::hold`).
     HoldId, "hold");
 

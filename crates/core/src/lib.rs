@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod limits;
 pub mod metadata;
 pub mod money;
+pub mod occasion;
 pub mod order;
 pub mod order_lines;
 pub mod program;

@@ -103,6 +103,13 @@ pub enum TierMove {
 }
 
 impl TierMove {
+    pub const ALL: [TierMove; 5] =
+        [TierMove::Joined, TierMove::Upgraded, TierMove::Downgraded, TierMove::Left, TierMove::Prolonged];
+
+    pub fn parse(raw: &str) -> Option<TierMove> {
+        TierMove::ALL.into_iter().find(|m| m.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TierMove::Joined => "joined",
@@ -112,6 +119,21 @@ impl TierMove {
             TierMove::Prolonged => "prolonged",
         }
     }
+}
+
+/// One move of a member's tier as the tier history keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TierHistoryEntry {
+    pub id: crate::ids::TierMoveId,
+    pub project_id: crate::ids::ProjectId,
+    pub program_id: crate::ids::ProgramId,
+    pub membership_id: crate::ids::MembershipId,
+    pub kind: TierMove,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// The last day the new status is guaranteed (windowed bases).
+    pub until: Option<Date>,
+    pub created_at: jiff::Timestamp,
 }
 
 /// A move, with the levels before and after it.

@@ -28,6 +28,7 @@ pub enum Write {
     Program(Program),
     /// A new version of a program's rule set (inserted, never changed).
     RuleSet(fidelis_core::earning::RuleSet),
+    TierMove(fidelis_core::tier::TierHistoryEntry),
     /// A wallet change that is not a posting (a new membership).
     Membership(Membership),
     Posting(Posting),

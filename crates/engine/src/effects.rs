@@ -6,7 +6,9 @@
 //! 2. earning on segment transitions (`domains::earning::on_segments`: rules of `segment_entered` /
 //!    `segment_left`); earning on orders, events and enrolment is part of those commands' own decisions;
 //! 3. tier upkeep (`tiers::maintain`): every membership the command changed, placed in its program's tiers;
-//!    emits `tier.*`; 4. (later) challenges — each may emit more events for the ones after;
+//!    emits `tier.*`, and earning on the levels reached (`on_tiers`);
+//! 4. occasions planning (`occasions::maintain`): members changed, or whose birthdate or time zone changed,
+//!    get their next birthday and anniversary; (later) challenges — each may emit more events for the ones after;
 //! 5. the outbox, last: every event of the command, typed and versioned, for webhooks and consumers.
 //!    Events read in place (`Topic::read_in_place`: custom events, ledger entries) get no row of their
 //!    own; the store pages their rows together with the outbox's. The others wait in the working set
@@ -21,6 +23,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
     crate::domains::earning::on_segments(ctx).await?;
     crate::tiers::maintain(ctx).await?;
     crate::domains::earning::on_tiers(ctx).await?;
+    crate::occasions::maintain(ctx).await?;
     outbox(ctx);
     Ok(())
 }

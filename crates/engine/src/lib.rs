@@ -11,6 +11,7 @@ pub mod domains;
 mod effects;
 pub mod idgen;
 pub mod names;
+pub mod occasions;
 pub mod port;
 pub mod project;
 pub mod queries;
@@ -71,6 +72,33 @@ pub struct JobReport {
     pub idempotency_records_pruned: u64,
     /// Dynamic segments re-evaluated for every customer (never computed, or time-dependent and due).
     pub segments_swept: u64,
+    /// Birthdays and anniversaries celebrated (each once, whatever the rules gave).
+    pub birthdays: u64,
+    pub anniversaries: u64,
+}
+
+impl JobReport {
+    fn add(&mut self, outcome: &jobs::Outcome) {
+        match *outcome {
+            jobs::Outcome::Activated { holds, points, .. } => {
+                self.activated_pending += holds;
+                self.activated_points += points;
+            }
+            jobs::Outcome::Expired { lots, points, .. } => {
+                self.expired_lots += lots;
+                self.expired_points += points;
+            }
+            jobs::Outcome::Reviewed { members, downgraded, .. } => {
+                self.tiers_reviewed += members;
+                self.tiers_downgraded += downgraded;
+            }
+            jobs::Outcome::Celebrated { birthdays, anniversaries, .. } => {
+                self.birthdays += birthdays;
+                self.anniversaries += anniversaries;
+            }
+            jobs::Outcome::Pruned { records } => self.idempotency_records_pruned += records,
+        }
+    }
 }
 
 pub struct Engine {
@@ -178,46 +206,16 @@ impl Engine {
         for project in &projects {
             let scope =
                 Scope { project: Arc::new(project.clone()), actor: "scheduler".to_owned(), request_id: String::new() };
-            // The nightly order of SEMANTICS.md: activate pending points, then expire lots.
-            loop {
-                let action = Action::Jobs(jobs::Command::ActivateDue { holds_max: EXPIRY_LOTS_PER_COMMAND_MAX });
-                let command = Command { scope: scope.clone(), idempotency: None, action };
-                let Outcome::Jobs(jobs::Outcome::Activated { holds, points, more_due }) = self.outcome(command).await?
-                else {
-                    break;
-                };
-                total.activated_pending += holds;
-                total.activated_points += points;
-                if !more_due {
-                    break;
-                }
-            }
-            loop {
-                let action = Action::Jobs(jobs::Command::ExpireDue { lots_max: EXPIRY_LOTS_PER_COMMAND_MAX });
-                let command = Command { scope: scope.clone(), idempotency: None, action };
-                let Outcome::Jobs(jobs::Outcome::Expired { lots, points, more_due }) = self.outcome(command).await?
-                else {
-                    break;
-                };
-                total.expired_lots += lots;
-                total.expired_points += points;
-                if !more_due {
-                    break;
-                }
-            }
-            loop {
-                let action = Action::Jobs(jobs::Command::ReviewTiers { members_max: EXPIRY_LOTS_PER_COMMAND_MAX });
-                let command = Command { scope: scope.clone(), idempotency: None, action };
-                let Outcome::Jobs(jobs::Outcome::Reviewed { members, downgraded, more_due }) =
-                    self.outcome(command).await?
-                else {
-                    break;
-                };
-                total.tiers_reviewed += members;
-                total.tiers_downgraded += downgraded;
-                if !more_due {
-                    break;
-                }
+            // The nightly order of SEMANTICS.md: activate pending points, expire lots, review tiers; then
+            // the day's birthdays and anniversaries.
+            let max = EXPIRY_LOTS_PER_COMMAND_MAX;
+            for command in [
+                jobs::Command::ActivateDue { holds_max: max },
+                jobs::Command::ExpireDue { lots_max: max },
+                jobs::Command::ReviewTiers { members_max: max },
+                jobs::Command::CelebrateDue { members_max: max },
+            ] {
+                self.until_done(&scope, command, &mut total).await?;
             }
             total.segments_swept += self.sweep_segments(&scope).await?;
         }
@@ -225,6 +223,18 @@ impl Engine {
             total.idempotency_records_pruned = self.prune_idempotency(project).await?;
         }
         Ok(total)
+    }
+
+    /// Runs a job command again while it leaves work due, adding what each run did to `total`.
+    async fn until_done(&self, scope: &Scope, job: jobs::Command, total: &mut JobReport) -> Result<(), WriteError> {
+        loop {
+            let command = Command { scope: scope.clone(), idempotency: None, action: Action::Jobs(job.clone()) };
+            let Outcome::Jobs(outcome) = self.outcome(command).await? else { return Ok(()) };
+            total.add(&outcome);
+            if !outcome.more_due() {
+                return Ok(());
+            }
+        }
     }
 
     /// Deletes idempotency records past their retention (of every project), in bounded commands.

@@ -158,6 +158,21 @@ pub struct CounterDelta {
     pub limit: Option<i64>,
 }
 
+/// A membership's columns the jobs scan: the next expiry, the end of the tier status, the next occasion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MembershipDue<'a> {
+    pub id: &'a MembershipId,
+    pub next_expiry: Option<Date>,
+    pub tier_until: Option<Date>,
+    pub celebrate_at: Option<Timestamp>,
+}
+
+impl<'a> MembershipDue<'a> {
+    pub fn of(m: &'a Membership) -> MembershipDue<'a> {
+        MembershipDue { id: &m.id, next_expiry: m.next_expiry, tier_until: m.tier.until, celebrate_at: m.celebrate_at }
+    }
+}
+
 /// Everything a batch writes, each row once. Rows are upserted by primary key.
 #[derive(Default, Debug)]
 pub struct ChangeSet<'a> {
@@ -165,15 +180,15 @@ pub struct ChangeSet<'a> {
     pub orders: Vec<&'a Order>,
     pub events: Vec<&'a CustomEvent>,
     pub programs: Vec<&'a Program>,
-    /// Memberships, upserted; an existing one's `next_expiry` is only written through `membership_expiries`
-    /// (it is indexed for the expiry job, and assigning it on every upsert would rewrite the index entry).
+    /// Memberships, upserted; an existing one's indexed due columns are only written through
+    /// `membership_dues` (assigning them on every upsert would rewrite their index entries).
     pub memberships: Vec<&'a Membership>,
-    /// Existing memberships whose `next_expiry` changed, with the new value.
-    /// `(id, next_expiry, tier_until)` of memberships where either changed.
-    pub membership_expiries: Vec<(&'a MembershipId, Option<Date>, Option<Date>)>,
+    /// Existing memberships where one of the due columns changed, with the new values.
+    pub membership_dues: Vec<MembershipDue<'a>>,
     pub lots: Vec<&'a Lot>,
     pub holds: Vec<&'a Hold>,
     pub rule_sets: Vec<&'a fidelis_core::earning::RuleSet>,
+    pub tier_moves: Vec<&'a fidelis_core::tier::TierHistoryEntry>,
     pub entries: Vec<&'a Entry>,
     pub idempotency: Vec<&'a IdempotencyRecord>,
     /// Idempotency records past their retention.
@@ -197,7 +212,8 @@ impl ChangeSet<'_> {
             + self.events.len()
             + self.programs.len()
             + self.memberships.len()
-            + self.membership_expiries.len()
+            + self.membership_dues.len()
+            + self.tier_moves.len()
             + self.lots.len()
             + self.entries.len()
             + self.idempotency.len()
@@ -258,6 +274,9 @@ pub trait Loads: Send {
         before: Date,
         limit: usize,
     ) -> StoreResult<Vec<Membership>>;
+    /// Members of a program whose next occasion is due at `at`, or who were never planned (no locks).
+    async fn due_occasions(&mut self, program: &ProgramId, at: Timestamp, limit: usize)
+    -> StoreResult<Vec<Membership>>;
     /// Ids of every order of a customer (for erasure).
     async fn order_ids_of_customer(&mut self, customer: &CustomerId) -> StoreResult<Vec<OrderId>>;
     /// Lots of `program` with points left whose last usable day is before `today`, oldest expiry first.
@@ -361,6 +380,13 @@ pub trait ReadPort: Send + Sync {
     async fn hold_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Hold>>;
     /// Every entry of a membership, oldest first (for audits and tests).
     async fn entry_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Entry>>;
+    /// A member's tier moves, newest first.
+    async fn tier_history_page(
+        &self,
+        project: &ProjectId,
+        membership: &MembershipId,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<fidelis_core::tier::TierHistoryEntry>>;
     async fn outbox_page(&self, project: &ProjectId, page: &PageRequest) -> StoreResult<Vec<OutboxEvent>>;
     /// A counter's `used` (0 when never counted).
     async fn counter(&self, key: &CounterKey) -> StoreResult<i64>;

@@ -7,8 +7,9 @@ use crate::decision::{Decision, Write};
 use crate::domains::{Ctx, Stop};
 use crate::working_set::WorkingSet;
 use fidelis_core::domain_event::{DomainEvent, TierPayload};
+use fidelis_core::ids::{NewIds, TierMoveId};
 use fidelis_core::ledger::Membership;
-use fidelis_core::tier::{TierChange, TierConfig};
+use fidelis_core::tier::{TierChange, TierConfig, TierHistoryEntry};
 use jiff::civil::Date;
 
 pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
@@ -30,7 +31,7 @@ pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
         let value = value(ctx.ws, config, m, today);
         let (next, change) = config.on_change(&m.tier, value, today);
         if let Some(change) = change {
-            record(&mut decision, m, next, change);
+            record(&mut decision, m, next, change, ctx.at.now, ctx.ids);
         }
     }
     ctx.apply(decision);
@@ -46,10 +47,28 @@ pub fn value(ws: &WorkingSet, config: &TierConfig, m: &Membership, today: Date) 
     config.value(&m.tier, spendable, spent, today)
 }
 
-/// The member's new tier and its event.
-pub fn record(decision: &mut Decision<()>, m: &Membership, next: fidelis_core::tier::MemberTier, change: TierChange) {
+/// The member's new tier, its event and its line in the tier history.
+pub fn record(
+    decision: &mut Decision<()>,
+    m: &Membership,
+    next: fidelis_core::tier::MemberTier,
+    change: TierChange,
+    now: jiff::Timestamp,
+    ids: &mut impl NewIds,
+) {
     let mut member = m.clone();
     member.tier = next;
+    decision.writes.push(Write::TierMove(TierHistoryEntry {
+        id: TierMoveId::fresh(ids),
+        project_id: member.project_id.clone(),
+        program_id: member.program_id.clone(),
+        membership_id: member.id.clone(),
+        kind: change.kind,
+        from: change.from.clone(),
+        to: change.to.clone(),
+        until: member.tier.until,
+        created_at: now,
+    }));
     decision.events.push(DomainEvent::Tier(TierPayload {
         membership_id: member.id.clone(),
         program_id: member.program_id.clone(),

@@ -29,6 +29,9 @@ use std::sync::Arc;
 
 pub type SourceKey = (ProjectId, String);
 
+/// A membership's indexed due columns as loaded: next expiry, tier status end, next occasion.
+type DueColumns = (Option<Date>, Option<Date>, Option<jiff::Timestamp>);
+
 #[derive(Default)]
 pub struct WorkingSet {
     pub customers: Table<CustomerId, Customer>,
@@ -40,7 +43,7 @@ pub struct WorkingSet {
     pub programs: Table<ProgramId, Program>,
     pub memberships: Table<MembershipId, Membership>,
     /// `next_expiry` of memberships as loaded: the flush writes it only where it changed.
-    expiry_loaded: HashMap<MembershipId, (Option<Date>, Option<Date>)>,
+    expiry_loaded: HashMap<MembershipId, DueColumns>,
     /// Memberships of customers as loaded (complete lists), and those the batch created.
     memberships_loaded: HashMap<CustomerId, Vec<MembershipId>>,
     pub memberships_new: Table<CustomerId, Vec<MembershipId>>,
@@ -55,6 +58,7 @@ pub struct WorkingSet {
     pub entries: Log<Entry>,
     /// Rule-set versions the batch made.
     pub rule_sets: Log<RuleSet>,
+    pub tier_moves: Log<fidelis_core::tier::TierHistoryEntry>,
     pub idempotency: Table<SourceKey, IdempotencyRecord>,
     pub pruned: Log<SourceKey>,
     /// Events for the outbox, in the order they happened; ids are drawn when the batch is sealed.
@@ -106,6 +110,7 @@ impl WorkingSet {
             &mut self.holds,
             &mut self.entries,
             &mut self.rule_sets,
+            &mut self.tier_moves,
             &mut self.idempotency,
             &mut self.pruned,
             &mut self.outbox,
@@ -394,7 +399,7 @@ impl WorkingSet {
         }
         for m in rows {
             if !self.memberships.knows(&m.id) {
-                self.expiry_loaded.insert(m.id.clone(), (m.next_expiry, m.tier.until));
+                self.expiry_loaded.insert(m.id.clone(), (m.next_expiry, m.tier.until, m.celebrate_at));
                 self.membership_by_card.absorb(source(&m.project_id, &m.card_code), Some(m.id.clone()));
                 self.memberships.absorb(m.id.clone(), Some(m));
             }
@@ -672,18 +677,20 @@ impl WorkingSet {
             events: self.events.all().iter().collect(),
             programs: self.programs.dirty().map(|(_, v)| v).collect(),
             memberships: self.memberships.dirty().map(|(_, v)| v).collect(),
-            membership_expiries: self
+            membership_dues: self
                 .memberships
                 .dirty()
                 .filter(|(id, m)| {
-                    self.expiry_loaded.get(*id).is_some_and(|loaded| *loaded != (m.next_expiry, m.tier.until))
+                    let now = (m.next_expiry, m.tier.until, m.celebrate_at);
+                    self.expiry_loaded.get(*id).is_some_and(|loaded| *loaded != now)
                 })
-                .map(|(id, m)| (id, m.next_expiry, m.tier.until))
+                .map(|(_, m)| crate::port::MembershipDue::of(m))
                 .collect(),
             lots: self.lots.dirty().map(|(_, v)| v).collect(),
             holds: self.holds.dirty().map(|(_, v)| v).collect(),
             entries: self.entries.all().iter().collect(),
             rule_sets: self.rule_sets.all().iter().collect(),
+            tier_moves: self.tier_moves.all().iter().collect(),
             idempotency: self.idempotency.dirty().map(|(_, v)| v).collect(),
             idempotency_pruned: self.pruned.all().iter().collect(),
             outbox: self.sealed.iter().collect(),

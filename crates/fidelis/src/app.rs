@@ -51,7 +51,9 @@ impl App {
                     Ok(report)
                         if report.activated_pending > 0
                             || report.expired_lots > 0
-                            || report.idempotency_records_pruned > 0 =>
+                            || report.idempotency_records_pruned > 0
+                            || report.tiers_reviewed > 0
+                            || report.birthdays + report.anniversaries > 0 =>
                     {
                         tracing::info!(?report, "scheduled jobs ran");
                     }

@@ -130,7 +130,7 @@ async fn run(command: Cmd, config: Config) -> anyhow::Result<()> {
             let report = app.engine.run_due_jobs().await?;
             println!(
                 "expired {} lots ({} points); pruned {} idempotency records; activated {} pending ({} points); \
-                 reviewed {} tiers ({} down)",
+                 reviewed {} tiers ({} down); celebrated {} birthdays and {} anniversaries",
                 report.expired_lots,
                 report.expired_points,
                 report.idempotency_records_pruned,
@@ -138,6 +138,8 @@ async fn run(command: Cmd, config: Config) -> anyhow::Result<()> {
                 report.activated_points,
                 report.tiers_reviewed,
                 report.tiers_downgraded,
+                report.birthdays,
+                report.anniversaries,
             );
             app.shutdown().await;
             Ok(())

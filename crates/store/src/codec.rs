@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub type CodecResult<T> = Result<T, StoreError>;
 
-fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {detail}"))
 }
 
@@ -136,6 +136,15 @@ pub fn member_tier(text: Option<String>) -> CodecResult<fidelis_core::tier::Memb
     text.map_or_else(|| Ok(Default::default()), |t| from_json("member tier", &t))
 }
 
+/// `NULL` for a member without planned occasions.
+pub fn occasions_json(o: &fidelis_core::occasion::Occasions) -> Option<String> {
+    (*o != fidelis_core::occasion::Occasions::default()).then(|| to_json(o))
+}
+
+pub fn occasions(text: Option<String>) -> CodecResult<fidelis_core::occasion::Occasions> {
+    text.map_or_else(|| Ok(Default::default()), |t| from_json("occasions", &t))
+}
+
 /// `NULL` for a member no capped rule has credited (most of them).
 pub fn rule_usage_json(u: &fidelis_core::earning::RuleUsage) -> Option<String> {
     (!u.is_empty()).then(|| to_json(u))
@@ -222,6 +231,12 @@ pub fn cause_columns(cause: &Cause) -> CauseColumns {
         }
         Cause::Enrolment => CauseColumns { kind: kind("enrolment"), ..Default::default() },
         Cause::Tier { level } => CauseColumns { kind: kind("tier"), reason: Some(level.clone()), ..Default::default() },
+        Cause::Birthday { on } => {
+            CauseColumns { kind: kind("birthday"), reason: Some(on.to_string()), ..Default::default() }
+        }
+        Cause::Anniversary { years } => {
+            CauseColumns { kind: kind("anniversary"), reason: Some(years.to_string()), ..Default::default() }
+        }
         Cause::Segment { segment_id } => {
             CauseColumns { kind: kind("segment"), segment_id: Some(segment_id.to_string()), ..Default::default() }
         }
@@ -255,6 +270,15 @@ pub fn cause(c: CauseColumns) -> CodecResult<Cause> {
     match (c.kind.as_str(), c.order_id, c.lot_id, c.membership_id) {
         ("enrolment", _, _, _) => Ok(Cause::Enrolment),
         ("tier", _, _, _) => Ok(Cause::Tier { level: c.reason.unwrap_or_default() }),
+        ("birthday", _, _, _) => {
+            let on = c.reason.as_deref().and_then(|r| r.parse().ok()).ok_or_else(|| corrupt("birthday", "date"))?;
+            Ok(Cause::Birthday { on })
+        }
+        ("anniversary", _, _, _) => {
+            let years =
+                c.reason.as_deref().and_then(|r| r.parse().ok()).ok_or_else(|| corrupt("anniversary", "years"))?;
+            Ok(Cause::Anniversary { years })
+        }
         ("order", Some(order), _, _) => Ok(Cause::Order { order_id: OrderId::from_trusted(order) }),
         ("expiry", _, Some(lot), _) => Ok(Cause::Expiry { lot_id: LotId::from_trusted(lot) }),
         ("admin", _, _, _) => {

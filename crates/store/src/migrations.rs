@@ -12,6 +12,7 @@ pub const SQLITE: &[Migration] = &[
     (6, "outbox_chunks", include_str!("../migrations/sqlite/0006_outbox_chunks.sql")),
     (7, "memberships_due", include_str!("../migrations/sqlite/0007_memberships_due.sql")),
     (8, "earning_rules", include_str!("../migrations/sqlite/0008_earning_rules.sql")),
+    (9, "occasions_tier_history", include_str!("../migrations/sqlite/0009_occasions_tier_history.sql")),
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -24,6 +25,7 @@ pub const POSTGRES: &[Migration] = &[
     (7, "memberships_due", include_str!("../migrations/postgres/0007_memberships_due.sql")),
     (8, "entries_key", include_str!("../migrations/postgres/0008_entries_key.sql")),
     (9, "earning_rules", include_str!("../migrations/postgres/0009_earning_rules.sql")),
+    (10, "occasions_tier_history", include_str!("../migrations/postgres/0010_occasions_tier_history.sql")),
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS fidelis_migrations (

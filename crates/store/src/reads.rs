@@ -221,6 +221,18 @@ impl ReadPort for Reads {
         Ok(rows.into_iter().filter(|e| &e.project_id == project).collect())
     }
 
+    async fn tier_history_page(
+        &self,
+        project: &ProjectId,
+        membership: &MembershipId,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<fidelis_core::tier::TierHistoryEntry>> {
+        use crate::schema::tier_history;
+        let key = ("membership_id", membership.as_str());
+        let rows = self.page(&tier_history::SCHEMA, key, page, tier_history::row).await?;
+        Ok(rows.into_iter().filter(|e| &e.project_id == project).collect())
+    }
+
     async fn open_lot_list(&self, project: &ProjectId, membership: &MembershipId) -> StoreResult<Vec<Lot>> {
         let sql = format!(
             "SELECT {} FROM lots WHERE membership_id = $1 AND remaining > 0 \

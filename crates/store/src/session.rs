@@ -255,6 +255,16 @@ impl Loads for Session {
         rows(self.conn(), &memberships::tier_due_sql(), &params, memberships::row).await
     }
 
+    async fn due_occasions(
+        &mut self,
+        program: &ProgramId,
+        at: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Membership>> {
+        let params = [Value::text(program), Value::Int(crate::codec::micros(at)), Value::Int(limit_value(limit))];
+        rows(self.conn(), &memberships::celebrate_due_sql(), &params, memberships::row).await
+    }
+
     async fn order_ids_of_customer(&mut self, customer: &CustomerId) -> StoreResult<Vec<OrderId>> {
         let sql = "SELECT id FROM orders WHERE customer_id = $1 ORDER BY id";
         rows(self.conn(), sql, &[Value::text(customer)], |r| Ok(OrderId::from_trusted(r.text(0)?))).await

@@ -207,26 +207,30 @@ pub fn flush_steps(changes: &ChangeSet<'_>) -> Vec<Step> {
         ),
         step(&events::SCHEMA, Insert, &changes.events, events::values),
         step(&programs::SCHEMA, Upsert { key: "id", fixed: &["project_id"] }, &changes.programs, programs::values),
-        // `next_expiry` is indexed (the expiry job's `memberships_due`): written on insert, and on update
-        // only where it changed (next step), so that most upserts leave the index alone.
+        // `next_expiry`, `tier_until` and `celebrate_at` are indexed (the jobs' scans): written on insert, and
+        // on update only where they changed (next step), so that most upserts leave the indexes alone.
         step(
             &memberships::SCHEMA,
             Upsert {
                 key: "id",
-                fixed: &["project_id", "program_id", "customer_id", "card_code", "next_expiry", "tier_until"],
+                fixed: &[
+                    "project_id",
+                    "program_id",
+                    "customer_id",
+                    "card_code",
+                    "next_expiry",
+                    "tier_until",
+                    "celebrate_at",
+                ],
             },
             &changes.memberships,
             memberships::values,
         ),
         Step {
             table: "memberships",
-            columns: vec!["id", "next_expiry", "tier_until"],
+            columns: vec!["id", "next_expiry", "tier_until", "celebrate_at"],
             write: Update,
-            rows: changes
-                .membership_expiries
-                .iter()
-                .map(|(id, day, tier)| memberships::expiry_values(id, *day, *tier))
-                .collect(),
+            rows: changes.membership_dues.iter().map(memberships::due_values).collect(),
         },
         // Only a lot's remainder ever changes.
         step(
@@ -237,6 +241,7 @@ pub fn flush_steps(changes: &ChangeSet<'_>) -> Vec<Step> {
         ),
         step(&entries::SCHEMA, Insert, &changes.entries, entries::values),
         step(&crate::schema::rule_sets::SCHEMA, Insert, &changes.rule_sets, crate::schema::rule_sets::values),
+        step(&crate::schema::tier_history::SCHEMA, Insert, &changes.tier_moves, crate::schema::tier_history::values),
         step(
             &crate::schema::holds::SCHEMA,
             Upsert {

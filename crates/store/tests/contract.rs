@@ -217,6 +217,12 @@ fn membership(f: &mut Fixture, program: &Program, customer: &Customer) -> Member
             tier.record_earned(12, date(2025, 6, 1));
             tier
         },
+        occasions: fidelis_core::occasion::Occasions {
+            birthday: Some(date(2026, 3, 14)),
+            anniversary: Some((date(2026, 6, 1), 1)),
+            birthday_celebrated: Some(2025),
+        },
+        celebrate_at: Some(now()),
         created_at: now(),
         updated_at: now(),
     }
@@ -511,7 +517,7 @@ async fn due_lots_are_the_open_ones_past_their_last_day_soonest_first(mut f: Fix
     later.tier.until = Some(date(2025, 2, 28));
     let changes = ChangeSet {
         memberships: vec![&later],
-        membership_expiries: vec![(&m.id, later.next_expiry, later.tier.until)],
+        membership_dues: vec![MembershipDue::of(&later)],
         ..ChangeSet::default()
     };
     write(&mut f, changes).await.unwrap();
@@ -817,3 +823,82 @@ async fn rule_set_versions_are_kept_whole_and_listed_newest_first(mut f: Fixture
     assert!(matches!(again, Err(StoreError::Conflict(_))), "a version is written once: {again:?}");
 }
 contract!(rule_set_versions_are_kept_whole_and_listed_newest_first);
+
+async fn occasions_are_due_from_their_instant_and_unplanned_members_always(mut f: Fixture) {
+    let c = customer(&mut f, "c-occ");
+    let p = program(&mut f);
+    let mut planned = membership(&mut f, &p, &c);
+    planned.celebrate_at = Some("2026-03-14T00:00:00Z".parse().unwrap());
+    let other = customer(&mut f, "c-occ-2");
+    let mut unplanned = membership(&mut f, &p, &other);
+    unplanned.celebrate_at = None;
+    unplanned.occasions = Default::default();
+    write(
+        &mut f,
+        ChangeSet { customers: vec![&c, &other], memberships: vec![&planned, &unplanned], ..ChangeSet::default() },
+    )
+    .await
+    .unwrap();
+    let before: Timestamp = "2026-03-13T23:59:59Z".parse().unwrap();
+    f.writer.begin().await.unwrap();
+    let early = f.writer.due_occasions(&p.id, before, 10).await.unwrap();
+    assert_eq!(early, vec![unplanned.clone()], "never planned: due at once");
+    let due = f.writer.due_occasions(&p.id, "2026-03-14T00:00:00Z".parse().unwrap(), 10).await.unwrap();
+    assert_eq!(due, vec![unplanned.clone(), planned.clone()], "unplanned first, then by instant");
+    assert_eq!(f.writer.due_occasions(&p.id, before, 0).await.unwrap().len(), 0);
+    f.writer.rollback().await.unwrap();
+    let mut moved = planned.clone();
+    moved.celebrate_at = Some("2027-03-14T00:00:00Z".parse().unwrap());
+    let changes = ChangeSet {
+        memberships: vec![&moved],
+        membership_dues: vec![MembershipDue::of(&moved)],
+        ..ChangeSet::default()
+    };
+    write(&mut f, changes).await.unwrap();
+    f.writer.begin().await.unwrap();
+    let due = f.writer.due_occasions(&p.id, "2026-12-31T00:00:00Z".parse().unwrap(), 10).await.unwrap();
+    assert_eq!(due, vec![unplanned.clone()], "a moved instant is written");
+    f.writer.rollback().await.unwrap();
+}
+contract!(occasions_are_due_from_their_instant_and_unplanned_members_always);
+
+async fn the_tier_history_keeps_every_move_newest_first(mut f: Fixture) {
+    use fidelis_core::tier::{TierHistoryEntry, TierMove};
+    let c = customer(&mut f, "c-th");
+    let p = program(&mut f);
+    let m = membership(&mut f, &p, &c);
+    let moves: Vec<TierHistoryEntry> = [TierMove::Joined, TierMove::Upgraded, TierMove::Downgraded]
+        .into_iter()
+        .map(|kind| TierHistoryEntry {
+            id: fidelis_core::ids::TierMoveId::fresh(&mut f.ids),
+            project_id: f.project.id.clone(),
+            program_id: p.id.clone(),
+            membership_id: m.id.clone(),
+            kind,
+            from: (kind != TierMove::Joined).then(|| "Silver".to_owned()),
+            to: Some("Gold".to_owned()),
+            until: Some(date(2027, 12, 31)),
+            created_at: now(),
+        })
+        .collect();
+    write(
+        &mut f,
+        ChangeSet {
+            customers: vec![&c],
+            memberships: vec![&m],
+            tier_moves: moves.iter().collect(),
+            ..ChangeSet::default()
+        },
+    )
+    .await
+    .unwrap();
+    let all = f.reads.tier_history_page(&f.project.id, &m.id, &PageRequest { limit: 10, before: None }).await.unwrap();
+    assert_eq!(all, moves.iter().rev().cloned().collect::<Vec<_>>());
+    let before = Some(moves[1].id.to_string());
+    let older = f.reads.tier_history_page(&f.project.id, &m.id, &PageRequest { limit: 10, before }).await.unwrap();
+    assert_eq!(older, vec![moves[0].clone()]);
+    let stranger = ProjectId::fresh(&mut f.ids);
+    let page = PageRequest { limit: 10, before: None };
+    assert!(f.reads.tier_history_page(&stranger, &m.id, &page).await.unwrap().is_empty(), "other projects see nothing");
+}
+contract!(the_tier_history_keeps_every_move_newest_first);

@@ -7,9 +7,9 @@ use super::rule::trace;
 use super::whole::{PointsAmount, PointsBudget, PositiveMinorUnits, read_optional};
 use crate::error::ApiError;
 use fidelis_core::earning::{
-    Amount, AmountBase, Caps, EarningRule, Factor, HourRange, ItemFilter, METADATA_FACTOR_MAX, MULTIPLIER_MAX,
-    NotFired, PerItem, RULE_ITEM_REFS_MAX, RULE_SEGMENTS_MAX, RuleDraft, RuleReport, RuleStatus, Trigger, Validity,
-    WeekdayName,
+    ANNIVERSARY_YEARS_MAX, Amount, AmountBase, Caps, EarningRule, Factor, HourRange, ItemFilter, METADATA_FACTOR_MAX,
+    MULTIPLIER_MAX, NotFired, PerItem, RULE_ITEM_REFS_MAX, RULE_SEGMENTS_MAX, RuleDraft, RuleReport, RuleStatus,
+    Trigger, Validity, WeekdayName,
 };
 use fidelis_core::ids::SegmentId;
 use fidelis_core::limits::{METADATA_KEY_CHARS_MAX, SHORT_TEXT_CHARS_MAX};
@@ -22,7 +22,8 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 /// What makes a rule fire: `order_paid`, `event` (with `event`, the custom event's name),
-/// `member_enrolled`, `segment_entered` or `segment_left` (with `segment`, a `seg_…` id).
+/// `member_enrolled`, `segment_entered` or `segment_left` (with `segment`, a `seg_…` id), `tier_reached`
+/// (with `tier`), `birthday`, or `anniversary` (of joining; with `years`, only that one).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TriggerBody {
@@ -36,6 +37,9 @@ pub struct TriggerBody {
     /// `tier_reached`: the level's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
+    /// `anniversary`: only the anniversary of this many years (1–100); every one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub years: Option<i64>,
 }
 
 /// How many points: `fixed` (`points`); `proportional` (`every` minor units → `points`, over the order's
@@ -287,6 +291,27 @@ impl AmountBody {
 
 impl TriggerBody {
     fn trigger(&self, errors: &mut FieldErrors) -> Option<Trigger> {
+        if self.years.is_some() && self.kind != Trigger::ANNIVERSARY {
+            errors.push("/trigger/years", FieldErrorKey::Conflict, "only an anniversary trigger names years");
+            return None;
+        }
+        if Trigger::OCCASIONS.contains(&self.kind.as_str()) {
+            if self.event.is_some() || self.segment.is_some() || self.tier.is_some() {
+                errors.push("/trigger", FieldErrorKey::Conflict, "a birthday or anniversary trigger names no more");
+                return None;
+            }
+            const ANNIVERSARY_YEARS_MAX_WIDE: i64 = ANNIVERSARY_YEARS_MAX as i64;
+            return match self.years {
+                None if self.kind == Trigger::BIRTHDAY => Some(Trigger::Birthday),
+                None => Some(Trigger::Anniversary { years: None }),
+                Some(n @ 1..=ANNIVERSARY_YEARS_MAX_WIDE) => Some(Trigger::Anniversary { years: Some(n as i16) }),
+                Some(_) => {
+                    let message = format!("must be 1 to {ANNIVERSARY_YEARS_MAX}");
+                    errors.push("/trigger/years", FieldErrorKey::OutOfRange, message);
+                    None
+                }
+            };
+        }
         if self.kind == "tier_reached" || self.tier.is_some() {
             return match (self.kind.as_str(), &self.tier, &self.event, &self.segment) {
                 ("tier_reached", Some(level), None, None) => errors
@@ -344,8 +369,8 @@ impl TriggerBody {
                 None
             }
             _ => {
-                let message =
-                    "must be order_paid, event, member_enrolled, segment_entered, segment_left or tier_reached";
+                let message = "must be order_paid, event, member_enrolled, segment_entered, segment_left, tier_reached, \
+                     birthday or anniversary";
                 errors.push("/trigger/type", FieldErrorKey::InvalidFormat, message);
                 None
             }
@@ -365,7 +390,11 @@ impl TriggerBody {
             Trigger::TierReached { level } => Some(level.clone()),
             _ => None,
         };
-        TriggerBody { kind: t.kind().to_owned(), event, segment, tier }
+        let years = match t {
+            Trigger::Anniversary { years } => years.map(i64::from),
+            _ => None,
+        };
+        TriggerBody { kind: t.kind().to_owned(), event, segment, tier, years }
     }
 }
 

@@ -145,8 +145,9 @@ pub struct ConsumedResponse {
     pub points: i64,
 }
 
-/// What caused a transaction: `order` (order_id), `admin` (reason, actor), `expiry` (lot_id) or
-/// `transfer` (the other member, reason, actor).
+/// What caused a transaction: `order` (order_id), `event` (event_id), `enrolment`, `segment`
+/// (segment_id), `tier` (reason: the level), `birthday` (reason: the day), `anniversary` (reason: the
+/// years), `admin` (reason, actor), `expiry` (lot_id) or `transfer` (the other member, reason, actor).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CauseResponse {
     #[serde(rename = "type")]
@@ -213,6 +214,10 @@ impl TransactionResponse {
             Cause::Event { event_id } => CauseResponse { kind: "event", event_id: Some(event_id.to_string()), ..none },
             Cause::Enrolment => CauseResponse { kind: "enrolment", ..none },
             Cause::Tier { level } => CauseResponse { kind: "tier", reason: Some(level.clone()), ..none },
+            Cause::Birthday { on } => CauseResponse { kind: "birthday", reason: Some(on.to_string()), ..none },
+            Cause::Anniversary { years } => {
+                CauseResponse { kind: "anniversary", reason: Some(years.to_string()), ..none }
+            }
             Cause::Segment { segment_id } => {
                 CauseResponse { kind: "segment", segment_id: Some(segment_id.to_string()), ..none }
             }

@@ -11,6 +11,7 @@ mod tests;
 
 use crate::routes::{
     customers, earning_rules, events, home, members, ops, orders, pending, programs, rule_sets, rules, segments,
+    tier_history,
 };
 use serde_json::Value;
 use std::sync::LazyLock;
@@ -34,6 +35,7 @@ use utoipa::{Modify, OpenApi};
         rule_sets::list, rule_sets::get,
         members::enrol, members::list, members::get, members::add_points, members::remove_points, members::transfer,
         members::transactions, members::expiring, pending::list, pending::activate, pending::cancel,
+        tier_history::list,
         customers::segments,
         segments::create, segments::update, segments::get, segments::list, segments::members,
         segments::change_members, segments::import, segments::recompute, segments::preview,

@@ -35,13 +35,14 @@ pub(super) const EXPLAINED_WRITES: [&str; 3] = ["/v1/orders", "/v1/events", "/v1
 pub(super) const BODY_REFERENCES: [&str; 4] = ["/v1/customers", "/v1/orders", "/v1/events", "/v1/events/batch"];
 
 /// The id prefix of each list's `cursor`.
-pub(super) const CURSORS: [(&str, &str); 9] = [
+pub(super) const CURSORS: [(&str, &str); 10] = [
     ("/v1/customers", "cust"),
     ("/v1/orders", "ord"),
     ("/v1/events", "evt"),
     ("/v1/programs", "prog"),
     ("/v1/programs/{program}/members", "mem"),
     ("/v1/programs/{program}/members/{member}/transactions", "ltx"),
+    ("/v1/programs/{program}/members/{member}/tier-history", "tmv"),
     ("/v1/segments", "seg"),
     ("/v1/segments/{segment}/members", "cust"),
     ("/v1/outbox", "obx"),

@@ -14,6 +14,7 @@ pub mod programs;
 pub mod rule_sets;
 pub mod rules;
 pub mod segments;
+pub mod tier_history;
 
 use crate::error::ApiError;
 use crate::error::ErrorCode;

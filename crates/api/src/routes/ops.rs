@@ -152,6 +152,10 @@ pub fn render_job(o: &jobs::Outcome) -> Rendered {
         jobs::Outcome::Reviewed { members, downgraded, more_due } => json!({
             "object": "tier_review_run", "reviewed": members, "downgraded": downgraded, "more_due": more_due
         }),
+        jobs::Outcome::Celebrated { members, birthdays, anniversaries, more_due } => json!({
+            "object": "occasions_run", "members": members, "birthdays": birthdays,
+            "anniversaries": anniversaries, "more_due": more_due
+        }),
         jobs::Outcome::Pruned { records } => json!({ "object": "idempotency_prune", "records": records }),
     };
     (StatusCode::OK, bytes(&body))

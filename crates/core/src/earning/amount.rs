@@ -43,7 +43,10 @@ pub fn base(amount: &Amount, facts: &TriggerFacts<'_>) -> Option<i64> {
             let metadata = match facts {
                 TriggerFacts::OrderPaid { order } => &order.metadata,
                 TriggerFacts::Event { metadata, .. } => *metadata,
-                TriggerFacts::Enrolled | TriggerFacts::Segment { .. } | TriggerFacts::Tier { .. } => return None,
+                TriggerFacts::Enrolled
+                | TriggerFacts::Segment { .. }
+                | TriggerFacts::Tier { .. }
+                | TriggerFacts::Occasion(_) => return None,
             };
             let number = number(metadata, key)?;
             // Thousandths of the number, floored, times the factor's thousandths.

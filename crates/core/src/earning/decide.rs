@@ -8,6 +8,7 @@ use crate::expiry::ExpiryPolicy;
 use crate::ids::{EarningRuleId, SegmentId};
 use crate::metadata::Metadata;
 use crate::money::{Currency, Points};
+use crate::occasion::Occasion;
 use crate::order::Order;
 use crate::program::EarningRate;
 use crate::rules::{Context, Rule, Trace, Weekday};
@@ -22,6 +23,7 @@ pub enum TriggerFacts<'a> {
     Enrolled,
     Segment { segment: &'a SegmentId, entered: bool },
     Tier { level: &'a str },
+    Occasion(crate::occasion::Occasion),
 }
 
 impl TriggerFacts<'_> {
@@ -37,6 +39,10 @@ impl TriggerFacts<'_> {
                 *segment == wanted
             }
             (TriggerFacts::Tier { level }, Trigger::TierReached { level: wanted }) => level == wanted,
+            (TriggerFacts::Occasion(Occasion::Birthday { .. }), Trigger::Birthday) => true,
+            (TriggerFacts::Occasion(Occasion::Anniversary { years, .. }), Trigger::Anniversary { years: wanted }) => {
+                wanted.is_none_or(|w| w == *years)
+            }
             _ => false,
         }
     }

@@ -31,6 +31,8 @@ pub const RULE_ITEM_REFS_MAX: usize = 100;
 pub const METADATA_FACTOR_MAX: Factor = Factor(1_000_000 * Factor::ONE.0);
 /// Longest pending period of an order rule, in days.
 pub const PENDING_DAYS_MAX: u8 = 90;
+/// The latest anniversary an anniversary rule may name.
+pub const ANNIVERSARY_YEARS_MAX: i16 = 100;
 /// Largest multiplier.
 pub const MULTIPLIER_MAX: Factor = Factor(100 * Factor::ONE.0);
 
@@ -124,12 +126,23 @@ pub enum Trigger {
     SegmentLeft { segment: SegmentId },
     /// A member reaches this tier level (joins the tiers at it, or is upgraded to it).
     TierReached { level: String },
+    /// The member's birthday (once per calendar year), by the daily job.
+    Birthday,
+    /// The anniversary of joining the program (`years`: only that one, e.g. the 5th), by the daily job.
+    Anniversary {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        years: Option<i16>,
+    },
 }
 
 impl Trigger {
     pub const SEGMENT_ENTERED: &'static str = "segment_entered";
     pub const SEGMENT_LEFT: &'static str = "segment_left";
     pub const TIER_REACHED: &'static str = "tier_reached";
+    pub const BIRTHDAY: &'static str = "birthday";
+    pub const ANNIVERSARY: &'static str = "anniversary";
+    /// Kinds fired by the daily occasions job.
+    pub const OCCASIONS: [&'static str; 2] = [Trigger::BIRTHDAY, Trigger::ANNIVERSARY];
 
     pub fn kind(&self) -> &'static str {
         match self {
@@ -139,6 +152,8 @@ impl Trigger {
             Trigger::SegmentEntered { .. } => Trigger::SEGMENT_ENTERED,
             Trigger::SegmentLeft { .. } => Trigger::SEGMENT_LEFT,
             Trigger::TierReached { .. } => Trigger::TIER_REACHED,
+            Trigger::Birthday => Trigger::BIRTHDAY,
+            Trigger::Anniversary { .. } => Trigger::ANNIVERSARY,
         }
     }
 }

@@ -87,6 +87,14 @@ pub enum Cause {
     Tier {
         level: String,
     },
+    /// The member's birthday of this day, celebrated by an earning rule.
+    Birthday {
+        on: jiff::civil::Date,
+    },
+    /// The `years`-th anniversary of joining, celebrated by an earning rule.
+    Anniversary {
+        years: i16,
+    },
     Admin {
         reason: String,
         actor: String,
@@ -199,6 +207,11 @@ pub struct Membership {
     pub rule_usage: crate::earning::RuleUsage,
     /// The member's tier, and the points earned per month that windowed tiers count.
     pub tier: crate::tier::MemberTier,
+    /// The next birthday and anniversary, for the occasions job.
+    pub occasions: crate::occasion::Occasions,
+    /// When the first of `occasions` is due (the start of its day in the member's time zone); `None`: not
+    /// planned yet.
+    pub celebrate_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

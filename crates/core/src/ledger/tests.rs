@@ -31,6 +31,8 @@ pub(super) fn membership(ids: &mut SequentialIds) -> Membership {
         next_expiry: None,
         totals: Totals::default(),
         rule_usage: Default::default(),
+        occasions: Default::default(),
+        celebrate_at: None,
         tier: Default::default(),
         created_at: now(),
         updated_at: now(),

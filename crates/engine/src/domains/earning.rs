@@ -16,6 +16,7 @@ use fidelis_core::ids::{CustomerId, EarningRuleId, NewIds, ProgramId, ProjectId,
 use fidelis_core::ledger::hold::{self, Hold, HoldKind};
 use fidelis_core::ledger::{Cause, EntryKind, Membership, Posting, credit};
 use fidelis_core::money::Currency;
+use fidelis_core::occasion::Occasion;
 use fidelis_core::program::Program;
 use fidelis_core::rejection::Rejection;
 use fidelis_core::rules::CustomerFacts;
@@ -221,7 +222,7 @@ pub fn earn(
 }
 
 /// A move of a member that earning rules can fire on, after the command's own decision.
-enum Move {
+pub enum Move {
     Segment {
         segment: SegmentId,
         entered: bool,
@@ -231,6 +232,11 @@ enum Move {
         program: ProgramId,
         level: String,
     },
+    /// A birthday or anniversary celebrated in this program (the occasions job).
+    Occasion {
+        program: ProgramId,
+        occasion: Occasion,
+    },
 }
 
 impl Move {
@@ -239,6 +245,8 @@ impl Move {
             Move::Segment { entered: true, .. } => Trigger::SEGMENT_ENTERED,
             Move::Segment { entered: false, .. } => Trigger::SEGMENT_LEFT,
             Move::Tier { .. } => Trigger::TIER_REACHED,
+            Move::Occasion { occasion: Occasion::Birthday { .. }, .. } => Trigger::BIRTHDAY,
+            Move::Occasion { occasion: Occasion::Anniversary { .. }, .. } => Trigger::ANNIVERSARY,
         }
     }
 
@@ -246,6 +254,7 @@ impl Move {
         match self {
             Move::Segment { segment, entered } => TriggerFacts::Segment { segment, entered: *entered },
             Move::Tier { level, .. } => TriggerFacts::Tier { level },
+            Move::Occasion { occasion, .. } => TriggerFacts::Occasion(*occasion),
         }
     }
 
@@ -253,6 +262,10 @@ impl Move {
         match self {
             Move::Segment { segment, .. } => Cause::Segment { segment_id: segment.clone() },
             Move::Tier { level, .. } => Cause::Tier { level: level.clone() },
+            Move::Occasion { occasion: Occasion::Birthday { on }, .. } => Cause::Birthday { on: *on },
+            Move::Occasion { occasion: Occasion::Anniversary { years, .. }, .. } => {
+                Cause::Anniversary { years: *years }
+            }
         }
     }
 }
@@ -294,7 +307,9 @@ pub async fn on_tiers(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
     earn_on_moves(ctx, moves).await
 }
 
-async fn earn_on_moves(ctx: &mut Ctx<'_>, moves: Vec<(CustomerId, Move)>) -> Result<(), Stop> {
+/// Earns on each move, in order, in the programs with rules of its trigger (a tier or occasion move: only
+/// its own program).
+pub async fn earn_on_moves(ctx: &mut Ctx<'_>, moves: Vec<(CustomerId, Move)>) -> Result<(), Stop> {
     if moves.is_empty() {
         return Ok(());
     }
@@ -316,7 +331,7 @@ async fn earn_on_moves(ctx: &mut Ctx<'_>, moves: Vec<(CustomerId, Move)>) -> Res
     ctx.ws.load_memberships(ctx.loads, &customers, &[]).await?;
     for (customer_id, m) in &moves {
         let programs = earning.iter().filter(|p| match m {
-            Move::Tier { program, .. } => program == *p,
+            Move::Tier { program, .. } | Move::Occasion { program, .. } => program == *p,
             Move::Segment { .. } => true,
         });
         for program_id in programs {

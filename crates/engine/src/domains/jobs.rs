@@ -27,6 +27,9 @@ pub enum Command {
     ActivateDue { holds_max: usize },
     /// Reviews at most `members_max` tier statuses of the project that ended (after their grace).
     ReviewTiers { members_max: usize },
+    /// Celebrates the birthdays and anniversaries due of at most `members_max` members (and plans members
+    /// never planned), in programs with rules of those triggers.
+    CelebrateDue { members_max: usize },
     /// Expires at most `lots_max` due lots of the project.
     ExpireDue { lots_max: usize },
     /// Deletes idempotency records created before `before` (of every project), at most `limit`.
@@ -51,13 +54,37 @@ pub enum Outcome {
         downgraded: u64,
         more_due: bool,
     },
+    /// Members looked at, and the birthdays and anniversaries celebrated.
+    Celebrated {
+        members: u64,
+        birthdays: u64,
+        anniversaries: u64,
+        more_due: bool,
+    },
     Pruned {
         records: u64,
     },
 }
 
+impl Outcome {
+    /// Whether a job left work for another command.
+    pub fn more_due(&self) -> bool {
+        match self {
+            Outcome::Activated { more_due, .. }
+            | Outcome::Expired { more_due, .. }
+            | Outcome::Reviewed { more_due, .. }
+            | Outcome::Celebrated { more_due, .. } => *more_due,
+            Outcome::Pruned { .. } => false,
+        }
+    }
+}
+
 pub fn names(command: &Command, names: &mut Names) {
-    if let Command::ExpireDue { .. } | Command::ActivateDue { .. } | Command::ReviewTiers { .. } = command {
+    if let Command::ExpireDue { .. }
+    | Command::ActivateDue { .. }
+    | Command::ReviewTiers { .. }
+    | Command::CelebrateDue { .. } = command
+    {
         // It finds its rows by scanning and locks their customers itself.
         names.exclusive = true;
         names.programs = true;
@@ -69,6 +96,7 @@ pub async fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Outcome, Stop> 
         Command::ExpireDue { lots_max } => expire_due(ctx, *lots_max).await,
         Command::ActivateDue { holds_max } => activate_due(ctx, *holds_max).await,
         Command::ReviewTiers { members_max } => review_tiers(ctx, *members_max).await,
+        Command::CelebrateDue { members_max } => celebrate_due(ctx, *members_max).await,
         Command::PruneIdempotency { before, limit } => {
             let keys = ctx.loads.stale_idempotency(*before, *limit).await?;
             let records = keys.len() as u64;
@@ -153,11 +181,49 @@ async fn review_tiers(ctx: &mut Ctx<'_>, members_max: usize) -> Result<Outcome, 
         if let Some(change) = change {
             members += 1;
             downgraded += u64::from(change.kind != fidelis_core::tier::TierMove::Prolonged);
-            crate::tiers::record(&mut decision, m, next, change);
+            crate::tiers::record(&mut decision, m, next, change, ctx.at.now, ctx.ids);
         }
     }
     ctx.apply(decision);
     Ok(Outcome::Reviewed { members, downgraded, more_due })
+}
+
+async fn celebrate_due(ctx: &mut Ctx<'_>, members_max: usize) -> Result<Outcome, Stop> {
+    use crate::domains::earning::{Move, earn_on_moves};
+    use fidelis_core::occasion::Occasion;
+    let project = ctx.project_id().clone();
+    ctx.ws.load_programs(ctx.loads, std::slice::from_ref(&project), &[]).await?;
+    let programs: Vec<Program> =
+        ctx.ws.programs_of(&project).into_iter().filter(|p| crate::occasions::celebrates(p)).cloned().collect();
+    let (mut due, mut more_due) = (Vec::new(), false);
+    for program in &programs {
+        let budget = members_max.saturating_sub(due.len());
+        let found = ctx.loads.due_occasions(&program.id, ctx.at.now, budget.saturating_add(1)).await?;
+        more_due |= found.len() > budget;
+        due.extend(found.into_iter().take(budget));
+    }
+    lock_owners(ctx, due.iter().map(|m| m.customer_id.clone()).collect()).await?;
+    let mut decision = Decision::new(());
+    let mut moves = Vec::new();
+    let (mut members, mut birthdays, mut anniversaries) = (0_u64, 0_u64, 0_u64);
+    for id in due.iter().map(|m| m.id.clone()) {
+        let Some(m) = ctx.ws.memberships.get(&id) else { continue };
+        let Some(program) = programs.iter().find(|p| p.id == m.program_id) else { continue };
+        let (next, occasions) = crate::occasions::celebrate(m, ctx.ws.customers.get(&m.customer_id), program, &ctx.at);
+        members += 1;
+        for occasion in occasions {
+            match occasion {
+                Occasion::Birthday { .. } => birthdays += 1,
+                Occasion::Anniversary { .. } => anniversaries += 1,
+            }
+            moves.push((m.customer_id.clone(), Move::Occasion { program: program.id.clone(), occasion }));
+        }
+        decision.writes.push(Write::Membership(next));
+    }
+    // The dates move on first, so that the earning sees (and writes) the planned member.
+    ctx.apply(decision);
+    earn_on_moves(ctx, moves).await?;
+    Ok(Outcome::Celebrated { members, birthdays, anniversaries, more_due })
 }
 
 async fn activate_due(ctx: &mut Ctx<'_>, holds_max: usize) -> Result<Outcome, Stop> {

@@ -145,6 +145,7 @@ impl Ctx<'_> {
                 Write::Event(e) => self.ws.push_event(e),
                 Write::Program(p) => self.ws.put_program(p),
                 Write::RuleSet(r) => self.ws.rule_sets.push(r),
+                Write::TierMove(t) => self.ws.tier_moves.push(t),
                 Write::Membership(m) => self.ws.put_membership(m),
                 Write::Posting(p) => self.ws.apply_posting(p),
                 Write::Hold(h) => self.ws.put_hold(h),

@@ -95,6 +95,8 @@ pub fn new_membership(
         next_expiry: None,
         totals: Totals::default(),
         rule_usage: Default::default(),
+        occasions: Default::default(),
+        celebrate_at: None,
         tier: Default::default(),
         created_at: now,
         updated_at: now,

@@ -75,7 +75,7 @@ async fn bad_rules_are_refused_with_their_paths_and_change_nothing(app: TestApp)
         (json!({"trigger": {"type": "order_paid"}, "amount": fixed}), "/name"),
         (json!({"name": "x", "amount": fixed}), "/trigger"),
         (json!({"name": "x", "trigger": {"type": "order_paid"}}), "/amount"),
-        (json!({"name": "x", "trigger": {"type": "birthday"}, "amount": fixed}), "/trigger/type"),
+        (json!({"name": "x", "trigger": {"type": "name_day"}, "amount": fixed}), "/trigger/type"),
         (json!({"name": "x", "trigger": {"type": "event"}, "amount": fixed}), "/trigger/event"),
         (
             json!({"name": "x", "trigger": {"type": "order_paid"}, "amount": {"type": "fixed", "points": -5}}),

@@ -17,6 +17,7 @@ mod idempotency;
 mod isolation;
 mod ledger_model;
 mod locking;
+mod occasions;
 mod ops;
 mod orders;
 mod outbox;

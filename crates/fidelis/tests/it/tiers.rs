@@ -73,6 +73,27 @@ async fn members_climb_at_once_earn_by_their_tier_and_step_down_after_their_stat
     assert_eq!((progress["next_level"].clone(), progress["missing"].clone()), (json!("Gold"), json!(500)));
     assert_eq!(progress["by"], "2028-12-31");
     assert_eq!(app.run_jobs().await.tiers_reviewed, 0, "a second run changes nothing");
+    let history = app.get(&format!("{base}/tier-history")).await.body;
+    let moves: Vec<(Value, Value, Value)> = history["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["type"].clone(), m["from"].clone(), m["to"].clone()))
+        .collect();
+    assert_eq!(
+        moves,
+        vec![
+            (json!("downgraded"), json!("Gold"), json!("Silver")),
+            (json!("upgraded"), json!("Silver"), json!("Gold")),
+            (json!("joined"), Value::Null, json!("Silver")),
+        ],
+        "newest first"
+    );
+    assert_eq!(history["data"][0]["until"], "2028-12-31");
+    let page = app.get(&format!("{base}/tier-history?limit=1")).await.body;
+    let next = page["next_cursor"].as_str().unwrap();
+    let rest = app.get(&format!("{base}/tier-history?limit=5&cursor={next}")).await.body;
+    assert_eq!(rest["data"].as_array().unwrap().len(), 2, "{rest}");
     assert_eq!(
         tier_topics(&app).await,
         vec![

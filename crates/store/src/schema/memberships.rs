@@ -4,7 +4,7 @@ use crate::codec;
 use crate::row::{Cols, RowLike, Schema, Value};
 use fidelis_core::ids::{CustomerId, MembershipId, ProgramId, ProjectId};
 use fidelis_core::ledger::{Membership, Totals};
-use fidelis_engine::port::StoreResult;
+use fidelis_engine::port::{MembershipDue, StoreResult};
 
 pub static SCHEMA: Schema = Schema {
     table: "memberships",
@@ -30,6 +30,8 @@ pub static SCHEMA: Schema = Schema {
         "rule_usage",
         "tier",
         "tier_until",
+        "occasions",
+        "celebrate_at",
         "created_at",
         "updated_at",
     ],
@@ -60,6 +62,8 @@ pub fn row(r: &dyn RowLike) -> StoreResult<Membership> {
         },
         rule_usage: codec::rule_usage(c.opt_text("rule_usage")?)?,
         tier: codec::member_tier(c.opt_text("tier")?)?,
+        occasions: codec::occasions(c.opt_text("occasions")?)?,
+        celebrate_at: c.opt_int("celebrate_at")?.map(codec::timestamp).transpose()?,
         created_at: codec::timestamp(c.int("created_at")?)?,
         updated_at: codec::timestamp(c.int("updated_at")?)?,
     })
@@ -89,14 +93,30 @@ pub fn values(m: &Membership) -> Vec<Value> {
             .set("rule_usage", Value::OptText(codec::rule_usage_json(&m.rule_usage)))
             .set("tier", Value::OptText(codec::member_tier_json(&m.tier)))
             .set("tier_until", Value::OptText(m.tier.until.map(codec::date_text)))
+            .set("occasions", Value::OptText(codec::occasions_json(&m.occasions)))
+            .set("celebrate_at", Value::OptInt(m.celebrate_at.map(codec::micros)))
             .set("created_at", Value::Int(codec::micros(m.created_at)))
             .set("updated_at", Value::Int(codec::micros(m.updated_at)));
     })
 }
 
-/// A membership's new `next_expiry` and `tier_until` (the `Update` step of changed ones).
-pub fn expiry_values(id: &MembershipId, day: Option<jiff::civil::Date>, tier: Option<jiff::civil::Date>) -> Vec<Value> {
-    vec![Value::text(id), Value::OptText(day.map(codec::date_text)), Value::OptText(tier.map(codec::date_text))]
+/// A membership's new indexed due columns (the `Update` step of changed ones).
+pub fn due_values(d: &MembershipDue<'_>) -> Vec<Value> {
+    vec![
+        Value::text(d.id),
+        Value::OptText(d.next_expiry.map(codec::date_text)),
+        Value::OptText(d.tier_until.map(codec::date_text)),
+        Value::OptInt(d.celebrate_at.map(codec::micros)),
+    ]
+}
+
+/// Members of a program whose occasions are due at `$2` (µs), or never planned: the occasions job.
+pub fn celebrate_due_sql() -> String {
+    format!(
+        "SELECT {} FROM memberships WHERE program_id = $1 AND COALESCE(celebrate_at, 0) <= $2 \
+         ORDER BY COALESCE(celebrate_at, 0), id LIMIT $3",
+        SCHEMA.list()
+    )
 }
 
 /// Members of a program whose tier status ended before `$2`: the daily review.

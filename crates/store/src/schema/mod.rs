@@ -15,6 +15,7 @@ pub mod programs;
 pub mod projects;
 pub mod rule_sets;
 pub mod segments;
+pub mod tier_history;
 
 use crate::row::Value;
 use fidelis_engine::port::StoreError;
