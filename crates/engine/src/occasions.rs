@@ -57,6 +57,17 @@ pub fn celebrate(
 /// or time zone it changed, in programs that celebrate.
 pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
     let project = ctx.project_id().clone();
+    let mut changed = ctx.ws.memberships.keys_changed_in_command();
+    if changed.is_empty() && ctx.ws.customers.keys_changed_in_command().is_empty() {
+        return Ok(());
+    }
+    ctx.ws.load_programs(ctx.loads, std::slice::from_ref(&project), &[]).await?;
+    let programs: Vec<ProgramId> =
+        ctx.ws.programs_of(&project).into_iter().filter(|p| celebrates(p)).map(|p| p.id.clone()).collect();
+    if programs.is_empty() {
+        return Ok(());
+    }
+    // Only now the customers' earlier versions (a clone each): for projects that celebrate.
     let moved: Vec<CustomerId> = ctx
         .ws
         .customers
@@ -68,16 +79,6 @@ pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
         })
         .map(|(id, _)| id)
         .collect();
-    let mut changed = ctx.ws.memberships.keys_changed_in_command();
-    if changed.is_empty() && moved.is_empty() {
-        return Ok(());
-    }
-    ctx.ws.load_programs(ctx.loads, std::slice::from_ref(&project), &[]).await?;
-    let programs: Vec<ProgramId> =
-        ctx.ws.programs_of(&project).into_iter().filter(|p| celebrates(p)).map(|p| p.id.clone()).collect();
-    if programs.is_empty() {
-        return Ok(());
-    }
     if !moved.is_empty() {
         ctx.ws.load_memberships(ctx.loads, &moved, &[]).await?;
         for customer in &moved {

@@ -7,9 +7,9 @@ use super::rule::trace;
 use super::whole::{PointsAmount, PointsBudget, PositiveMinorUnits, read_optional};
 use crate::error::ApiError;
 use fidelis_core::earning::{
-    ANNIVERSARY_YEARS_MAX, Amount, AmountBase, Caps, EarningRule, Factor, HourRange, ItemFilter, METADATA_FACTOR_MAX,
-    MULTIPLIER_MAX, NotFired, PerItem, RULE_ITEM_REFS_MAX, RULE_SEGMENTS_MAX, RuleDraft, RuleReport, RuleStatus,
-    Trigger, Validity, WeekdayName,
+    Amount, AmountBase, Caps, EarningRule, Factor, HourRange, ItemFilter, METADATA_FACTOR_MAX, MULTIPLIER_MAX,
+    NotFired, PerItem, RULE_ITEM_REFS_MAX, RULE_SEGMENTS_MAX, RuleDraft, RuleReport, RuleStatus, Trigger, Validity,
+    WeekdayName,
 };
 use fidelis_core::ids::SegmentId;
 use fidelis_core::limits::{METADATA_KEY_CHARS_MAX, SHORT_TEXT_CHARS_MAX};
@@ -39,7 +39,8 @@ pub struct TriggerBody {
     pub tier: Option<String>,
     /// `anniversary`: only the anniversary of this many years (1–100); every one when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub years: Option<i64>,
+    #[schema(inline)]
+    pub years: Option<super::whole::AnniversaryYears>,
 }
 
 /// How many points: `fixed` (`points`); `proportional` (`every` minor units → `points`, over the order's
@@ -300,15 +301,11 @@ impl TriggerBody {
                 errors.push("/trigger", FieldErrorKey::Conflict, "a birthday or anniversary trigger names no more");
                 return None;
             }
-            const ANNIVERSARY_YEARS_MAX_WIDE: i64 = ANNIVERSARY_YEARS_MAX as i64;
-            return match self.years {
+            return match &self.years {
                 None if self.kind == Trigger::BIRTHDAY => Some(Trigger::Birthday),
                 None => Some(Trigger::Anniversary { years: None }),
-                Some(n @ 1..=ANNIVERSARY_YEARS_MAX_WIDE) => Some(Trigger::Anniversary { years: Some(n as i16) }),
-                Some(_) => {
-                    let message = format!("must be 1 to {ANNIVERSARY_YEARS_MAX}");
-                    errors.push("/trigger/years", FieldErrorKey::OutOfRange, message);
-                    None
+                Some(n) => {
+                    n.read_as::<i16>(errors, "/trigger/years").ok().map(|n| Trigger::Anniversary { years: Some(n) })
                 }
             };
         }
@@ -391,7 +388,7 @@ impl TriggerBody {
             _ => None,
         };
         let years = match t {
-            Trigger::Anniversary { years } => years.map(i64::from),
+            Trigger::Anniversary { years } => years.map(|n| super::whole::AnniversaryYears::new(i64::from(n))),
             _ => None,
         };
         TriggerBody { kind: t.kind().to_owned(), event, segment, tier, years }

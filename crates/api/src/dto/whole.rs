@@ -37,6 +37,8 @@ pub type PendingDays = WholeNumber<1, { fidelis_core::earning::PENDING_DAYS_MAX 
 pub type TierThreshold = WholeNumber<0, MONEY_MINOR_UNITS_MAX>;
 /// Days of grace before a tier goes down.
 pub type GraceDays = WholeNumber<0, { fidelis_core::tier::TIER_GRACE_DAYS_MAX as i64 }>;
+/// Which anniversary of joining an anniversary rule names.
+pub type AnniversaryYears = WholeNumber<1, { fidelis_core::earning::ANNIVERSARY_YEARS_MAX as i64 }>;
 /// An hour boundary of a day, 0–24.
 pub type HourOfDay = WholeNumber<0, 24>;
 pub type Quantity = WholeNumber<1, ITEM_QUANTITY_MAX>;

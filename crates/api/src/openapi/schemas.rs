@@ -252,13 +252,6 @@ pub(super) fn property_refinements() -> Vec<(&'static str, &'static str, Value)>
             "type",
             json!({ "type": "string", "enum": ["order_paid", "event", "member_enrolled", "segment_entered", "segment_left", "tier_reached", "birthday", "anniversary"] }),
         ),
-        (
-            "TriggerBody",
-            "years",
-            or_null(
-                json!({ "type": "integer", "minimum": 1, "maximum": fidelis_core::earning::ANNIVERSARY_YEARS_MAX }),
-            ),
-        ),
         ("TriggerBody", "segment", or_null(json!({ "type": "string", "pattern": id_pattern("seg") }))),
         (
             "TriggerBody",

@@ -185,5 +185,9 @@ async fn occasion_triggers_are_checked(app: TestApp) {
     let proportional = json!({"name": "x", "trigger": {"type": "birthday"}, "amount": {"type": "proportional", "every": 100, "points": 1}});
     assert_eq!(app.post(&path, proportional).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.get(&format!("/v1/programs/{program}")).await.body["rules_version"], 0, "nothing changed");
+    let whole = json!({"name": "x", "trigger": {"type": "anniversary", "years": 2.0}, "amount": {"type": "fixed", "points": 1}});
+    let created = app.post(&path, whole).await;
+    assert_eq!(created.status, StatusCode::CREATED, "a whole float is a whole number: {}", created.body);
+    assert_eq!(created.body["trigger"], json!({"type": "anniversary", "years": 2}));
 }
 on_both!(occasion_triggers_are_checked);
