@@ -28,7 +28,8 @@ pub fn zone(customer: Option<&Customer>, program: &Program, at: &At) -> TimeZone
 }
 
 fn with(m: &Membership, occasions: Occasions, tz: &TimeZone) -> Membership {
-    let celebrate_at = occasions.next_due().and_then(|d| start_of_day(d, tz));
+    // Nothing ever due still counts as planned (the job must not find the member again).
+    let celebrate_at = Some(occasions.next_due().and_then(|d| start_of_day(d, tz)).unwrap_or(jiff::Timestamp::MAX));
     Membership { occasions, celebrate_at, ..m.clone() }
 }
 

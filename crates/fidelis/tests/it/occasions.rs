@@ -18,6 +18,16 @@ async fn enrol(app: &TestApp, program: &str, customer: Value) -> String {
     format!("/v1/programs/{program}/members/{}", reply.body["id"].as_str().unwrap())
 }
 
+/// On 1 March 2026, a program in `time_zone` giving 50 points on birthdays.
+async fn birthday_club(app: &TestApp, time_zone: &str) -> String {
+    app.set_time("2026-03-01T09:00:00Z");
+    let program = app.program(json!({"name": "Club", "time_zone": time_zone})).await;
+    let birthday =
+        json!({"name": "Birthday", "trigger": {"type": "birthday"}, "amount": {"type": "fixed", "points": 50}});
+    rule(app, &program, birthday).await;
+    program
+}
+
 /// The causes of the member's occasion entries, oldest first.
 async fn occasions(app: &TestApp, base: &str) -> Vec<(String, String, i64)> {
     let page = app.get(&format!("{base}/transactions?limit=100")).await.body["data"].as_array().cloned().unwrap();
@@ -96,14 +106,7 @@ async fn two_simulated_years_celebrate_each_birthday_and_anniversary_once_on_the
 on_both!(two_simulated_years_celebrate_each_birthday_and_anniversary_once_on_the_local_day);
 
 async fn a_birthday_starts_at_midnight_in_the_customers_own_time_zone(app: TestApp) {
-    app.set_time("2026-03-01T09:00:00Z");
-    let program = app.program(json!({"name": "Club", "time_zone": "Europe/Paris"})).await;
-    rule(
-        &app,
-        &program,
-        json!({"name": "Birthday", "trigger": {"type": "birthday"}, "amount": {"type": "fixed", "points": 50}}),
-    )
-    .await;
+    let program = birthday_club(&app, "Europe/Paris").await;
     let auckland =
         enrol(&app, &program, json!({"source_id": "c-nz", "birthdate": "1985-03-14", "timezone": "Pacific/Auckland"}))
             .await;
@@ -122,14 +125,7 @@ async fn a_birthday_starts_at_midnight_in_the_customers_own_time_zone(app: TestA
 on_both!(a_birthday_starts_at_midnight_in_the_customers_own_time_zone);
 
 async fn a_changed_birthdate_is_celebrated_on_its_new_day_but_never_twice_a_year(app: TestApp) {
-    app.set_time("2026-03-01T09:00:00Z");
-    let program = app.program(json!({"name": "Club", "time_zone": "UTC"})).await;
-    rule(
-        &app,
-        &program,
-        json!({"name": "Birthday", "trigger": {"type": "birthday"}, "amount": {"type": "fixed", "points": 50}}),
-    )
-    .await;
+    let program = birthday_club(&app, "UTC").await;
     let late = enrol(&app, &program, json!({"source_id": "c-late"})).await;
     let moving = enrol(&app, &program, json!({"source_id": "c-moving", "birthdate": "1980-03-02"})).await;
     app.set_time("2026-03-02T08:00:00Z");
@@ -150,14 +146,7 @@ async fn a_changed_birthdate_is_celebrated_on_its_new_day_but_never_twice_a_year
 on_both!(a_changed_birthdate_is_celebrated_on_its_new_day_but_never_twice_a_year);
 
 async fn a_birthday_missed_for_more_than_a_week_is_let_go(app: TestApp) {
-    app.set_time("2026-03-01T09:00:00Z");
-    let program = app.program(json!({"name": "Club", "time_zone": "UTC"})).await;
-    rule(
-        &app,
-        &program,
-        json!({"name": "Birthday", "trigger": {"type": "birthday"}, "amount": {"type": "fixed", "points": 50}}),
-    )
-    .await;
+    let program = birthday_club(&app, "UTC").await;
     enrol(&app, &program, json!({"source_id": "c-1", "birthdate": "1980-03-02"})).await;
     enrol(&app, &program, json!({"source_id": "c-2", "birthdate": "1980-03-10"})).await;
     app.set_time("2026-03-12T08:00:00Z");
