@@ -31,10 +31,14 @@ pub enum Topic {
     TierDowngraded,
     TierLeft,
     TierProlonged,
+    PendingPlaced,
+    PendingReduced,
+    PendingActivated,
+    PendingVoided,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 18] = [
+    pub const ALL: [Topic; 22] = [
         Topic::CustomerCreated,
         Topic::CustomerChanged,
         Topic::CustomerErased,
@@ -53,6 +57,10 @@ impl Topic {
         Topic::TierDowngraded,
         Topic::TierLeft,
         Topic::TierProlonged,
+        Topic::PendingPlaced,
+        Topic::PendingReduced,
+        Topic::PendingActivated,
+        Topic::PendingVoided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +83,10 @@ impl Topic {
             Topic::TierDowngraded => "tier.downgraded",
             Topic::TierLeft => "tier.left",
             Topic::TierProlonged => "tier.prolonged",
+            Topic::PendingPlaced => "pending.placed",
+            Topic::PendingReduced => "pending.reduced",
+            Topic::PendingActivated => "pending.activated",
+            Topic::PendingVoided => "pending.voided",
         }
     }
 
@@ -106,6 +118,22 @@ pub struct TierPayload {
     pub from: Option<String>,
     pub to: Option<String>,
     pub until: Option<Date>,
+}
+
+/// Pending points (`pending.*`): placed by an order rule, reduced by a refund inside the return window,
+/// activated into a lot, or voided. `points` is what is still pending (activated: what became spendable).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PendingPayload {
+    pub pending_id: crate::ids::HoldId,
+    pub membership_id: MembershipId,
+    pub program_id: ProgramId,
+    pub customer_id: CustomerId,
+    pub points: i64,
+    /// Points the change took away (reduced, voided).
+    pub removed: i64,
+    pub activates_on: Date,
+    pub order_id: Option<OrderId>,
+    pub rule_id: Option<crate::ids::EarningRuleId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -195,6 +223,10 @@ pub enum DomainEvent {
     SegmentLeft(SegmentPayload),
     /// Every `tier.*` topic; the payload's `change` says which.
     Tier(TierPayload),
+    PendingPlaced(PendingPayload),
+    PendingReduced(PendingPayload),
+    PendingActivated(PendingPayload),
+    PendingVoided(PendingPayload),
 }
 
 impl DomainEvent {
@@ -220,6 +252,10 @@ impl DomainEvent {
                 crate::tier::TierMove::Left => Topic::TierLeft,
                 crate::tier::TierMove::Prolonged => Topic::TierProlonged,
             },
+            DomainEvent::PendingPlaced(_) => Topic::PendingPlaced,
+            DomainEvent::PendingReduced(_) => Topic::PendingReduced,
+            DomainEvent::PendingActivated(_) => Topic::PendingActivated,
+            DomainEvent::PendingVoided(_) => Topic::PendingVoided,
         }
     }
 
@@ -239,6 +275,10 @@ impl DomainEvent {
             DomainEvent::MemberEnrolled(p) => Some(&p.customer_id),
             DomainEvent::SegmentEntered(p) | DomainEvent::SegmentLeft(p) => Some(&p.customer_id),
             DomainEvent::Tier(p) => Some(&p.customer_id),
+            DomainEvent::PendingPlaced(p)
+            | DomainEvent::PendingReduced(p)
+            | DomainEvent::PendingActivated(p)
+            | DomainEvent::PendingVoided(p) => Some(&p.customer_id),
         }
     }
 
@@ -258,6 +298,10 @@ impl DomainEvent {
             DomainEvent::MemberEnrolled(p) => p.membership_id.to_string(),
             DomainEvent::SegmentEntered(p) | DomainEvent::SegmentLeft(p) => p.segment_id.to_string(),
             DomainEvent::Tier(p) => p.membership_id.to_string(),
+            DomainEvent::PendingPlaced(p)
+            | DomainEvent::PendingReduced(p)
+            | DomainEvent::PendingActivated(p)
+            | DomainEvent::PendingVoided(p) => p.pending_id.to_string(),
         }
     }
 
@@ -268,6 +312,47 @@ impl DomainEvent {
             EntryKind::Expire => DomainEvent::PointsExpired(payload),
             kind if kind.is_credit() => DomainEvent::PointsCredited(payload),
             _ => DomainEvent::PointsDebited(payload),
+        }
+    }
+
+    /// The event of a change of pending points from `before` (`None`: just placed) to `after`, if any.
+    pub fn of_pending(
+        before: Option<&crate::ledger::hold::Hold>,
+        after: &crate::ledger::hold::Hold,
+    ) -> Option<DomainEvent> {
+        use crate::ledger::hold::{HoldKind, HoldState};
+        if after.kind != HoldKind::Credit {
+            return None;
+        }
+        let was = before.map(|b| (b.state, b.points.value()));
+        let removed = was.map_or(0, |(_, p)| (p - after.points.value()).max(0));
+        let payload = PendingPayload {
+            pending_id: after.id.clone(),
+            membership_id: after.membership_id.clone(),
+            program_id: after.program_id.clone(),
+            customer_id: after.customer_id.clone(),
+            points: after.points.value(),
+            removed,
+            activates_on: after.until,
+            order_id: match &after.cause {
+                Cause::Order { order_id } => Some(order_id.clone()),
+                _ => None,
+            },
+            rule_id: after.rule.as_ref().map(|r| r.id.clone()),
+        };
+        match (was, after.state) {
+            (None, HoldState::Pending) => Some(DomainEvent::PendingPlaced(payload)),
+            (Some((HoldState::Pending, _)), HoldState::Pending) if removed > 0 => {
+                Some(DomainEvent::PendingReduced(payload))
+            }
+            (Some((HoldState::Pending, p)), HoldState::Posted) => Some(DomainEvent::PendingActivated(PendingPayload {
+                removed: (p - after.points.value()).max(0),
+                ..payload
+            })),
+            (Some((HoldState::Pending, p)), HoldState::Voided | HoldState::Expired) => {
+                Some(DomainEvent::PendingVoided(PendingPayload { points: 0, removed: p, ..payload }))
+            }
+            _ => None,
         }
     }
 

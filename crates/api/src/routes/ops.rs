@@ -104,6 +104,9 @@ fn payload(event: &fidelis_core::domain_event::DomainEvent) -> Value {
         E::MemberEnrolled(p) => serde_json::to_value(p),
         E::SegmentEntered(p) | E::SegmentLeft(p) => serde_json::to_value(p),
         E::Tier(p) => serde_json::to_value(p),
+        E::PendingPlaced(p) | E::PendingReduced(p) | E::PendingActivated(p) | E::PendingVoided(p) => {
+            serde_json::to_value(p)
+        }
     };
     value.unwrap_or(Value::Null)
 }

@@ -39,6 +39,21 @@ async fn pending_of(app: &TestApp, program: &str, customer: &str) -> (String, Ve
     (base, list.body["data"].as_array().cloned().unwrap())
 }
 
+/// The `pending.*` events of the outbox, oldest first: (topic, points, removed).
+async fn pending_topics(app: &TestApp) -> Vec<(String, i64, i64)> {
+    let page = app.get("/v1/outbox?limit=100").await.body["data"].as_array().cloned().unwrap_or_default();
+    let mut found: Vec<(String, i64, i64)> = page
+        .iter()
+        .filter(|e| e["topic"].as_str().is_some_and(|t| t.starts_with("pending.")))
+        .map(|e| {
+            let p = &e["payload"];
+            (e["topic"].as_str().unwrap().to_owned(), p["points"].as_i64().unwrap(), p["removed"].as_i64().unwrap())
+        })
+        .collect();
+    found.reverse();
+    found
+}
+
 async fn pending_points_activate_at_midnight_of_their_day_and_start_their_expiry_then(app: TestApp) {
     let program = setup(&app).await;
     let order = pay(&app, "o-1", "c-1", 10_000).await;
@@ -67,6 +82,11 @@ async fn pending_points_activate_at_midnight_of_their_day_and_start_their_expiry
     assert_eq!(pending_of(&app, &program, "c-1").await.1[0]["state"], "posted");
     let refund = app.post("/v1/orders/o-1/refunds", json!({"amount": 5_000})).await;
     assert_eq!(refund.body["transactions"][0]["points"], -50, "after activation a refund claws back from lots");
+    assert_eq!(
+        pending_topics(&app).await,
+        vec![("pending.placed".into(), 100, 0), ("pending.activated".into(), 100, 0)],
+        "a refund after activation is a ledger event, not a pending one"
+    );
     app.assert_ledger_identities(&program).await;
 }
 on_both!(pending_points_activate_at_midnight_of_their_day_and_start_their_expiry_then);
@@ -89,6 +109,10 @@ async fn a_refund_inside_the_window_shrinks_pending_points_and_a_cancellation_vo
     assert_eq!((late.status, late.key()), (StatusCode::CONFLICT, "invalid_pending_state"), "{}", late.body);
     app.set_time("2026-12-20T00:00:00Z");
     assert_eq!(app.run_jobs().await.activated_pending, 0, "voided points never activate");
+    assert_eq!(
+        pending_topics(&app).await,
+        vec![("pending.placed".into(), 100, 0), ("pending.reduced".into(), 75, 25), ("pending.voided".into(), 0, 75)]
+    );
     app.assert_ledger_identities(&program).await;
 }
 on_both!(a_refund_inside_the_window_shrinks_pending_points_and_a_cancellation_voids_them);

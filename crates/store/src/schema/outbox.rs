@@ -28,6 +28,10 @@ pub fn payload_json(event: &DomainEvent) -> String {
         DomainEvent::MemberEnrolled(p) => json(p),
         DomainEvent::SegmentEntered(p) | DomainEvent::SegmentLeft(p) => json(p),
         DomainEvent::Tier(p) => json(p),
+        DomainEvent::PendingPlaced(p)
+        | DomainEvent::PendingReduced(p)
+        | DomainEvent::PendingActivated(p)
+        | DomainEvent::PendingVoided(p) => json(p),
     }
 }
 
@@ -54,6 +58,10 @@ pub fn event(topic: Topic, payload: serde_json::Value) -> StoreResult<DomainEven
         Topic::TierJoined | Topic::TierUpgraded | Topic::TierDowngraded | Topic::TierLeft | Topic::TierProlonged => {
             DomainEvent::Tier(parse(payload)?)
         }
+        Topic::PendingPlaced => DomainEvent::PendingPlaced(parse(payload)?),
+        Topic::PendingReduced => DomainEvent::PendingReduced(parse(payload)?),
+        Topic::PendingActivated => DomainEvent::PendingActivated(parse(payload)?),
+        Topic::PendingVoided => DomainEvent::PendingVoided(parse(payload)?),
     })
 }
 
