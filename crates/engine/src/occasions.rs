@@ -27,18 +27,38 @@ pub fn zone(customer: Option<&Customer>, program: &Program, at: &At) -> TimeZone
     own.or(program.time_zone.as_deref()).and_then(|n| TimeZone::get(n).ok()).unwrap_or_else(|| at.time_zone.clone())
 }
 
-fn with(m: &Membership, occasions: Occasions, tz: &TimeZone) -> Membership {
-    // Nothing ever due still counts as planned (the job must not find the member again).
-    let celebrate_at = Some(occasions.next_due().and_then(|d| start_of_day(d, tz)).unwrap_or(jiff::Timestamp::MAX));
-    Membership { occasions, celebrate_at, ..m.clone() }
+/// What a member's occasions are counted in: its time zone, birthdate, day of joining and today.
+struct Local {
+    tz: TimeZone,
+    birthdate: Option<jiff::civil::Date>,
+    joined: jiff::civil::Date,
+    today: jiff::civil::Date,
 }
 
-/// The member with its occasions planned from the customer as it is now (unchanged when they still hold).
-pub fn planned(m: &Membership, customer: Option<&Customer>, program: &Program, at: &At) -> Membership {
-    let tz = zone(customer, program, at);
-    let birthdate = customer.and_then(|c| c.profile.birthdate);
-    let occasions = m.occasions.planned(birthdate, local_date(m.created_at, &tz), local_date(at.now, &tz));
-    with(m, occasions, &tz)
+impl Local {
+    fn of(m: &Membership, customer: Option<&Customer>, program: &Program, at: &At) -> Local {
+        let tz = zone(customer, program, at);
+        let (joined, today) = (local_date(m.created_at, &tz), local_date(at.now, &tz));
+        Local { birthdate: customer.and_then(|c| c.profile.birthdate), joined, today, tz }
+    }
+
+    /// The start of the first due day; nothing ever due still counts as planned (the job must not find the
+    /// member again).
+    fn celebrate_at(&self, occasions: &Occasions) -> Option<jiff::Timestamp> {
+        Some(occasions.next_due().and_then(|d| start_of_day(d, &self.tz)).unwrap_or(jiff::Timestamp::MAX))
+    }
+}
+
+/// The member with its occasions planned from the customer as it is now; `None` when they still hold.
+pub fn planned(m: &Membership, customer: Option<&Customer>, program: &Program, at: &At) -> Option<Membership> {
+    let local = Local::of(m, customer, program, at);
+    let occasions = m.occasions.planned(local.birthdate, local.joined, local.today);
+    let celebrate_at = local.celebrate_at(&occasions);
+    (occasions != m.occasions || celebrate_at != m.celebrate_at).then(|| Membership {
+        occasions,
+        celebrate_at,
+        ..m.clone()
+    })
 }
 
 /// The member after celebrating what is due now, and the occasions to earn on.
@@ -48,10 +68,10 @@ pub fn celebrate(
     program: &Program,
     at: &At,
 ) -> (Membership, Vec<Occasion>) {
-    let tz = zone(customer, program, at);
-    let birthdate = customer.and_then(|c| c.profile.birthdate);
-    let (occasions, due) = m.occasions.celebrate(birthdate, local_date(m.created_at, &tz), local_date(at.now, &tz));
-    (with(m, occasions, &tz), due)
+    let local = Local::of(m, customer, program, at);
+    let (occasions, due) = m.occasions.celebrate(local.birthdate, local.joined, local.today);
+    let celebrate_at = local.celebrate_at(&occasions);
+    (Membership { occasions, celebrate_at, ..m.clone() }, due)
 }
 
 /// Effects subscriber: plans the members the command changed, and the members of customers whose birthdate
@@ -92,8 +112,7 @@ pub async fn maintain(ctx: &mut Ctx<'_>) -> Result<(), Stop> {
     for id in changed {
         let Some(m) = ctx.ws.memberships.get(&id).filter(|m| programs.contains(&m.program_id)) else { continue };
         let Some(program) = ctx.ws.program(&project, &m.program_id) else { continue };
-        let next = planned(m, ctx.ws.customers.get(&m.customer_id), program, &ctx.at);
-        if next != *m {
+        if let Some(next) = planned(m, ctx.ws.customers.get(&m.customer_id), program, &ctx.at) {
             decision.writes.push(Write::Membership(next));
         }
     }
